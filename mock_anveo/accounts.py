@@ -1,0 +1,158 @@
+"""Accounts (tenants' static settings) and the TOML file they are loaded from."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .errors import ControlError
+
+#: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
+DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
+#: The CALLERID of the documentation's DIAL.CONNECT example.
+DOCS_CALLERID = "12157010680"
+#: A call flow key the default account knows, so DIAL.CALLFLOW works without set-up.
+DEFAULT_CALLFLOW = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+DEFAULT_BALANCE = Decimal("100.00")
+DEFAULT_RATE = Decimal("0.01")
+USERKEY_MAX = 64
+
+
+@dataclass(slots=True)
+class Account:
+    """One Anveo account: its key, credentials, money and verified caller IDs."""
+
+    userkey: str
+    email: str = "user@example.com"
+    secure_phrase: str | None = None
+    require_signature: bool = False
+    balance: Decimal = DEFAULT_BALANCE
+    rate_per_minute: Decimal = DEFAULT_RATE
+    verified_callerids: set[str] = field(default_factory=set)
+    callflows: set[str] = field(default_factory=set)
+
+    def expected_signature(self) -> str | None:
+        """HMAC-SHA1(secure phrase, e-mail) as lower-case hex, or None without a phrase."""
+        if self.secure_phrase is None:
+            return None
+        return hmac.new(self.secure_phrase.encode(), self.email.encode(),
+                        hashlib.sha1).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; money as strings so no precision is lost."""
+        return {
+            "userkey": self.userkey,
+            "email": self.email,
+            "secure_phrase": self.secure_phrase,
+            "require_signature": self.require_signature,
+            "balance": str(self.balance),
+            "rate_per_minute": str(self.rate_per_minute),
+            "verified_callerids": sorted(self.verified_callerids),
+            "callflows": sorted(self.callflows),
+        }
+
+
+def default_account() -> Account:
+    """The account that exists when no config is given, matching Anveo's documentation."""
+    return Account(DOCS_USERKEY, email="docs@example.com",
+                   verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW})
+
+
+ACCOUNT_FIELDS = ("userkey", "email", "secure_phrase", "require_signature", "balance",
+                  "rate_per_minute", "verified_callerids", "callflows")
+
+
+def _money(value: Any, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ControlError(400, f"{name} must be a decimal number, got {value!r}", name)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ControlError(400, f"{name} must be a decimal number, got {value!r}", name) from None
+    if not amount.is_finite() or amount < 0 or amount > Decimal("1e9"):
+        raise ControlError(400, f"{name} must be from 0 to 1000000000, got {value!r}", name)
+    return amount
+
+
+def _strings(value: Any, name: str, digits: bool) -> set[str]:
+    if not isinstance(value, list) or len(value) > 1000:
+        raise ControlError(400, f"{name} must be a list of at most 1000 strings", name)
+    out: set[str] = set()
+    for item in value:
+        ok = isinstance(item, str) and 0 < len(item) <= 64 and (not digits or item.isdigit())
+        if not ok or not item.isascii():
+            kind = "digit strings" if digits else "strings of 1 to 64 characters"
+            raise ControlError(400, f"{name} must hold {kind}, got {item!r}", name)
+        out.add(item)
+    return out
+
+
+def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
+    """Validate and apply JSON/TOML fields to ``account`` (userkey excepted); returns it."""
+    unknown = set(doc) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ControlError(400, f"unknown account fields {sorted(unknown)}; "
+                                f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
+    if "email" in doc:
+        if not isinstance(doc["email"], str) or len(doc["email"]) > 254:
+            raise ControlError(400, "email must be a string of at most 254 characters", "email")
+        account.email = doc["email"]
+    if "secure_phrase" in doc:
+        phrase = doc["secure_phrase"]
+        if phrase is not None and (not isinstance(phrase, str) or len(phrase) > 256):
+            raise ControlError(400, "secure_phrase must be a string or null", "secure_phrase")
+        account.secure_phrase = phrase
+    if "require_signature" in doc:
+        if not isinstance(doc["require_signature"], bool):
+            raise ControlError(400, "require_signature must be true or false",
+                               "require_signature")
+        account.require_signature = doc["require_signature"]
+    if "balance" in doc:
+        account.balance = _money(doc["balance"], "balance")
+    if "rate_per_minute" in doc:
+        account.rate_per_minute = _money(doc["rate_per_minute"], "rate_per_minute")
+    if "verified_callerids" in doc:
+        account.verified_callerids = _strings(doc["verified_callerids"], "verified_callerids",
+                                              digits=True)
+    if "callflows" in doc:
+        account.callflows = _strings(doc["callflows"], "callflows", digits=False)
+    return account
+
+
+def check_userkey(userkey: Any) -> str:
+    """A USERKEY the control API accepts: 1 to 64 printable ASCII characters, no spaces."""
+    if (not isinstance(userkey, str) or not 0 < len(userkey) <= USERKEY_MAX
+            or not userkey.isascii() or not userkey.isprintable() or " " in userkey
+            or "/" in userkey):
+        raise ControlError(400, f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
+                                f"characters without spaces or '/', got {userkey!r}", "userkey")
+    return userkey
+
+
+def load_accounts(path: Path) -> list[Account]:
+    """Read ``[[account]]`` tables from a TOML file; raises ValueError naming the problem."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read config {path}: {exc}") from exc
+    tables = doc.get("account", [])
+    if not isinstance(tables, list) or not tables:
+        raise ValueError(f"config {path} has no [[account]] tables")
+    accounts: list[Account] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables):
+        try:
+            key = check_userkey(table.get("userkey"))
+            if key in seen:
+                raise ControlError(400, f"userkey {key} appears twice", "userkey")
+            seen.add(key)
+            rest = {k: v for k, v in table.items() if k != "userkey"}
+            accounts.append(apply_fields(Account(key), rest))
+        except ControlError as exc:
+            raise ValueError(f"config {path}, account #{index + 1}: {exc.message}") from exc
+    return accounts

@@ -1,0 +1,95 @@
+"""A virtual clock per tenant: frozen until told to move, or following an injected real clock.
+
+Modelled on Twisted's ``task.Clock`` and trio's ``MockClock``: ``rate`` 0 means time moves only
+through ``advance``; a positive rate follows the injected ``real`` source, scaled. The clock
+never reads the machine's time itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+#: 2026-01-01T00:00:00Z: a fixed start, so timelines are identical on every run.
+DEFAULT_EPOCH = 1767225600.0
+
+
+class ClockError(ValueError):
+    """An attempt to move the clock backwards or to set a negative rate."""
+
+
+def iso(timestamp: float) -> str:
+    """Render virtual seconds since the Unix epoch as ISO-8601 UTC with milliseconds."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def parse_iso(text: str) -> float:
+    """Parse an ISO-8601 moment (``Z`` or an offset; naive means UTC) into epoch seconds."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+class Clock:
+    """Virtual time in seconds since the Unix epoch; monotonic by construction."""
+
+    __slots__ = ("_base_real", "_base_virtual", "_rate", "_real")
+
+    def __init__(
+        self,
+        start: float = DEFAULT_EPOCH,
+        *,
+        rate: float = 0.0,
+        real: Callable[[], float] | None = None,
+    ) -> None:
+        if rate < 0:
+            raise ClockError(f"rate must be >= 0, got {rate}")
+        if rate > 0 and real is None:
+            raise ClockError("a running clock (rate > 0) needs a real time source")
+        self._real = real
+        self._rate = rate
+        self._base_virtual = start
+        self._base_real = real() if real is not None else 0.0
+
+    @property
+    def rate(self) -> float:
+        """Virtual seconds per real second; 0 means the clock moves only when told."""
+        return self._rate
+
+    def now(self) -> float:
+        """The current virtual time."""
+        if self._rate == 0.0 or self._real is None:
+            return self._base_virtual
+        return self._base_virtual + (self._real() - self._base_real) * self._rate
+
+    def set_rate(self, rate: float, real: Callable[[], float] | None = None) -> None:
+        """Change the speed from this moment on, without a jump in virtual time."""
+        if rate < 0:
+            raise ClockError(f"rate must be >= 0, got {rate}")
+        if real is not None:
+            self._real = real
+        if rate > 0 and self._real is None:
+            raise ClockError("a running clock (rate > 0) needs a real time source")
+        now = self.now()
+        self._rate = rate
+        self._base_virtual = now
+        self._base_real = self._real() if self._real is not None else 0.0
+
+    def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds`` (>= 0) and return the new virtual time."""
+        if not seconds >= 0:  # also rejects NaN
+            raise ClockError(f"cannot advance by {seconds} seconds: time never goes back")
+        return self.advance_to(self.now() + seconds)
+
+    def advance_to(self, moment: float) -> float:
+        """Jump to ``moment``; refuses to go backwards."""
+        now = self.now()
+        if not moment >= now:
+            raise ClockError(f"cannot move to {iso(moment) if moment == moment else moment}: "
+                             f"it is before now ({iso(now)})")
+        self._base_virtual = moment
+        self._base_real = self._real() if self._real is not None else 0.0
+        return moment

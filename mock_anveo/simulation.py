@@ -1,0 +1,362 @@
+"""One tenant's world: account, clock, scheduler, calls, rules, charges and journal.
+
+Pure Python: no HTTP, no XML. Time comes from the tenant's ``Clock``; randomness from a
+``random.Random`` seeded by (world seed, userkey), so a tenant's story is the same whatever
+other tenants do. Every public method first brings the engine up to the clock's ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from . import scenarios
+from .accounts import Account
+from .calls import Call, Leg, Phase, Reason, Status, billable
+from .clock import Clock
+from .errors import AnveoError, Code
+from .journal import Journal
+from .scenarios import LegBehaviour, Rule
+from .scheduler import Scheduler
+
+#: Events one lazy sync may run before yielding; ``advance`` itself is unbounded.
+SYNC_LIMIT = 1_000_000
+
+FIRST, SECOND = "first", "second"
+
+
+class Tenant:
+    """The simulated Anveo account behind one USERKEY."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        seed: int = 0,
+        clock: Clock | None = None,
+        real: Callable[[], float] = lambda: 0.0,
+        journal_limit: int = 10_000,
+        ended_limit: int = 100_000,
+        journal_transitions: bool = True,
+    ) -> None:
+        self.account = account
+        self.initial_balance = account.balance
+        self.seed = seed
+        self.clock = clock or Clock()
+        self.real = real
+        self.journal = Journal(journal_limit)
+        self.journal_transitions = journal_transitions
+        self.scheduler: Scheduler[Call] = Scheduler(self._fire)
+        self.calls: dict[str, Call] = {}
+        self._ended: deque[str] = deque()
+        self.ended_limit = ended_limit
+        self.calls_dropped = 0
+        self.rules: list[Rule] = []
+        self.faults: list[Any] = []  # faults.FaultRule, applied by the HTTP layer
+        self.next_rule_id = 1
+        self.rng = random.Random(f"{seed}:{account.userkey}")
+        self.fault_rng = random.Random(f"{seed}:{account.userkey}:faults")
+        self.charges_by_billingcode: OrderedDict[str, Decimal] = OrderedDict()
+        self.total_charged = Decimal(0)
+        self._id_counter = 0
+
+    # ---- time -------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Run every event due by the clock's current time (for clocks that follow real time)."""
+        self.scheduler.run_until(self.clock.now(), SYNC_LIMIT)
+
+    def advance(self, seconds: float) -> float:
+        """Move this tenant's time forward, firing due events in order; returns the new now."""
+        return self.advance_to(self.clock.now() + seconds)
+
+    def advance_to(self, moment: float) -> float:
+        """Jump to ``moment`` (never backwards), firing every event due by then."""
+        now = self.clock.now()
+        if not moment >= now:
+            self.clock.advance_to(moment)  # raises ClockError with a clear message
+        self.scheduler.run_until(moment)
+        return self.clock.advance_to(max(moment, self.clock.now()))
+
+    def run_until_idle(self, max_seconds: float = 61 * 86400.0) -> float:
+        """Advance to each next event until nothing is pending or ``max_seconds`` have passed."""
+        horizon = self.clock.now() + max_seconds
+        while True:
+            due = self.scheduler.next_due()
+            if due is None or due > horizon:
+                break
+            self.advance_to(max(due, self.clock.now()))
+        return self.clock.now()
+
+    # ---- requests ---------------------------------------------------------------------
+    def _new_requestid(self) -> str:
+        while True:
+            self._id_counter += 1
+            text = f"{self.seed}:{self.account.userkey}:{self._id_counter}"
+            rid = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+            if rid not in self.calls:
+                return rid
+
+    def _check_callerid(self, callerid: str) -> None:
+        if callerid not in self.account.verified_callerids:
+            raise AnveoError(Code.UNVERIFIED_CALLERID,
+                             f'CALLERID "{callerid}" is not a verified caller ID of this '
+                             "account")
+
+    def _check_funds(self, legs: int) -> None:
+        need = self.account.rate_per_minute * legs
+        if self.account.balance < need:
+            raise AnveoError(Code.INSUFFICIENT_FUNDS,
+                             f"insufficient funds: balance {self.account.balance} USD cannot "
+                             f"cover one minute ({need} USD)")
+
+    def dial_connect(
+        self,
+        first: str,
+        second: str,
+        *,
+        callerid: str | None = None,
+        max_minutes: int | None = None,
+        delay: int = 0,
+        memo: str | None = None,
+        billingcode: str | None = None,
+        test: bool = False,
+    ) -> Call:
+        """Accept a DIAL.CONNECT: ring ``first``, then ``second``, and bridge them."""
+        self.sync()
+        if callerid is not None:
+            self._check_callerid(callerid)
+        if not test:
+            self._check_funds(2)
+        shown = callerid or first
+        legs = [Leg(first, callerid or second), Leg(second, shown)]
+        call = Call(self._new_requestid(), "DIAL.CONNECT", legs, self.clock.now(),
+                    delay_minutes=delay, max_minutes=max_minutes, memo=memo,
+                    billingcode=billingcode, test=test)
+        return self._accept(call)
+
+    def dial_callflow(
+        self,
+        number: str,
+        *,
+        callerid: str,
+        callflow: str,
+        variables: dict[str, str] | None = None,
+        delay: int = 0,
+        memo: str | None = None,
+        billingcode: str | None = None,
+        test: bool = False,
+    ) -> Call:
+        """Accept a DIAL.CALLFLOW: ring ``number`` and run the call flow when it answers."""
+        self.sync()
+        self._check_callerid(callerid)
+        if callflow not in self.account.callflows:
+            raise AnveoError(Code.UNKNOWN_CALLFLOW,
+                             f'CALLFLOW "{callflow}" is not a call flow of this account')
+        if not test:
+            self._check_funds(1)
+        call = Call(self._new_requestid(), "DIAL.CALLFLOW", [Leg(number, callerid)],
+                    self.clock.now(), delay_minutes=delay, memo=memo, billingcode=billingcode,
+                    callflow=callflow, variables=variables or None, test=test)
+        return self._accept(call)
+
+    def _accept(self, call: Call) -> Call:
+        self.calls[call.requestid] = call
+        if not call.test:  # a TEST request is never dialled: it stays NONE
+            self._schedule(call, call.created_at + call.delay_minutes * 60.0, "dial")
+        return call
+
+    def find(self, requestid: str) -> Call:
+        """The call with this REQUESTID, or UNKNOWN_REQUESTID (also for other tenants' ids)."""
+        self.sync()
+        call = self.calls.get(requestid.lower())
+        if call is None:
+            raise AnveoError(Code.UNKNOWN_REQUESTID,
+                             f'REQUESTID "{requestid}" is not a request of this account')
+        return call
+
+    def status(self, requestid: str) -> Status:
+        """DIAL.GETSTATUS: NONE, INIT, START or END."""
+        return self.find(requestid).status
+
+    def cancel(self, requestid: str) -> Call:
+        """DIAL.CANCEL: drop a scheduled call or hang up a live one; both end in END."""
+        call = self.find(requestid)
+        if call.phase is Phase.ENDED:
+            raise AnveoError(Code.ALREADY_ENDED,
+                             f'REQUESTID "{requestid}" has already ended '
+                             f"({call.reason.value if call.reason else 'ended'})")
+        self._end(call, self.clock.now(), Reason.CANCELLED)
+        return call
+
+    def callflow_result(self, requestid: str) -> str:
+        """DIAL.CALLFLOW.GETRESULT: what the call flow produced, once the call ended."""
+        call = self.find(requestid)
+        if call.action != "DIAL.CALLFLOW":
+            raise AnveoError(Code.NOT_A_CALLFLOW,
+                             f'REQUESTID "{requestid}" is a {call.action} request, not '
+                             "DIAL.CALLFLOW")
+        if call.phase is not Phase.ENDED or call.result is None:
+            raise AnveoError(Code.RESULT_NOT_READY,
+                             f'the call flow of REQUESTID "{requestid}" has not finished '
+                             f"(status {call.status.value})")
+        return call.result
+
+    def balance(self) -> Decimal:
+        """ACCOUNT.GETBALANCE: the balance after every call ended so far."""
+        self.sync()
+        return self.account.balance
+
+    # ---- the engine -------------------------------------------------------------------
+    def _schedule(self, call: Call, when: float, step: str) -> None:
+        call.pending_seq = self.scheduler.call_at(when, call)
+        call.pending_step = step
+        call.pending_at = when
+
+    def _fire(self, call: Call, when: float, seq: int) -> None:
+        if seq != call.pending_seq:  # superseded step; cancellation normally removes these
+            return
+        call.pending_seq = 0
+        step = call.pending_step
+        if step == "dial":
+            self._dial(call, when)
+        elif step == "first":
+            self._first_outcome(call, when)
+        elif step == "second":
+            self._second_outcome(call, when)
+        elif step == "hangup":
+            self._end(call, when, Reason.HANGUP)
+        elif step == "end":
+            self._end(call, when, call.planned_reason or Reason.ANSWERED_COMPLETED)
+        else:  # pragma: no cover - a step name not produced by this module
+            raise RuntimeError(f"unknown engine step {step!r}")
+
+    def _move(self, call: Call, to: Phase, at: float, note: str = "") -> None:
+        before = call.phase
+        call.move(to, at, note)
+        if self.journal_transitions:
+            self.journal.record("transition", at, self.real(), action=call.action,
+                                detail=f"{call.requestid} {before.value}->{to.value} {note}")
+
+    def _dial(self, call: Call, at: float) -> None:
+        if self.account.balance < self.account.rate_per_minute * len(call.legs):
+            self._end(call, at, Reason.INSUFFICIENT_FUNDS)
+            return
+        behaviour, hint = scenarios.resolve(self.rules, call.legs[0].number, call.action,
+                                            FIRST, self.rng)
+        call.plan.append(behaviour)
+        call.result_hint = hint
+        self._move(call, Phase.RINGING_FIRST, at, f"ringing {call.legs[0].number}")
+        self._schedule(call, at + behaviour.ring, "first")
+
+    def _first_outcome(self, call: Call, at: float) -> None:
+        behaviour = _plan(call, 0)
+        leg = call.legs[0]
+        if behaviour.outcome != "answer":
+            leg.outcome = behaviour.outcome
+            self._end(call, at, _FAILURE[behaviour.outcome])
+            return
+        leg.answered_at = at
+        leg.outcome = "answered"
+        if call.action == "DIAL.CALLFLOW":
+            self._connect(call, at)
+            return
+        second, hint = scenarios.resolve(self.rules, call.legs[1].number, call.action,
+                                         SECOND, self.rng)
+        call.plan.append(second)
+        call.result_hint = call.result_hint or hint
+        self._move(call, Phase.RINGING_SECOND, at, f"ringing {call.legs[1].number}")
+        first_hangs_up = at + behaviour.talk
+        second_at = at + second.ring
+        if first_hangs_up < second_at:
+            self._schedule(call, first_hangs_up, "hangup")
+        else:
+            self._schedule(call, second_at, "second")
+
+    def _second_outcome(self, call: Call, at: float) -> None:
+        behaviour = _plan(call, 1)
+        leg = call.legs[1]
+        if behaviour.outcome != "answer":
+            leg.outcome = behaviour.outcome
+            self._end(call, at, _FAILURE[behaviour.outcome])
+            return
+        leg.answered_at = at
+        leg.outcome = "answered"
+        self._connect(call, at)
+
+    def _connect(self, call: Call, at: float) -> None:
+        self._move(call, Phase.CONNECTED, at, "bridged" if len(call.legs) > 1 else "answered")
+        ends = [(min(leg.answered_at or at for leg in call.legs) + _plan(call, 0).talk,
+                 Reason.ANSWERED_COMPLETED)]
+        if len(call.plan) > 1:
+            ends.append((at + _plan(call, 1).talk, Reason.ANSWERED_COMPLETED))
+        if call.max_minutes is not None:
+            ends.append((at + call.max_minutes * 60.0, Reason.MAX_DURATION))
+        funded = self._funds_limit(call)
+        if funded is not None:
+            ends.append((funded, Reason.INSUFFICIENT_FUNDS))
+        when, reason = min(ends, key=lambda pair: pair[0])
+        call.planned_reason = reason
+        self._schedule(call, max(when, at), "end")
+
+    def _funds_limit(self, call: Call) -> float | None:
+        """The last moment the current balance pays for every answered leg, or None."""
+        rate = self.account.rate_per_minute
+        if rate <= 0:
+            return None
+        budget = int(self.account.balance / rate)  # whole leg-minutes affordable
+        starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
+        first = starts[0]
+        low, high = 0, budget  # largest k minutes of the first leg whose total fits
+        while low < high:
+            mid = (low + high + 1) // 2
+            end = first + mid * 60.0
+            minutes = sum(billable(s, end) for s in starts)
+            if minutes <= budget:
+                low = mid
+            else:
+                high = mid - 1
+        return first + low * 60.0
+
+    def _end(self, call: Call, at: float, reason: Reason) -> None:
+        if call.pending_seq:
+            self.scheduler.cancel(call.pending_seq)
+            call.pending_seq = 0
+        for leg in call.legs:
+            if leg.answered_at is not None and leg.ended_at is None:
+                leg.ended_at = at
+        call.reason = reason
+        self._move(call, Phase.ENDED, at, reason.value)
+        if not call.test:
+            minutes = sum(leg.billable_minutes() for leg in call.legs)
+            call.charge = self.account.rate_per_minute * minutes
+            if call.charge:
+                self.account.balance -= call.charge
+                self.total_charged += call.charge
+                code = call.billingcode or ""
+                self.charges_by_billingcode[code] = (
+                    self.charges_by_billingcode.get(code, Decimal(0)) + call.charge)
+        if call.action == "DIAL.CALLFLOW":
+            answered = call.legs[0].answered_at is not None
+            call.result = call.result_hint if answered and call.result_hint is not None else (
+                "COMPLETED" if answered else reason.value.upper())
+        self._retire(call.requestid)
+
+    def _retire(self, requestid: str) -> None:
+        self._ended.append(requestid)
+        while len(self._ended) > self.ended_limit:
+            old = self._ended.popleft()
+            if self.calls.pop(old, None) is not None:
+                self.calls_dropped += 1
+
+
+_FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}
+
+
+def _plan(call: Call, index: int) -> LegBehaviour:
+    behaviour = call.plan[index]
+    assert isinstance(behaviour, LegBehaviour)
+    return behaviour

@@ -1,0 +1,73 @@
+"""All tenants of one server, built from settings; ``reset`` rebuilds them from scratch.
+
+Pure Python. The real-time sources are injected: the server passes ``time.monotonic`` and
+``time.time``; tests pass nothing and get a world in which real time stands still.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .accounts import Account, default_account
+from .clock import DEFAULT_EPOCH, Clock
+from .journal import Journal
+from .simulation import Tenant
+
+
+def _still() -> float:
+    return 0.0
+
+
+@dataclass(slots=True)
+class Settings:
+    """How a world starts: its accounts, seed, clock mode and retention bounds."""
+
+    accounts: list[Account] = field(default_factory=lambda: [default_account()])
+    seed: int = 0
+    clock_rate: float = 0.0
+    start: float = DEFAULT_EPOCH
+    journal_limit: int = 10_000
+    ended_limit: int = 100_000
+    max_tenants: int = 100_000
+
+
+class World:
+    """The tenants (one per USERKEY) plus a journal for requests no tenant owns."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        monotonic: Callable[[], float] = _still,
+        wallclock: Callable[[], float] = _still,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.monotonic = monotonic
+        self.wallclock = wallclock
+        self.tenants: dict[str, Tenant] = {}
+        self.unattributed = Journal(self.settings.journal_limit)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the configured start: only the configured accounts, fresh and unspent."""
+        self.tenants.clear()
+        self.unattributed = Journal(self.settings.journal_limit)
+        for account in self.settings.accounts:
+            self.add(Account(**{name: getattr(account, name) for name in account.__slots__}))
+
+    def add(self, account: Account) -> Tenant:
+        """Create (or replace) the tenant for ``account``."""
+        clock = Clock(self.settings.start, rate=self.settings.clock_rate,
+                      real=self.monotonic if self.settings.clock_rate > 0 else None)
+        account.verified_callerids = set(account.verified_callerids)
+        account.callflows = set(account.callflows)
+        tenant = Tenant(account, seed=self.settings.seed, clock=clock, real=self.wallclock,
+                        journal_limit=self.settings.journal_limit,
+                        ended_limit=self.settings.ended_limit)
+        self.tenants[account.userkey] = tenant
+        return tenant
+
+    def get(self, userkey: str) -> Tenant | None:
+        """The tenant behind ``userkey``, or None."""
+        return self.tenants.get(userkey)
