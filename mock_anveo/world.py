@@ -6,6 +6,7 @@ Pure Python. The real-time sources are injected: the server passes ``time.monoto
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,19 +48,23 @@ class World:
         self.wallclock = wallclock
         self.tenants: dict[str, Tenant] = {}
         self.unattributed = Journal(self.settings.journal_limit)
+        self.key_rng = random.Random(self.settings.seed)
         self.reset()
 
     def reset(self) -> None:
         """Back to the configured start: only the configured accounts, fresh and unspent."""
         self.tenants.clear()
+        self.key_rng = random.Random(self.settings.seed)
         self.unattributed = Journal(self.settings.journal_limit)
         for account in self.settings.accounts:
             self.add(Account(**{name: getattr(account, name) for name in account.__slots__}))
 
-    def add(self, account: Account) -> Tenant:
-        """Create (or replace) the tenant for ``account``."""
-        clock = Clock(self.settings.start, rate=self.settings.clock_rate,
-                      real=self.monotonic if self.settings.clock_rate > 0 else None)
+    def add(self, account: Account, *, start: float | None = None,
+            rate: float | None = None) -> Tenant:
+        """Create (or replace) the tenant for ``account``, its clock at ``start`` and ``rate``."""
+        rate = self.settings.clock_rate if rate is None else rate
+        clock = Clock(self.settings.start if start is None else start, rate=rate,
+                      real=self.monotonic)
         account.verified_callerids = set(account.verified_callerids)
         account.callflows = set(account.callflows)
         tenant = Tenant(account, seed=self.settings.seed, clock=clock, real=self.wallclock,

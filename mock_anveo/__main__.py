@@ -1,0 +1,9 @@
+"""``python -m mock_anveo`` is the ``mock-anveo`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

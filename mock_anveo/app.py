@@ -1,0 +1,209 @@
+"""The aiohttp application: Anveo's front doors, fault injection, and the control API mount.
+
+Every door answers HTTP 200 with an Anveo envelope, errors included; an unexpected exception
+becomes an INTERNAL envelope and is stored so the pytest plugin can fail the test with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from . import service
+from .errors import AnveoError, Code
+from .faults import pick
+from .world import World
+
+
+@dataclass(slots=True)
+class ServerOptions:
+    """Bounds and switches of one server (the CLI and the controller fill these in)."""
+
+    max_body: int = 64 * 1024
+    read_timeout: float = 10.0
+    control_token: str | None = None
+    shutting_down: bool = False
+
+
+WORLD = web.AppKey("world", World)
+OPTIONS = web.AppKey("options", ServerOptions)
+INTERNAL_ERRORS = web.AppKey("internal_errors", list)  # list[dict[str, Any]]
+STARTED = web.AppKey("started", float)
+CONTROL_MAX_BODY = 256 * 1024 * 1024
+
+XML_TYPE = "application/xml"
+MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
+                    b"<body><h1>Down for maintenance</h1><p>Please try again later.</p>"
+                    b"</body></html>\n")
+_DOORS = {"/api/v3.asp": "v3", "/apicall.asp": "apicall", "/api/v2.asp": "v2"}
+
+
+def _xml(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type=XML_TYPE, charset="utf-8")
+
+
+def note_internal_error(app: web.Application, exc: BaseException, where: str,
+                        userkey: str | None) -> None:
+    """Keep an unexpected exception for the control API (bounded to the last 100)."""
+    errors = app[INTERNAL_ERRORS]
+    errors.append({"where": where, "userkey": userkey, "error": repr(exc),
+                   "traceback": "".join(traceback.format_exception(exc))})
+    del errors[:-100]
+
+
+async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
+    length = request.content_length
+    if length is not None and length > options.max_body:
+        raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server takes "
+                                              f"at most {options.max_body} (--max-body)")
+    try:
+        async with asyncio.timeout(options.read_timeout):
+            body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise AnveoError(Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} bytes "
+                                              "(--max-body)") from None
+    except TimeoutError:
+        raise AnveoError(Code.READ_TIMEOUT, f"the body did not arrive within "
+                                            f"{options.read_timeout} seconds") from None
+    if len(body) > options.max_body:
+        raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {len(body)} bytes; this server "
+                                              f"takes at most {options.max_body} (--max-body)")
+    return body
+
+
+def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Response:
+    exchange = service.Exchange(door, raw)
+    exchange.error = error
+    service.execute(exchange)
+    service.record(world, exchange)
+    return _xml(exchange.body)
+
+
+async def api_door(request: web.Request) -> web.StreamResponse:
+    """POST /api/v3.asp, POST /apicall.asp and GET /api/v2.asp (POSTed forms accepted too)."""
+    world = request.app[WORLD]
+    options = request.app[OPTIONS]
+    door = _DOORS[request.path]
+    if options.shutting_down:
+        return _refusal(AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"), world,
+                        door, b"")
+    raw = b""
+    exchange: service.Exchange | None = None
+    try:
+        query: str | None = None
+        if door == "v2":
+            if request.method not in ("GET", "POST", "HEAD"):
+                raise AnveoError(Code.METHOD_NOT_ALLOWED, f"{request.method} is not accepted "
+                                                          "on /api/v2.asp; use GET")
+            query = request.rel_url.raw_query_string
+            if request.method == "POST" and request.can_read_body:
+                try:
+                    form = (await _read_body(request, options)).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise AnveoError(Code.BAD_QUERY, "the form body is not valid UTF-8") from None
+                query = "&".join(part for part in (query, form.strip()) if part)
+            raw = query.encode("latin-1", "replace")
+        else:
+            if request.method != "POST":
+                raise AnveoError(Code.METHOD_NOT_ALLOWED,
+                                 f"{request.method} is not accepted on {request.path}: POST a "
+                                 "<REQUEST> XML document")
+            raw = await _read_body(request, options)
+        exchange = service.receive(world, door, raw, query=query)
+        fault = _fault(exchange, "before")
+        if fault is not None:
+            return await _perform(request, exchange, fault, world)
+        service.execute(exchange)
+        fault = _fault(exchange, "after")
+        if fault is not None:
+            return await _perform(request, exchange, fault, world)
+        service.record(world, exchange)
+        return _xml(exchange.body)
+    except AnveoError as error:
+        return _refusal(error, world, door, raw)
+    except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, never a 500
+        userkey = exchange.request.userkey if exchange and exchange.request else None
+        note_internal_error(request.app, exc, f"{request.method} {request.path}", userkey)
+        return _refusal(AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
+                        world, door, raw)
+
+
+def _fault(exchange: service.Exchange, when: str) -> Any:
+    tenant = exchange.tenant
+    if tenant is None or not tenant.faults:
+        return None
+    return pick(tenant.faults, exchange.action, exchange.door, when, tenant.fault_rng)
+
+
+async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
+                   world: World) -> web.StreamResponse:
+    """Carry out a fault; 'before' faults leave the request unprocessed."""
+    exchange.fault = f"{fault.kind}:{fault.id}:{fault.when}"
+    if not exchange.body:
+        if fault.when == "after" or fault.kind == "latency":
+            service.execute(exchange)
+        else:
+            exchange.body = b""
+    service.record(world, exchange)
+    if fault.kind == "latency":
+        await asyncio.sleep(fault.seconds)
+        return _xml(exchange.body)
+    if fault.kind == "http-status":
+        return web.Response(status=fault.status, text=f"{fault.status} injected by mock-anveo\n")
+    if fault.kind == "html":
+        return web.Response(body=MAINTENANCE_PAGE, content_type="text/html", charset="utf-8")
+    if fault.kind == "truncated":
+        body = exchange.body or service.execute(exchange)
+        return web.Response(body=body[: max(1, len(body) // 2)], content_type=XML_TYPE,
+                            charset="utf-8")
+    if fault.kind == "hang":
+        await asyncio.sleep(fault.seconds)
+    _reset(request)
+    raise asyncio.CancelledError  # aiohttp drops the handler quietly; the socket is gone
+
+
+def _reset(request: web.Request) -> None:
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # SO_LINGER with a zero timeout makes close() send RST: the client sees a reset.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def not_found(request: web.Request) -> web.Response:
+    """Any other path: a plain 404 that lists what this server answers."""
+    return web.Response(status=404, text=(
+        f"mock-anveo: no route {request.method} {request.path}\n"
+        "Anveo doors: POST /api/v3.asp, POST /apicall.asp, GET /api/v2.asp\n"
+        "Control API: /_mock/ (see /_mock/openapi.json)\n"))
+
+
+def make_app(world: World | None = None, options: ServerOptions | None = None) -> web.Application:
+    """Build the application around ``world`` (a fresh default world when None)."""
+    from . import control
+
+    options = options or ServerOptions()
+    if world is None:
+        world = World(monotonic=time.monotonic, wallclock=time.time)
+    # The control API takes snapshots far larger than any Anveo request; the Anveo doors
+    # enforce their own, smaller --max-body in _read_body.
+    app = web.Application(client_max_size=max(options.max_body, CONTROL_MAX_BODY))
+    app[WORLD] = world
+    app[OPTIONS] = options
+    app[INTERNAL_ERRORS] = []
+    app[STARTED] = time.time()
+    for path in _DOORS:
+        app.router.add_route("*", path, api_door)
+    control.setup(app)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app

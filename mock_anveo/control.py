@@ -1,0 +1,385 @@
+"""The JSON control API under ``/_mock/``: tenants, clocks, calls, journal, scenarios, faults.
+
+Bad requests get ``{"error": message, "field": name}`` with a 4xx status. The prefix can never
+collide with Anveo's ``.asp`` paths. When the server has a control token, every control path
+but ``/_mock/health`` needs ``Authorization: Bearer TOKEN`` (or ``X-Mock-Token: TOKEN``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import random
+import string
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from . import __version__
+from .accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
+from .app import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
+from .clock import ClockError, parse_iso
+from .errors import ControlError
+from .faults import fault_from_dict
+from .journal import entry_to_dict
+from .scenarios import rule_from_dict
+from .simulation import Tenant
+from .views import call_view, clock_view, tenant_view
+
+PREFIX = "/_mock"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_KEY_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    return web.json_response({"error": message, "field": field}, status=status)
+
+
+@web.middleware
+async def control_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Token check and error rendering for control paths; Anveo paths pass straight through."""
+    if not request.path.startswith(PREFIX + "/"):
+        return await handler(request)
+    token = request.app[OPTIONS].control_token
+    if token and request.path != f"{PREFIX}/health":
+        given = request.headers.get("X-Mock-Token") or request.headers.get(
+            "Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return _error(401, "this control API needs its token: Authorization: Bearer TOKEN")
+    try:
+        return await handler(request)
+    except ControlError as exc:
+        return _error(exc.status, exc.message, exc.field)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        from .app import note_internal_error
+
+        note_internal_error(request.app, exc, f"{request.method} {request.path}", None)
+        return _error(500, f"internal error in mock-anveo: {exc!r}")
+
+
+async def _json(request: web.Request, *, required: bool = False) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise ControlError(400, "this request needs a JSON object body")
+        return {}
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ControlError(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ControlError(400, "the body must be a JSON object")
+    return doc
+
+
+def _tenant(request: web.Request) -> Tenant:
+    userkey = request.match_info["userkey"]
+    tenant = request.app[WORLD].get(userkey)
+    if tenant is None:
+        raise ControlError(404, f"no tenant with userkey {userkey!r}", "userkey")
+    tenant.sync()
+    return tenant
+
+
+# ---- server-wide ----------------------------------------------------------------------------
+async def health(request: web.Request) -> web.Response:
+    """GET /_mock/health."""
+    world = request.app[WORLD]
+    return web.json_response({"status": "ok", "version": __version__,
+                              "tenants": len(world.tenants), "seed": world.settings.seed,
+                              "started": request.app[STARTED]})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /_mock/openapi.json: this API, described."""
+    from .openapi import document
+
+    return web.json_response(document())
+
+
+async def reset(request: web.Request) -> web.Response:
+    """POST /_mock/reset: back to the configured accounts, nothing else."""
+    world = request.app[WORLD]
+    world.reset()
+    request.app[INTERNAL_ERRORS].clear()
+    return web.json_response({"status": "reset", "tenants": sorted(world.tenants)})
+
+
+async def errors(request: web.Request) -> web.Response:
+    """GET /_mock/errors: unexpected exceptions inside the server (should stay empty)."""
+    return web.json_response(request.app[INTERNAL_ERRORS])
+
+
+async def list_tenants(request: web.Request) -> web.Response:
+    """GET /_mock/tenants."""
+    world = request.app[WORLD]
+    return web.json_response([tenant_view(t) for t in world.tenants.values()])
+
+
+def _fresh_key(rng: random.Random) -> str:
+    return "".join(rng.choice(_KEY_ALPHABET) for _ in range(40))
+
+
+async def create_tenant(request: web.Request) -> web.Response:
+    """POST /_mock/tenants: a new tenant (userkey random when not given)."""
+    world = request.app[WORLD]
+    doc = await _json(request)
+    if len(world.tenants) >= world.settings.max_tenants:
+        raise ControlError(409, f"this server holds at most {world.settings.max_tenants} tenants")
+    if "userkey" in doc:
+        userkey = check_userkey(doc.pop("userkey"))
+        if userkey in world.tenants:
+            raise ControlError(409, f"a tenant with userkey {userkey!r} exists", "userkey")
+    else:
+        userkey = _fresh_key(world.key_rng)
+        while userkey in world.tenants:
+            userkey = _fresh_key(world.key_rng)
+    start_text = doc.pop("start", None)
+    rate = doc.pop("clock_rate", None)
+    start: float | None = None
+    if start_text is not None:
+        try:
+            if not isinstance(start_text, str):
+                raise ValueError("not a string")
+            start = parse_iso(start_text)
+        except (ValueError, OverflowError) as exc:
+            raise ControlError(400, f"start must be an ISO-8601 moment: {exc}", "start") from None
+    if rate is not None:
+        _check_rate(rate)
+    account = apply_fields(Account(userkey, verified_callerids={DOCS_CALLERID},
+                                   callflows={DEFAULT_CALLFLOW}), doc)
+    tenant = world.add(account, start=start, rate=rate)
+    return web.json_response(tenant_view(tenant), status=201)
+
+
+def _check_rate(rate: Any) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1e6:
+        raise ControlError(400, f"clock_rate must be from 0 to 1000000, got {rate!r}",
+                           "clock_rate")
+    return float(rate)
+
+
+def _set_rate(tenant: Tenant, rate: Any, world: Any) -> None:
+    rate = _check_rate(rate)
+    tenant.sync()
+    tenant.clock.set_rate(float(rate), world.monotonic)
+
+
+async def get_tenant(request: web.Request) -> web.Response:
+    """GET /_mock/tenants/{userkey}."""
+    return web.json_response(tenant_view(_tenant(request)))
+
+
+async def patch_tenant(request: web.Request) -> web.Response:
+    """PATCH /_mock/tenants/{userkey}: change account fields (balance, caller IDs, ...)."""
+    tenant = _tenant(request)
+    doc = await _json(request, required=True)
+    if "userkey" in doc:
+        raise ControlError(400, "the userkey of a tenant cannot change", "userkey")
+    rate = doc.pop("clock_rate", None)
+    scratch = Account(**{n: getattr(tenant.account, n) for n in tenant.account.__slots__})
+    apply_fields(scratch, doc)  # validate everything before changing anything
+    if rate is not None:
+        _set_rate(tenant, rate, request.app[WORLD])
+    apply_fields(tenant.account, doc)
+    if "balance" in doc:
+        tenant.initial_balance = tenant.account.balance + tenant.total_charged
+    return web.json_response(tenant_view(tenant))
+
+
+async def delete_tenant(request: web.Request) -> web.Response:
+    """DELETE /_mock/tenants/{userkey}."""
+    tenant = _tenant(request)
+    del request.app[WORLD].tenants[tenant.account.userkey]
+    return web.Response(status=204)
+
+
+# ---- clock ------------------------------------------------------------------------------------
+async def get_clock(request: web.Request) -> web.Response:
+    """GET /_mock/tenants/{userkey}/clock."""
+    return web.json_response(clock_view(_tenant(request)))
+
+
+async def patch_clock(request: web.Request) -> web.Response:
+    """PATCH /_mock/tenants/{userkey}/clock with {"rate": N}: 0 freezes, 60 = a minute a second."""
+    tenant = _tenant(request)
+    doc = await _json(request, required=True)
+    if set(doc) != {"rate"}:
+        raise ControlError(400, "send exactly {\"rate\": N}", "rate")
+    _set_rate(tenant, doc["rate"], request.app[WORLD])
+    return web.json_response(clock_view(tenant))
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """POST .../clock/advance with one of {"seconds": N}, {"to": ISO}, {"until_idle": true}."""
+    tenant = _tenant(request)
+    doc = await _json(request, required=True)
+    given = [k for k in ("seconds", "to", "until_idle") if k in doc]
+    unknown = set(doc) - {"seconds", "to", "until_idle", "max_seconds"}
+    if len(given) != 1 or unknown:
+        raise ControlError(400, "send exactly one of seconds, to or until_idle "
+                                "(max_seconds goes with until_idle)", (given or ["seconds"])[0])
+    before = tenant.scheduler.fired
+    try:
+        if "seconds" in doc:
+            seconds = doc["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+                    0 <= seconds <= 366 * 86400):
+                raise ControlError(400, f"seconds must be from 0 to 31622400 (366 days), got "
+                                        f"{seconds!r}", "seconds")
+            tenant.advance(float(seconds))
+        elif "to" in doc:
+            if not isinstance(doc["to"], str):
+                raise ControlError(400, "to must be an ISO-8601 moment", "to")
+            try:
+                moment = parse_iso(doc["to"])
+            except (ValueError, OverflowError) as exc:
+                raise ControlError(400, f"to must be an ISO-8601 moment: {exc}", "to") from None
+            if moment - tenant.clock.now() > 366 * 86400:
+                raise ControlError(400, "to may be at most 366 days ahead", "to")
+            tenant.advance_to(moment)
+        else:
+            if doc["until_idle"] is not True:
+                raise ControlError(400, "until_idle must be true", "until_idle")
+            limit = doc.get("max_seconds", 61 * 86400)
+            if isinstance(limit, bool) or not isinstance(limit, int | float) or not (
+                    0 <= limit <= 366 * 86400):
+                raise ControlError(400, "max_seconds must be from 0 to 31622400", "max_seconds")
+            tenant.run_until_idle(float(limit))
+    except ClockError as exc:
+        raise ControlError(400, str(exc), "to") from None
+    view = clock_view(tenant)
+    view["events_fired"] = tenant.scheduler.fired - before
+    return web.json_response(view)
+
+
+# ---- calls and journal ------------------------------------------------------------------------
+async def list_calls(request: web.Request) -> web.Response:
+    """GET .../calls[?status=END&action=DIAL.CONNECT&billingcode=X]."""
+    tenant = _tenant(request)
+    status = request.query.get("status")
+    action = request.query.get("action")
+    billingcode = request.query.get("billingcode")
+    calls = [call_view(c) for c in tenant.calls.values()
+             if (status is None or c.status.value == status)
+             and (action is None or c.action == action)
+             and (billingcode is None or c.billingcode == billingcode)]
+    return web.json_response(calls)
+
+
+async def get_call(request: web.Request) -> web.Response:
+    """GET .../calls/{requestid}."""
+    tenant = _tenant(request)
+    requestid = request.match_info["requestid"].lower()
+    call = tenant.calls.get(requestid)
+    if call is None:
+        raise ControlError(404, f"no call {requestid!r} in this tenant", "requestid")
+    return web.json_response(call_view(call))
+
+
+def _int_query(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 12:
+        raise ControlError(400, f"{name} must be a non-negative integer, got {text!r}", name)
+    return int(text)
+
+
+async def get_journal(request: web.Request) -> web.Response:
+    """GET .../journal[?action=&kind=exchange|transition&since=SEQ&limit=N]."""
+    tenant = _tenant(request)
+    action = request.query.get("action")
+    kind = request.query.get("kind")
+    since = _int_query(request, "since", 0)
+    limit = _int_query(request, "limit", 10_000)
+    entries = [entry_to_dict(e) for e in tenant.journal
+               if e[0] > since and (action is None or e[5] == action)
+               and (kind is None or e[1] == kind)]
+    return web.json_response({"entries": entries[-limit:] if limit else [],
+                              "dropped": tenant.journal.dropped, "limit": tenant.journal.limit})
+
+
+async def clear_journal(request: web.Request) -> web.Response:
+    """DELETE .../journal."""
+    _tenant(request).journal.clear()
+    return web.Response(status=204)
+
+
+async def tenant_errors(request: web.Request) -> web.Response:
+    """GET .../errors: unexpected exceptions attributed to this tenant."""
+    tenant = _tenant(request)
+    mine = [e for e in request.app[INTERNAL_ERRORS] if e["userkey"] == tenant.account.userkey]
+    return web.json_response(mine)
+
+
+# ---- scenarios and faults ---------------------------------------------------------------------
+def _rules_routes(kind: str) -> tuple[Handler, Handler, Handler, Handler]:
+    def items(tenant: Tenant) -> list[Any]:
+        return tenant.rules if kind == "scenarios" else tenant.faults
+
+    async def list_(request: web.Request) -> web.Response:
+        return web.json_response([r.to_dict() for r in items(_tenant(request))])
+
+    async def create(request: web.Request) -> web.Response:
+        tenant = _tenant(request)
+        doc = await _json(request, required=True)
+        if len(items(tenant)) >= 1000:
+            raise ControlError(409, f"at most 1000 {kind} per tenant")
+        prefix = "s" if kind == "scenarios" else "f"
+        rule_id = f"{prefix}{tenant.next_rule_id}"
+        doc.pop("id", None)
+        rule = (rule_from_dict(doc, rule_id) if kind == "scenarios"
+                else fault_from_dict(doc, rule_id))
+        tenant.next_rule_id += 1
+        items(tenant).append(rule)
+        return web.json_response(rule.to_dict(), status=201)
+
+    async def delete_one(request: web.Request) -> web.Response:
+        tenant = _tenant(request)
+        rule_id = request.match_info["rule_id"]
+        rules = items(tenant)
+        for index, rule in enumerate(rules):
+            if rule.id == rule_id:
+                del rules[index]
+                return web.Response(status=204)
+        raise ControlError(404, f"no {kind[:-1]} {rule_id!r}", "id")
+
+    async def delete_all(request: web.Request) -> web.Response:
+        items(_tenant(request)).clear()
+        return web.Response(status=204)
+
+    return list_, create, delete_one, delete_all
+
+
+def setup(app: web.Application) -> None:
+    """Mount the control API on ``app``."""
+    app.middlewares.append(control_middleware)
+    r = app.router
+    t = PREFIX + "/tenants/{userkey}"
+    r.add_get(PREFIX + "/health", health)
+    r.add_get(PREFIX + "/openapi.json", openapi)
+    r.add_post(PREFIX + "/reset", reset)
+    r.add_get(PREFIX + "/errors", errors)
+    r.add_get(PREFIX + "/tenants", list_tenants)
+    r.add_post(PREFIX + "/tenants", create_tenant)
+    r.add_get(t, get_tenant)
+    r.add_patch(t, patch_tenant)
+    r.add_delete(t, delete_tenant)
+    r.add_get(t + "/clock", get_clock)
+    r.add_patch(t + "/clock", patch_clock)
+    r.add_post(t + "/clock/advance", advance_clock)
+    r.add_get(t + "/calls", list_calls)
+    r.add_get(t + "/calls/{requestid}", get_call)
+    r.add_get(t + "/journal", get_journal)
+    r.add_delete(t + "/journal", clear_journal)
+    r.add_get(t + "/errors", tenant_errors)
+    for kind in ("scenarios", "faults"):
+        list_, create, delete_one, delete_all = _rules_routes(kind)
+        r.add_get(f"{t}/{kind}", list_)
+        r.add_post(f"{t}/{kind}", create)
+        r.add_delete(f"{t}/{kind}", delete_all)
+        r.add_delete(f"{t}/{kind}/{{rule_id}}", delete_one)

@@ -1,0 +1,186 @@
+"""The OpenAPI 3.0 description of the control API, served at ``/_mock/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+_ERR = {"400": _json(_ref("Error"), "Bad request"), "404": _json(_ref("Error"), "Not found")}
+_NO_CONTENT = {"204": {"description": "Done"}, **_ERR}
+_USERKEY = {"name": "userkey", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+_OBJ: dict[str, Any] = {"type": "object"}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"],
+              "properties": {"error": {"type": "string"},
+                             "field": {"type": "string", "nullable": True}}},
+    "TenantIn": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "userkey": {"type": "string", "minLength": 1, "maxLength": 64},
+            "email": {"type": "string", "maxLength": 254},
+            "secure_phrase": {"type": "string", "nullable": True, "maxLength": 256},
+            "require_signature": {"type": "boolean"},
+            "balance": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+            "rate_per_minute": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+            "verified_callerids": {"type": "array", "items": {"type": "string"}},
+            "callflows": {"type": "array", "items": {"type": "string"}},
+            "start": {"type": "string", "format": "date-time"},
+            "clock_rate": {"type": "number", "minimum": 0},
+        },
+    },
+    "Tenant": {"type": "object", "properties": {
+        "userkey": {"type": "string"}, "balance": {"type": "string"},
+        "clock": _ref("Clock"), "calls": {"type": "integer"}}},
+    "Clock": {"type": "object", "properties": {
+        "now": {"type": "string", "format": "date-time"}, "rate": {"type": "number"},
+        "pending_events": {"type": "integer"},
+        "next_event_at": {"type": "string", "nullable": True}}},
+    "Advance": {"type": "object", "additionalProperties": False, "properties": {
+        "seconds": {"type": "number", "minimum": 0, "maximum": 31622400},
+        "to": {"type": "string", "format": "date-time"},
+        "until_idle": {"type": "boolean"},
+        "max_seconds": {"type": "number", "minimum": 0, "maximum": 31622400}}},
+    "Call": {"type": "object", "properties": {
+        "requestid": {"type": "string"}, "action": {"type": "string"},
+        "status": {"type": "string", "enum": ["NONE", "INIT", "START", "END"]},
+        "reason": {"type": "string", "nullable": True}, "charge": {"type": "string"},
+        "legs": {"type": "array", "items": _OBJ}, "timeline": {"type": "array", "items": _OBJ}}},
+    "Leg": {"type": "object", "properties": {
+        "outcome": {"type": "string", "enum": ["answer", "busy", "no-answer", "fail"]},
+        "ring": {"type": "number", "minimum": 0, "maximum": 86400},
+        "talk": {"type": "number", "minimum": 0, "maximum": 86400}}},
+    "Scenario": {"type": "object", "properties": {
+        "match": {"type": "string"},
+        "action": {"type": "string", "enum": ["DIAL.CONNECT", "DIAL.CALLFLOW"]},
+        "leg": {"type": "string", "enum": ["first", "second"]},
+        "outcome": {"type": "string"}, "ring": {"type": "number"}, "talk": {"type": "number"},
+        "sequence": {"type": "array", "items": _ref("Leg")},
+        "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+        "times": {"type": "integer", "minimum": 1}, "result": {"type": "string"}}},
+    "Fault": {"type": "object", "required": ["kind"], "properties": {
+        "kind": {"type": "string",
+                 "enum": ["latency", "http-status", "html", "truncated", "reset", "hang"]},
+        "action": {"type": "string"}, "door": {"type": "string", "enum": ["v3", "apicall", "v2"]},
+        "nth": {"type": "integer", "minimum": 1},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "times": {"type": "integer", "minimum": 1, "nullable": True},
+        "when": {"type": "string", "enum": ["before", "after"]},
+        "seconds": {"type": "number", "minimum": 0, "maximum": 60},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599}}},
+    "Snapshot": {"type": "object", "required": ["format", "tenants"], "properties": {
+        "format": {"type": "string"}, "tenants": {"type": "array", "items": _OBJ}}},
+}
+
+
+def _rules(kind: str, schema: str) -> dict[str, Any]:
+    return {
+        "get": {"summary": f"List {kind}", "parameters": [_USERKEY],
+                "responses": {"200": _json({"type": "array", "items": _OBJ}), **_ERR}},
+        "post": {"summary": f"Add a {kind[:-1]} (first matching rule wins)",
+                 "parameters": [_USERKEY], "requestBody": _body(_ref(schema)),
+                 "responses": {"201": _json(_OBJ, "Created"), **_ERR}},
+        "delete": {"summary": f"Delete all {kind}", "parameters": [_USERKEY],
+                   "responses": _NO_CONTENT},
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    t = "/_mock/tenants/{userkey}"
+    rule_id = {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    requestid = {"name": "requestid", "in": "path", "required": True,
+                 "schema": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "mock-anveo control API", "version": __version__,
+                 "description": "Drive the mock: tenants, clocks, calls, journal, scenarios, "
+                                "faults, snapshots."},
+        "paths": {
+            "/_mock/health": {"get": {"summary": "Liveness", "responses": {"200": _json(_OBJ)}}},
+            "/_mock/reset": {"post": {"summary": "Back to the configured start state",
+                                      "responses": {"200": _json(_OBJ)}}},
+            "/_mock/errors": {"get": {"summary": "Unexpected exceptions inside the server",
+                                      "responses": {"200": _json({"type": "array"})}}},
+            "/_mock/snapshot": {
+                "get": {"summary": "The whole state as JSON",
+                        "responses": {"200": _json(_ref("Snapshot"))}},
+                "put": {"summary": "Replace the whole state with a snapshot",
+                        "requestBody": _body(_ref("Snapshot")),
+                        "responses": {"200": _json(_OBJ), **_ERR}}},
+            "/_mock/tenants": {
+                "get": {"summary": "List tenants",
+                        "responses": {"200": _json({"type": "array", "items": _ref("Tenant")})}},
+                "post": {"summary": "Create a tenant", "requestBody": _body(_ref("TenantIn"),
+                                                                            required=False),
+                         "responses": {"201": _json(_ref("Tenant"), "Created"), **_ERR,
+                                       "409": _json(_ref("Error"), "Exists")}}},
+            t: {
+                "get": {"summary": "A tenant", "parameters": [_USERKEY],
+                        "responses": {"200": _json(_ref("Tenant")), **_ERR}},
+                "patch": {"summary": "Change account fields", "parameters": [_USERKEY],
+                          "requestBody": _body(_ref("TenantIn")),
+                          "responses": {"200": _json(_ref("Tenant")), **_ERR}},
+                "delete": {"summary": "Delete a tenant", "parameters": [_USERKEY],
+                           "responses": _NO_CONTENT}},
+            t + "/clock": {
+                "get": {"summary": "The tenant's clock", "parameters": [_USERKEY],
+                        "responses": {"200": _json(_ref("Clock")), **_ERR}},
+                "patch": {"summary": "Set the clock's rate (0 = frozen)", "parameters": [_USERKEY],
+                          "requestBody": _body({"type": "object", "required": ["rate"],
+                                                "properties": {"rate": {"type": "number"}}}),
+                          "responses": {"200": _json(_ref("Clock")), **_ERR}}},
+            t + "/clock/advance": {"post": {
+                "summary": "Move time forward, firing due events", "parameters": [_USERKEY],
+                "requestBody": _body(_ref("Advance")),
+                "responses": {"200": _json(_ref("Clock")), **_ERR}}},
+            t + "/calls": {"get": {
+                "summary": "Calls, optionally filtered",
+                "parameters": [_USERKEY] + [{"name": n, "in": "query", "required": False,
+                                             "schema": {"type": "string"}}
+                                            for n in ("status", "action", "billingcode")],
+                "responses": {"200": _json({"type": "array", "items": _ref("Call")}), **_ERR}}},
+            t + "/calls/{requestid}": {"get": {
+                "summary": "One call with its legs and timeline",
+                "parameters": [_USERKEY, requestid],
+                "responses": {"200": _json(_ref("Call")), **_ERR}}},
+            t + "/journal": {
+                "get": {"summary": "Every exchange and state change",
+                        "parameters": [_USERKEY] + [
+                            {"name": n, "in": "query", "required": False,
+                             "schema": {"type": "string"}} for n in ("action", "kind")] + [
+                            {"name": n, "in": "query", "required": False,
+                             "schema": {"type": "integer", "minimum": 0}}
+                            for n in ("since", "limit")],
+                        "responses": {"200": _json(_OBJ), **_ERR}},
+                "delete": {"summary": "Clear the journal", "parameters": [_USERKEY],
+                           "responses": _NO_CONTENT}},
+            t + "/errors": {"get": {"summary": "Unexpected exceptions of this tenant",
+                                    "parameters": [_USERKEY],
+                                    "responses": {"200": _json({"type": "array"}), **_ERR}}},
+            t + "/scenarios": _rules("scenarios", "Scenario"),
+            t + "/scenarios/{rule_id}": {"delete": {"summary": "Delete one scenario rule",
+                                                    "parameters": [_USERKEY, rule_id],
+                                                    "responses": _NO_CONTENT}},
+            t + "/faults": _rules("faults", "Fault"),
+            t + "/faults/{rule_id}": {"delete": {"summary": "Delete one fault rule",
+                                                 "parameters": [_USERKEY, rule_id],
+                                                 "responses": _NO_CONTENT}},
+        },
+        "components": {"schemas": _SCHEMAS},
+    }

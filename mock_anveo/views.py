@@ -1,0 +1,72 @@
+"""JSON views of the simulation for the control API (and the controller that reads them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .calls import STATUS_OF, Call, Phase
+from .clock import iso
+from .simulation import Tenant
+
+
+def _iso(moment: float | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
+def call_view(call: Call) -> dict[str, Any]:
+    """A call as the control API shows it."""
+    return {
+        "requestid": call.requestid,
+        "action": call.action,
+        "status": call.status.value,
+        "phase": call.phase.value,
+        "reason": call.reason.value if call.reason else None,
+        "test": call.test,
+        "memo": call.memo,
+        "billingcode": call.billingcode,
+        "callflow": call.callflow,
+        "variables": dict(call.variables or {}),
+        "delay_minutes": call.delay_minutes,
+        "max_minutes": call.max_minutes,
+        "charge": str(call.charge),
+        "result": call.result,
+        "created_at": iso(call.created_at),
+        "next_event_at": _iso(call.pending_at) if call.pending_seq else None,
+        "legs": [
+            {"number": leg.number, "callerid": leg.callerid, "outcome": leg.outcome,
+             "answered_at": _iso(leg.answered_at), "ended_at": _iso(leg.ended_at),
+             "billable_minutes": leg.billable_minutes()}
+            for leg in call.legs
+        ],
+        "timeline": [
+            {"at": iso(at), "phase": phase, "status": STATUS_OF[Phase(phase)].value,
+             "note": note}
+            for at, phase, note in call.timeline
+        ],
+    }
+
+
+def clock_view(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's clock: now, speed and what is pending."""
+    due = tenant.scheduler.next_due()
+    now = tenant.clock.now()
+    return {"now": iso(now), "epoch_seconds": now, "rate": tenant.clock.rate,
+            "pending_events": len(tenant.scheduler), "next_event_at": _iso(due)}
+
+
+def tenant_view(tenant: Tenant) -> dict[str, Any]:
+    """A tenant: its account, money, clock and counters."""
+    doc = tenant.account.to_dict()
+    doc.update({
+        "initial_balance": str(tenant.initial_balance),
+        "total_charged": str(tenant.total_charged),
+        "charges_by_billingcode": {k: str(v) for k, v in tenant.charges_by_billingcode.items()},
+        "clock": clock_view(tenant),
+        "calls": len(tenant.calls),
+        "calls_dropped": tenant.calls_dropped,
+        "journal_entries": len(tenant.journal),
+        "journal_dropped": tenant.journal.dropped,
+        "scenarios": len(tenant.rules),
+        "faults": len(tenant.faults),
+    })
+    return doc
