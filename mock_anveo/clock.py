@@ -14,6 +14,15 @@ from datetime import UTC, datetime
 DEFAULT_EPOCH = 1767225600.0
 
 
+def tick(moment: float) -> float:
+    """Round to whole microseconds, so ``advance(4); advance(6)`` lands exactly on ``+10``.
+
+    Epoch-scale floats carry about 0.2 us of precision; sums of durations drift below that,
+    and an event due at exactly +10 s must not wait for one more advance.
+    """
+    return round(moment, 6)
+
+
 class ClockError(ValueError):
     """An attempt to move the clock backwards or to set a negative rate."""
 
@@ -85,7 +94,8 @@ class Clock:
         return self.advance_to(self.now() + seconds)
 
     def advance_to(self, moment: float) -> float:
-        """Jump to ``moment``; refuses to go backwards."""
+        """Jump to ``moment`` (rounded to microseconds); refuses to go backwards."""
+        moment = tick(moment)
         now = self.now()
         if not moment >= now:
             raise ClockError(f"cannot move to {iso(moment) if moment == moment else moment}: "

@@ -3,8 +3,8 @@
 One heap per tenant keeps scheduling at O(log n) and one tuple per pending event; asyncio's own
 ``call_later`` costs ~20x more per timer and reads the loop's clock. Entries are plain
 ``(when, seq, item)`` tuples handed to a single handler, so no closure or handle object is
-allocated per event; cancelling marks the sequence number and the entry is skipped when it
-surfaces.
+allocated per event; cancelling forgets the sequence number and the entry is skipped when it
+surfaces, so cancelling twice, or after firing, is harmless.
 """
 
 from __future__ import annotations
@@ -19,34 +19,34 @@ T = TypeVar("T")
 class Scheduler(Generic[T]):
     """Runs ``handler(item, when, seq)`` for due entries; handlers may schedule more entries."""
 
-    __slots__ = ("_cancelled", "_handler", "_heap", "_seq", "fired")
+    __slots__ = ("_handler", "_heap", "_pending", "_seq", "fired")
 
     def __init__(self, handler: Callable[[T, float, int], None]) -> None:
         self._handler = handler
         self._heap: list[tuple[float, int, T]] = []
-        self._cancelled: set[int] = set()
+        self._pending: set[int] = set()
         self._seq = 0
         self.fired = 0
 
     def __len__(self) -> int:
-        """Live (not cancelled) pending entries."""
-        return len(self._heap) - len(self._cancelled)
+        """Live (not cancelled, not fired) entries."""
+        return len(self._pending)
 
     def call_at(self, when: float, item: T) -> int:
         """Schedule ``item`` at ``when``; returns its sequence number (never 0)."""
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, item))
+        self._pending.add(self._seq)
         return self._seq
 
     def cancel(self, seq: int) -> None:
-        """Make a pending entry a no-op; harmless for one that already fired."""
-        if seq and seq <= self._seq:
-            self._cancelled.add(seq)
+        """Make a pending entry a no-op; harmless for one that already fired or was cancelled."""
+        self._pending.discard(seq)
 
     def _drop_cancelled_head(self) -> None:
-        heap, cancelled = self._heap, self._cancelled
-        while heap and heap[0][1] in cancelled:
-            cancelled.discard(heapq.heappop(heap)[1])
+        heap, pending = self._heap, self._pending
+        while heap and heap[0][1] not in pending:
+            heapq.heappop(heap)
 
     def next_due(self) -> float | None:
         """The time of the earliest live entry, or None when nothing is pending."""
@@ -58,13 +58,13 @@ class Scheduler(Generic[T]):
 
         ``limit`` bounds the work of one call so a runaway scenario cannot hang a request.
         """
-        heap, cancelled, handler = self._heap, self._cancelled, self._handler
+        heap, pending, handler = self._heap, self._pending, self._handler
         count = 0
         while heap and heap[0][0] <= moment:
             when, seq, item = heapq.heappop(heap)
-            if seq in cancelled:
-                cancelled.discard(seq)
+            if seq not in pending:
                 continue
+            pending.remove(seq)
             handler(item, when, seq)
             count += 1
             if limit is not None and count >= limit:
@@ -75,4 +75,4 @@ class Scheduler(Generic[T]):
     def clear(self) -> None:
         """Drop everything pending."""
         self._heap.clear()
-        self._cancelled.clear()
+        self._pending.clear()

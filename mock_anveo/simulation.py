@@ -17,7 +17,7 @@ from typing import Any
 from . import scenarios
 from .accounts import Account
 from .calls import Call, Leg, Phase, Reason, Status, billable
-from .clock import Clock
+from .clock import Clock, tick
 from .errors import AnveoError, Code
 from .journal import Journal
 from .scenarios import LegBehaviour, Rule
@@ -75,6 +75,7 @@ class Tenant:
 
     def advance_to(self, moment: float) -> float:
         """Jump to ``moment`` (never backwards), firing every event due by then."""
+        moment = tick(moment)
         now = self.clock.now()
         if not moment >= now:
             self.clock.advance_to(moment)  # raises ClockError with a clear message
@@ -212,6 +213,7 @@ class Tenant:
 
     # ---- the engine -------------------------------------------------------------------
     def _schedule(self, call: Call, when: float, step: str) -> None:
+        when = tick(when)
         call.pending_seq = self.scheduler.call_at(when, call)
         call.pending_step = step
         call.pending_at = when

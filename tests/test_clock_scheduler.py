@@ -1,0 +1,119 @@
+"""The clock and the scheduler: pure, deterministic building blocks of the engine."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mock_anveo.clock import DEFAULT_EPOCH, Clock, ClockError, iso, parse_iso
+from mock_anveo.scheduler import Scheduler
+
+
+class FakeReal:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_manual_clock_moves_only_when_told():
+    clock = Clock()
+    assert clock.now() == DEFAULT_EPOCH
+    assert clock.advance(60) == DEFAULT_EPOCH + 60
+    assert clock.now() == DEFAULT_EPOCH + 60
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan")])
+def test_clock_refuses_to_go_back(bad):
+    clock = Clock()
+    with pytest.raises(ClockError):
+        clock.advance(bad)
+    with pytest.raises(ClockError):
+        clock.advance_to(DEFAULT_EPOCH - 1)
+    assert clock.now() == DEFAULT_EPOCH
+
+
+def test_running_clock_follows_injected_real_time_scaled():
+    real = FakeReal()
+    clock = Clock(rate=60.0, real=real)
+    real.t += 2.0
+    assert clock.now() == DEFAULT_EPOCH + 120.0
+    clock.set_rate(0.0)
+    real.t += 100.0
+    assert clock.now() == DEFAULT_EPOCH + 120.0  # frozen: no jump when the rate changes
+    clock.advance(30)
+    assert clock.now() == DEFAULT_EPOCH + 150.0
+
+
+def test_running_clock_needs_a_real_source():
+    with pytest.raises(ClockError):
+        Clock(rate=1.0)
+
+
+def test_iso_round_trip():
+    assert iso(DEFAULT_EPOCH) == "2026-01-01T00:00:00.000Z"
+    assert parse_iso("2026-01-01T00:00:00Z") == DEFAULT_EPOCH
+    assert parse_iso("2026-01-01T01:00:00+01:00") == DEFAULT_EPOCH
+    assert parse_iso("2026-01-01T00:00:00") == DEFAULT_EPOCH
+
+
+def test_scheduler_runs_in_time_then_insertion_order_and_cascades():
+    fired: list[tuple[str, float]] = []
+    scheduler: Scheduler[str] = Scheduler(lambda item, when, seq: fired.append((item, when)))
+    scheduler.call_at(5.0, "b")
+    scheduler.call_at(1.0, "a")
+    scheduler.call_at(5.0, "c")  # same time as b: after b
+    assert scheduler.run_until(5.0) == 3
+    assert fired == [("a", 1.0), ("b", 5.0), ("c", 5.0)]
+
+    cascade: list[float] = []
+
+    def handler(item: int, when: float, seq: int) -> None:
+        cascade.append(when)
+        if item > 0:
+            chained.call_at(when + 1.0, item - 1)
+
+    chained: Scheduler[int] = Scheduler(handler)
+    chained.call_at(0.0, 3)
+    assert chained.run_until(10.0) == 4
+    assert cascade == [0.0, 1.0, 2.0, 3.0]
+    assert chained.next_due() is None
+
+
+def test_cancelled_entries_never_fire_and_are_not_counted():
+    fired: list[str] = []
+    scheduler: Scheduler[str] = Scheduler(lambda item, when, seq: fired.append(item))
+    keep = scheduler.call_at(2.0, "keep")
+    drop = scheduler.call_at(1.0, "drop")
+    scheduler.cancel(drop)
+    assert len(scheduler) == 1
+    assert scheduler.next_due() == 2.0
+    scheduler.run_until(10.0)
+    assert fired == ["keep"]
+    scheduler.cancel(keep)  # after firing: harmless
+    assert len(scheduler) == 0
+
+
+def test_run_until_limit_bounds_work():
+    scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: None)
+    for i in range(10):
+        scheduler.call_at(float(i), i)
+    assert scheduler.run_until(100.0, limit=4) == 4
+    assert len(scheduler) == 6
+
+
+@given(st.lists(st.tuples(st.floats(0, 1e6), st.booleans()), max_size=200))
+def test_scheduler_fires_exactly_the_live_entries_in_sorted_order(entries):
+    fired: list[tuple[float, int]] = []
+    scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: fired.append((when, seq)))
+    live = []
+    for when, cancel in entries:
+        seq = scheduler.call_at(when, 0)
+        if cancel:
+            scheduler.cancel(seq)
+        else:
+            live.append((when, seq))
+    scheduler.run_until(1e6)
+    assert fired == sorted(live)
