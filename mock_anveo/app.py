@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +30,15 @@ class ServerOptions:
     read_timeout: float = 10.0
     control_token: str | None = None
     shutting_down: bool = False
+    # Set at shutdown so injected latency and hangs end at once instead of holding it up.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _pause(options: ServerOptions, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(options.stopping.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 WORLD = web.AppKey("world", World)
@@ -152,8 +161,9 @@ async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
         else:
             exchange.body = b""
     service.record(world, exchange)
+    options = request.app[OPTIONS]
     if fault.kind == "latency":
-        await asyncio.sleep(fault.seconds)
+        await _pause(options, fault.seconds)
         return _xml(exchange.body)
     if fault.kind == "http-status":
         return web.Response(status=fault.status, text=f"{fault.status} injected by mock-anveo\n")
@@ -164,7 +174,7 @@ async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
         return web.Response(body=body[: max(1, len(body) // 2)], content_type=XML_TYPE,
                             charset="utf-8")
     if fault.kind == "hang":
-        await asyncio.sleep(fault.seconds)
+        await _pause(options, fault.seconds)
     _reset(request)
     raise asyncio.CancelledError  # aiohttp drops the handler quietly; the socket is gone
 

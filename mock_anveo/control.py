@@ -113,6 +113,21 @@ async def errors(request: web.Request) -> web.Response:
     return web.json_response(request.app[INTERNAL_ERRORS])
 
 
+async def get_snapshot(request: web.Request) -> web.Response:
+    """GET /_mock/snapshot: the whole state, restorable with PUT."""
+    from .persistence import snapshot
+
+    return web.json_response(snapshot(request.app[WORLD]))
+
+
+async def put_snapshot(request: web.Request) -> web.Response:
+    """PUT /_mock/snapshot: replace the whole state (all or nothing)."""
+    from .persistence import restore
+
+    count = restore(request.app[WORLD], await _json(request, required=True))
+    return web.json_response({"status": "restored", "tenants": count})
+
+
 async def list_tenants(request: web.Request) -> web.Response:
     """GET /_mock/tenants."""
     world = request.app[WORLD]
@@ -364,6 +379,8 @@ def setup(app: web.Application) -> None:
     r.add_get(PREFIX + "/openapi.json", openapi)
     r.add_post(PREFIX + "/reset", reset)
     r.add_get(PREFIX + "/errors", errors)
+    r.add_get(PREFIX + "/snapshot", get_snapshot)
+    r.add_put(PREFIX + "/snapshot", put_snapshot)
     r.add_get(PREFIX + "/tenants", list_tenants)
     r.add_post(PREFIX + "/tenants", create_tenant)
     r.add_get(t, get_tenant)

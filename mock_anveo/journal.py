@@ -79,7 +79,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "real_time": iso(real),
         "door": door or None,
         "action": action or None,
-        "params": params,
+        "params": params.to_dict() if hasattr(params, "to_dict") else params,
         "request": raw.decode("utf-8", "replace") if raw else None,
         "response": response or None,
         "error_code": code or None,

@@ -36,11 +36,15 @@ class LegBehaviour:
         return {"outcome": self.outcome, "ring": self.ring, "talk": self.talk}
 
 
+def _field(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _number(doc: dict[str, Any], key: str, default: float, where: str) -> float:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86400:
-        raise ControlError(400, f"{where}.{key} must be seconds from 0 to 86400, got {value!r}",
-                           f"{where}.{key}")
+        raise ControlError(400, f"{_field(where, key)} must be seconds from 0 to 86400, "
+                                f"got {value!r}", _field(where, key))
     return float(value)
 
 
@@ -52,11 +56,12 @@ def behaviour_from_dict(doc: Any, where: str, default_ring: float) -> LegBehavio
         raise ControlError(400, f"{where} must be an object or an outcome name", where)
     unknown = set(doc) - {"outcome", "ring", "talk"}
     if unknown:
-        raise ControlError(400, f"{where} has unknown fields {sorted(unknown)}", where)
+        raise ControlError(400, f"{where or 'the rule'} has unknown fields {sorted(unknown)}",
+                           where or sorted(unknown)[0])
     outcome = doc.get("outcome", "answer")
     if outcome not in OUTCOMES:
-        raise ControlError(400, f"{where}.outcome must be one of {list(OUTCOMES)}, "
-                                f"got {outcome!r}", f"{where}.outcome")
+        raise ControlError(400, f"{_field(where, 'outcome')} must be one of {list(OUTCOMES)}, "
+                                f"got {outcome!r}", _field(where, "outcome"))
     ring_default = RING_TIMEOUT if outcome == "no-answer" else default_ring
     return LegBehaviour(outcome, _number(doc, "ring", ring_default, where),
                         _number(doc, "talk", DEFAULT_TALK, where))
@@ -168,7 +173,8 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
                            "sequence")
     if not isinstance(raw_sequence, list) or len(raw_sequence) > 100:
         raise ControlError(400, "sequence must be a list of at most 100 steps", "sequence")
-    sequence = [behaviour_from_dict(step, f"sequence[{i}]", ring_default)
+    where = "" if "sequence" not in doc else "sequence[{}]"
+    sequence = [behaviour_from_dict(step, where.format(i), ring_default)
                 for i, step in enumerate(raw_sequence)]
     weights = doc.get("weights")
     if weights is not None:

@@ -44,7 +44,9 @@ class RunningServer:
 
     async def stop(self) -> None:
         """Refuse new API requests, finish in-flight ones, close the socket."""
-        self.app[OPTIONS].shutting_down = True
+        options = self.app[OPTIONS]
+        options.shutting_down = True
+        options.stopping.set()
         await self.runner.cleanup()
 
 

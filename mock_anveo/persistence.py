@@ -1,0 +1,214 @@
+"""Snapshots of the whole world as JSON, and the ``--state-file`` that keeps them across restarts.
+
+A snapshot holds every tenant: account, clock, calls with their pending engine step, rules,
+faults, random generators and journal. Restoring builds a complete new set of tenants first
+and swaps it in only when everything parsed, so a bad snapshot changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections import OrderedDict, deque
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .accounts import Account, apply_fields, check_userkey
+from .calls import Call, Leg, Phase, Reason
+from .clock import Clock
+from .errors import ControlError
+from .faults import fault_from_dict
+from .journal import entry_from_dict, entry_to_dict
+from .scenarios import LegBehaviour, rule_from_dict
+from .simulation import Tenant
+from .world import World
+
+FORMAT = "mock-anveo-snapshot/1"
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_rng(rng: random.Random, state: list[Any]) -> None:
+    rng.setstate((state[0], tuple(state[1]), state[2]))
+
+
+def _call_to_dict(call: Call) -> dict[str, Any]:
+    return {
+        "requestid": call.requestid, "action": call.action, "created_at": call.created_at,
+        "legs": [[leg.number, leg.callerid, leg.answered_at, leg.ended_at, leg.outcome]
+                 for leg in call.legs],
+        "delay_minutes": call.delay_minutes, "max_minutes": call.max_minutes,
+        "memo": call.memo, "billingcode": call.billingcode, "callflow": call.callflow,
+        "variables": call.variables, "test": call.test, "phase": call.phase.value,
+        "reason": call.reason.value if call.reason else None, "result": call.result,
+        "charge": str(call.charge), "timeline": [list(step) for step in call.timeline],
+        "pending": ([call.pending_at, call.pending_step, call.pending_seq]
+                    if call.pending_seq else None),
+        "plan": [b.to_dict() for b in call.plan if isinstance(b, LegBehaviour)],
+        "planned_reason": call.planned_reason.value if call.planned_reason else None,
+        "result_hint": call.result_hint,
+    }
+
+
+def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
+    legs = []
+    for number, callerid, answered_at, ended_at, outcome in doc["legs"]:
+        leg = Leg(str(number), str(callerid))
+        leg.answered_at, leg.ended_at, leg.outcome = answered_at, ended_at, outcome
+        legs.append(leg)
+    call = Call(str(doc["requestid"]), str(doc["action"]), legs, float(doc["created_at"]),
+                delay_minutes=int(doc["delay_minutes"]), max_minutes=doc["max_minutes"],
+                memo=doc["memo"], billingcode=doc["billingcode"], callflow=doc["callflow"],
+                variables=doc["variables"], test=bool(doc["test"]))
+    call.phase = Phase(doc["phase"])
+    call.reason = Reason(doc["reason"]) if doc["reason"] else None
+    call.result = doc["result"]
+    call.charge = Decimal(doc["charge"])
+    call.timeline = [(float(at), str(phase), str(note)) for at, phase, note in doc["timeline"]]
+    call.plan = [LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
+                 for b in doc["plan"]]
+    call.planned_reason = Reason(doc["planned_reason"]) if doc["planned_reason"] else None
+    call.result_hint = doc["result_hint"]
+    return call, doc["pending"]
+
+
+def tenant_to_dict(tenant: Tenant) -> dict[str, Any]:
+    """Everything about one tenant, as JSON-ready data."""
+    journal = tenant.journal
+    return {
+        "account": tenant.account.to_dict(),
+        "initial_balance": str(tenant.initial_balance),
+        "total_charged": str(tenant.total_charged),
+        "charges_by_billingcode": {k: str(v) for k, v in tenant.charges_by_billingcode.items()},
+        "clock": {"now": tenant.clock.now(), "rate": tenant.clock.rate},
+        "seed": tenant.seed, "id_counter": tenant._id_counter,  # noqa: SLF001
+        "rng": _rng_state(tenant.rng), "fault_rng": _rng_state(tenant.fault_rng),
+        "rules": [r.to_dict() for r in tenant.rules],
+        "faults": [f.to_dict() for f in tenant.faults],
+        "next_rule_id": tenant.next_rule_id,
+        "calls": [_call_to_dict(c) for c in tenant.calls.values()],
+        "ended_order": list(tenant._ended),  # noqa: SLF001
+        "ended_limit": tenant.ended_limit, "calls_dropped": tenant.calls_dropped,
+        "journal": {"limit": journal.limit, "dropped": journal.dropped, "seq": journal.seq,
+                    "entries": [entry_to_dict(e) for e in journal]},
+    }
+
+
+def tenant_from_dict(doc: dict[str, Any], world: World) -> Tenant:
+    """Rebuild a tenant; raises KeyError, TypeError or ValueError on a malformed document."""
+    fields = dict(doc["account"])
+    account = apply_fields(Account(check_userkey(fields.pop("userkey"))), fields)
+    clock = Clock(float(doc["clock"]["now"]), rate=float(doc["clock"]["rate"]),
+                  real=world.monotonic)
+    journal = doc["journal"]
+    tenant = Tenant(account, seed=int(doc["seed"]), clock=clock, real=world.wallclock,
+                    journal_limit=int(journal["limit"]), ended_limit=int(doc["ended_limit"]))
+    tenant.initial_balance = Decimal(doc["initial_balance"])
+    tenant.total_charged = Decimal(doc["total_charged"])
+    tenant.charges_by_billingcode = OrderedDict(
+        (str(k), Decimal(v)) for k, v in doc["charges_by_billingcode"].items())
+    tenant._id_counter = int(doc["id_counter"])  # noqa: SLF001
+    _set_rng(tenant.rng, doc["rng"])
+    _set_rng(tenant.fault_rng, doc["fault_rng"])
+    tenant.rules = [rule_from_dict(r, str(r["id"])) for r in doc["rules"]]
+    tenant.faults = [fault_from_dict(f, str(f["id"])) for f in doc["faults"]]
+    tenant.next_rule_id = int(doc["next_rule_id"])
+    pending: list[tuple[float, int, str, Call]] = []
+    for call_doc in doc["calls"]:
+        call, step = _call_from_dict(call_doc)
+        tenant.calls[call.requestid] = call
+        if step is not None:
+            pending.append((float(step[0]), int(step[2]), str(step[1]), call))
+    # Re-queue in the original (time, sequence) order so ties still fire as they would have.
+    for when, _, step_name, call in sorted(pending, key=lambda p: (p[0], p[1])):
+        tenant._schedule(call, when, step_name)  # noqa: SLF001
+    tenant._ended = deque(str(r) for r in doc["ended_order"])  # noqa: SLF001
+    tenant.calls_dropped = int(doc["calls_dropped"])
+    tenant.journal.dropped = int(journal["dropped"])
+    tenant.journal.seq = int(journal["seq"])
+    for entry in journal["entries"]:
+        tenant.journal._entries.append(entry_from_dict(entry))  # noqa: SLF001
+    return tenant
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    """The whole world as JSON-ready data."""
+    for tenant in world.tenants.values():
+        tenant.sync()
+    return {"format": FORMAT, "seed": world.settings.seed,
+            "key_rng": _rng_state(world.key_rng),
+            "tenants": [tenant_to_dict(t) for t in world.tenants.values()]}
+
+
+def restore(world: World, doc: Any) -> int:
+    """Replace the world's tenants with those of ``doc``; all or nothing. Returns the count."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise ControlError(400, f"not a snapshot of format {FORMAT!r} (found {found!r})",
+                           "format")
+    try:
+        tenants: dict[str, Tenant] = {}
+        for tenant_doc in doc["tenants"]:
+            tenant = tenant_from_dict(tenant_doc, world)
+            tenants[tenant.account.userkey] = tenant
+        key_rng = random.Random()
+        _set_rng(key_rng, doc["key_rng"])
+    except ControlError as exc:
+        raise ControlError(400, f"snapshot is not valid: {exc.message}", exc.field) from None
+    except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
+        raise ControlError(400, f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
+    world.tenants = tenants
+    world.key_rng = key_rng
+    return len(tenants)
+
+
+class StateFile:
+    """``--state-file``: restored at start, written atomically at clean shutdown."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def restore(self, world: World) -> str:
+        """Load the file into ``world``; a bad file is moved aside, never overwritten."""
+        if not self.path.exists():
+            return f"no state file at {self.path} yet; starting fresh"
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            count = restore(world, doc)
+        except (OSError, ValueError, ControlError) as exc:
+            reason = exc.message if isinstance(exc, ControlError) else str(exc)
+            aside = self._aside()
+            os.replace(self.path, aside)
+            return (f"state file {self.path} could not be used ({reason}); "
+                    f"kept it as {aside} and started fresh")
+        return f"restored {count} tenant(s) from {self.path}"
+
+    def _aside(self) -> Path:
+        index = 0
+        while True:
+            candidate = self.path.with_name(f"{self.path.name}.corrupt"
+                                            + (f".{index}" if index else ""))
+            if not candidate.exists():
+                return candidate
+            index += 1
+
+    def save(self, world: World) -> str:
+        """Write, fsync and rename, so a crash leaves either the old file or the new one."""
+        data = json.dumps(snapshot(world), separators=(",", ":")).encode("utf-8")
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        directory = os.open(self.path.parent or Path("."), os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return f"saved {len(world.tenants)} tenant(s) to {self.path} ({len(data)} bytes)"

@@ -1,0 +1,135 @@
+"""Snapshots and the state file: nothing lost, nothing corrupted, bad files kept aside."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mock_anveo import persistence, service
+from mock_anveo.errors import ControlError
+from mock_anveo.scenarios import rule_from_dict
+from mock_anveo.world import Settings, World
+
+from .helpers import KEY, Reply, xml_request
+
+
+def busy_world() -> World:
+    world = World(Settings(seed=5))
+    tenant = world.get(KEY)
+    tenant.rules.append(rule_from_dict({"match": "1999*", "outcome": "busy"}, "s1"))
+    for number, delay in (("12125551234", "0"), ("19995551234", "0"), ("12125551234", "90")):
+        params = [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", number),
+                  ("DELAY", delay), ("BILLINGCODE", "x")]
+        assert Reply(service.handle(world, "v3", xml_request("DIAL.CONNECT", params)).body).ok
+    tenant.advance(7)  # one call bridging, one ringing, one scheduled
+    return world
+
+
+def story(world: World) -> list[object]:
+    tenant = world.get(KEY)
+    tenant.run_until_idle()
+    reply = Reply(service.handle(world, "v3", xml_request(
+        "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")])
+    ).body)
+    return [reply.requestid, str(tenant.account.balance),
+            [(r, c.timeline, str(c.charge)) for r, c in tenant.calls.items()]]
+
+
+def test_snapshot_round_trip_continues_the_same_story():
+    original = busy_world()
+    doc = json.loads(json.dumps(persistence.snapshot(original)))
+    copy = World(Settings(seed=5))
+    assert persistence.restore(copy, doc) == 1
+    assert story(copy) == story(original)
+
+
+def test_a_bad_snapshot_changes_nothing():
+    world = busy_world()
+    before = json.dumps(persistence.snapshot(world))
+    for bad in ({}, {"format": "other"}, {"format": persistence.FORMAT},
+                {"format": persistence.FORMAT, "tenants": [{"account": {}}], "key_rng": []},
+                []):
+        with pytest.raises(ControlError):
+            persistence.restore(world, bad)
+    doc = json.loads(before)
+    doc["tenants"][0]["calls"][0]["phase"] = "flying"
+    with pytest.raises(ControlError):
+        persistence.restore(world, doc)
+    assert json.dumps(persistence.snapshot(world)) == before
+
+
+def test_state_file_save_is_atomic_and_restores(tmp_path: Path):
+    path = tmp_path / "state.json"
+    world = busy_world()
+    state = persistence.StateFile(path)
+    assert "no state file" in state.restore(World())
+    assert "saved 1 tenant" in state.save(world)
+    assert not (tmp_path / "state.json.tmp").exists()
+    again = World(Settings(seed=5))
+    assert "restored 1 tenant" in state.restore(again)
+    assert story(again) == story(world)
+
+
+def test_corrupt_state_file_is_kept_aside_never_overwritten(tmp_path: Path):
+    path = tmp_path / "state.json"
+    path.write_text('{"format": "mock-anveo-snapshot/1", "tenants": [{"no": 1}]}')
+    world = World()
+    message = persistence.StateFile(path).restore(world)
+    assert "could not be used" in message
+    assert (tmp_path / "state.json.corrupt").read_text().startswith('{"format"')
+    assert not path.exists()
+    assert KEY in world.tenants  # started fresh with the configured account
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+        return response.read()
+
+
+def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
+    state = tmp_path / "state.json"
+    url_file = tmp_path / "url"
+    cmd = [sys.executable, "-m", "mock_anveo", "serve", "--port", "0", "--clock", "manual",
+           "--state-file", str(state), "--url-file", str(url_file)]
+
+    def launch() -> tuple[subprocess.Popen[bytes], str]:
+        url_file.unlink(missing_ok=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not url_file.exists() or not url_file.read_text().strip():
+            assert proc.poll() is None, proc.stdout.read().decode()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        return proc, url_file.read_text().strip()
+
+    proc, url = launch()
+    request = urllib.request.Request(url + "/api/v3.asp", data=xml_request("DIAL.CONNECT", [
+        ("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234"), ("DELAY", "60")]))
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        rid = Reply(response.read()).requestid
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=20)[0].decode()
+    assert proc.returncode == 0, out
+    assert "saved 1 tenant" in out
+
+    proc, url = launch()
+    try:
+        call = json.loads(_get(f"{url}/_mock/tenants/{KEY}/calls/{rid}"))
+        assert call["status"] == "NONE" and call["next_event_at"] is not None
+        advance = urllib.request.Request(
+            f"{url}/_mock/tenants/{KEY}/clock/advance", method="POST",
+            data=json.dumps({"seconds": 3600 * 2}).encode())
+        urllib.request.urlopen(advance, timeout=10).read()  # noqa: S310
+        call = json.loads(_get(f"{url}/_mock/tenants/{KEY}/calls/{rid}"))
+        assert call["status"] == "END" and call["reason"] == "answered-completed"
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=20)
