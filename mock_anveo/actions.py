@@ -164,7 +164,7 @@ def _explain(spec: Action, params: Params, variables: list[tuple[str, str]]) -> 
         problem = VARIABLE_VALUE.problem(f"VARIABLE {name}", value)
         if problem:
             return AnveoError(Code.INVALID_PARAMETER, problem)
-    error = wire.ACTIONS_SCHEMA.error_log.last_error
+    error = wire.last_error(wire.ACTIONS_SCHEMA)
     detail = error.message if error else "invalid"
     return AnveoError(Code.INVALID_PARAMETER, f"{spec.name} parameters break the schema: {detail}")
 

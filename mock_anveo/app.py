@@ -7,6 +7,7 @@ becomes an INTERNAL envelope and is stored so the pytest plugin can fail the tes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import time
@@ -35,10 +36,8 @@ class ServerOptions:
 
 
 async def _pause(options: ServerOptions, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(options.stopping.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 WORLD = web.AppKey("world", World)

@@ -7,6 +7,7 @@ never reads the machine's time itself.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -98,8 +99,8 @@ class Clock:
         moment = tick(moment)
         now = self.now()
         if not moment >= now:
-            raise ClockError(f"cannot move to {iso(moment) if moment == moment else moment}: "
-                             f"it is before now ({iso(now)})")
+            shown = iso(moment) if math.isfinite(moment) else str(moment)
+            raise ClockError(f"cannot move to {shown}: it is before now ({iso(now)})")
         self._base_virtual = moment
         self._base_real = self._real() if self._real is not None else 0.0
         return moment

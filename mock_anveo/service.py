@@ -18,7 +18,7 @@ from .world import World
 class Exchange:
     """One API request on its way through: what came in, who owns it, and what goes out."""
 
-    __slots__ = ("body", "door", "error", "fault", "raw", "request", "spec", "params", "tenant")
+    __slots__ = ("body", "door", "error", "fault", "params", "raw", "request", "spec", "tenant")
 
     def __init__(self, door: str, raw: bytes) -> None:
         self.door = door

@@ -74,7 +74,7 @@ def _forbidden(body: bytes) -> str | None:
         return "DTDs and entity declarations are not allowed in an Anveo request"
     start = body.find(b"<?")
     while start != -1:
-        if not body[start:start + 6] == b"<?xml " or body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
+        if body[start:start + 6] != b"<?xml " or body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
             return "processing instructions are not allowed in an Anveo request"
         start = body.find(b"<?", start + 2)
     return None
@@ -99,7 +99,7 @@ def parse_xml(body: bytes, door: str = "v3") -> ActionRequest:
                          f"the body is not well-formed XML: {message}") from None
     except (ValueError, etree.LxmlError) as exc:
         raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {exc}") from None
-    tree = root.getroottree()
+    tree: Any = root.getroottree()  # lxml-stubs lack DocInfo.doctype
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise AnveoError(Code.FORBIDDEN_XML, "DTDs are not allowed in an Anveo request")
     encoding = (tree.docinfo.encoding or "UTF-8").upper()
@@ -113,7 +113,8 @@ def parse_xml(body: bytes, door: str = "v3") -> ActionRequest:
 
 def _has_pi(root: Any) -> bool:
     siblings = list(root.itersiblings(preceding=True)) + list(root.itersiblings())
-    return any(isinstance(n, etree._ProcessingInstruction) for n in [*siblings, *root.iter()])
+    nodes = [*siblings, *root.iter()]
+    return any(n.tag is etree.PI for n in nodes)
 
 
 def _strip(text: str | None) -> str:
@@ -254,6 +255,11 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
 _xmlschema: Any = None
 
 
+def last_error(schema: etree.XMLSchema) -> Any:
+    """The schema's last validation error (lxml-stubs do not declare ``last_error``)."""
+    return getattr(schema.error_log, "last_error", None)
+
+
 def _fallback(root: Any) -> AnveoError:
     global _xmlschema  # noqa: PLW0603 - a lazily compiled, process-wide schema
     try:
@@ -266,7 +272,7 @@ def _fallback(root: Any) -> AnveoError:
     except Exception as exc:  # noqa: BLE001 - any failure here still means "invalid"
         error = exc
     if error is None:
-        log = REQUEST_SCHEMA.error_log.last_error
+        log = last_error(REQUEST_SCHEMA)
         return AnveoError(Code.ENVELOPE, f"the request does not follow the schema: "
                                          f"{log.message if log else 'invalid'}")
     reason = getattr(error, "reason", None) or str(error).splitlines()[0]

@@ -90,7 +90,7 @@ def test_corrupt_state_file_is_kept_aside_never_overwritten(tmp_path: Path):
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
 
 
@@ -113,7 +113,7 @@ def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
     proc, url = launch()
     request = urllib.request.Request(url + "/api/v3.asp", data=xml_request("DIAL.CONNECT", [
         ("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234"), ("DELAY", "60")]))
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         rid = Reply(response.read()).requestid
     proc.send_signal(signal.SIGTERM)
     out = proc.communicate(timeout=20)[0].decode()
@@ -127,7 +127,7 @@ def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
         advance = urllib.request.Request(
             f"{url}/_mock/tenants/{KEY}/clock/advance", method="POST",
             data=json.dumps({"seconds": 3600 * 2}).encode())
-        urllib.request.urlopen(advance, timeout=10).read()  # noqa: S310
+        urllib.request.urlopen(advance, timeout=10).read()
         call = json.loads(_get(f"{url}/_mock/tenants/{KEY}/calls/{rid}"))
         assert call["status"] == "END" and call["reason"] == "answered-completed"
     finally:

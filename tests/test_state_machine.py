@@ -3,6 +3,7 @@ request pipeline, checking the engine's invariants after every step."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from hypothesis import settings
@@ -121,7 +122,7 @@ class CallEngine(RuleBasedStateMachine):
     def timelines_follow_the_transition_table(self):
         for call in self.tenant.calls.values():
             steps = call.timeline
-            for (t0, p0, _), (t1, p1, _) in zip(steps, steps[1:], strict=False):
+            for (t0, p0, _), (t1, p1, _) in itertools.pairwise(steps):
                 assert (Phase(p0), Phase(p1)) in TRANSITIONS
                 assert t1 >= t0
 
