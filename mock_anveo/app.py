@@ -189,11 +189,37 @@ def _reset(request: web.Request) -> None:
     transport.abort()
 
 
+async def text_door(request: web.Request) -> web.Response:
+    """GET or POST (form) /api/v1.asp: the legacy SMS door, plain-text replies."""
+    from . import textdoor
+
+    world = request.app[WORLD]
+    options = request.app[OPTIONS]
+    query = request.rel_url.raw_query_string
+    error: AnveoError | None = None
+    try:
+        if request.method == "POST" and request.can_read_body:
+            try:
+                form = (await _read_body(request, options)).decode("utf-8")
+            except UnicodeDecodeError:
+                raise AnveoError(Code.BAD_QUERY, "the form body is not valid UTF-8") from None
+            query = "&".join(part for part in (query, form.strip()) if part)
+        body, tenant, error = textdoor.handle(world, query)
+    except AnveoError as refused:
+        body, tenant, error = textdoor.render([("result", "error"),
+                                               ("error", refused.message)]), None, refused
+    journal = tenant.journal if tenant is not None else world.unattributed
+    journal.record("exchange", tenant.clock.now() if tenant else 0.0, world.wallclock(),
+                   door="v1", action="SMS", raw=query.encode("utf-8", "replace"),
+                   response=body.decode("utf-8"), code=error.code.value if error else "")
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
 async def not_found(request: web.Request) -> web.Response:
     """Any other path: a plain 404 that lists what this server answers."""
     return web.Response(status=404, text=(
         f"mock-anveo: no route {request.method} {request.path}\n"
-        "Anveo doors: POST /api/v3.asp, POST /apicall.asp, GET /api/v2.asp\n"
+        "Anveo doors: POST /api/v3.asp, POST /apicall.asp, GET /api/v2.asp, /api/v1.asp\n"
         "Control API: /_mock/ (see /_mock/openapi.json)\n"))
 
 
@@ -213,6 +239,7 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[STARTED] = time.time()
     for path in _DOORS:
         app.router.add_route("*", path, api_door)
+    app.router.add_route("*", "/api/v1.asp", text_door)
     control.setup(app)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app

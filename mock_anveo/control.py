@@ -19,7 +19,7 @@ from aiohttp import web
 from . import __version__
 from .accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
 from .app import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
-from .clock import ClockError, parse_iso
+from .clock import ClockError, iso, parse_iso
 from .errors import ControlError
 from .faults import fault_from_dict
 from .journal import entry_to_dict
@@ -324,6 +324,14 @@ async def clear_journal(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def list_sms(request: web.Request) -> web.Response:
+    """GET .../sms: messages sent through the legacy v1 door, oldest first."""
+    return web.json_response([
+        {"smsid": s.smsid, "from": s.sender, "destination": s.destination,
+         "message": s.message, "parts": s.parts, "fee": str(s.fee), "sent_at": iso(s.sent_at)}
+        for s in _tenant(request).sms])
+
+
 async def tenant_errors(request: web.Request) -> web.Response:
     """GET .../errors: unexpected exceptions attributed to this tenant."""
     tenant = _tenant(request)
@@ -394,6 +402,7 @@ def setup(app: web.Application) -> None:
     r.add_get(t + "/journal", get_journal)
     r.add_delete(t + "/journal", clear_journal)
     r.add_get(t + "/errors", tenant_errors)
+    r.add_get(t + "/sms", list_sms)
     for kind in ("scenarios", "faults"):
         list_, create, delete_one, delete_all = _rules_routes(kind)
         r.add_get(f"{t}/{kind}", list_)

@@ -22,7 +22,7 @@ from .errors import ControlError
 from .faults import fault_from_dict
 from .journal import entry_from_dict, entry_to_dict
 from .scenarios import LegBehaviour, rule_from_dict
-from .simulation import Tenant
+from .simulation import Sms, Tenant
 from .world import World
 
 FORMAT = "mock-anveo-snapshot/1"
@@ -91,6 +91,8 @@ def tenant_to_dict(tenant: Tenant) -> dict[str, Any]:
         "rules": [r.to_dict() for r in tenant.rules],
         "faults": [f.to_dict() for f in tenant.faults],
         "next_rule_id": tenant.next_rule_id,
+        "sms": [[s.smsid, s.sender, s.destination, s.message, s.parts, str(s.fee), s.sent_at]
+                for s in tenant.sms],
         "calls": [_call_to_dict(c) for c in tenant.calls.values()],
         "ended_order": list(tenant._ended),  # noqa: SLF001
         "ended_limit": tenant.ended_limit, "calls_dropped": tenant.calls_dropped,
@@ -118,6 +120,9 @@ def tenant_from_dict(doc: dict[str, Any], world: World) -> Tenant:
     tenant.rules = [rule_from_dict(r, str(r["id"])) for r in doc["rules"]]
     tenant.faults = [fault_from_dict(f, str(f["id"])) for f in doc["faults"]]
     tenant.next_rule_id = int(doc["next_rule_id"])
+    for smsid, sender, destination, message, parts, fee, sent_at in doc["sms"]:
+        tenant.sms.append(Sms(str(smsid), str(sender), str(destination), str(message),
+                              int(parts), Decimal(fee), float(sent_at)))
     pending: list[tuple[float, int, str, Call]] = []
     for call_doc in doc["calls"]:
         call, step = _call_from_dict(call_doc)

@@ -27,6 +27,24 @@ from .scheduler import Scheduler
 SYNC_LIMIT = 1_000_000
 
 FIRST, SECOND = "first", "second"
+#: USD per SMS part (the figure in Anveo's own v1 example reply).
+SMS_RATE = Decimal("0.044")
+
+
+class Sms:
+    """One message sent through the legacy text door."""
+
+    __slots__ = ("destination", "fee", "message", "parts", "sender", "sent_at", "smsid")
+
+    def __init__(self, smsid: str, sender: str, destination: str, message: str, parts: int,
+                 fee: Decimal, sent_at: float) -> None:
+        self.smsid = smsid
+        self.sender = sender
+        self.destination = destination
+        self.message = message
+        self.parts = parts
+        self.fee = fee
+        self.sent_at = sent_at
 
 
 class Tenant:
@@ -63,6 +81,7 @@ class Tenant:
         self.charges_by_billingcode: OrderedDict[str, Decimal] = OrderedDict()
         self.total_charged = Decimal(0)
         self._id_counter = 0
+        self.sms: deque[Sms] = deque(maxlen=ended_limit)
 
     # ---- time -------------------------------------------------------------------------
     def sync(self) -> None:
@@ -205,6 +224,21 @@ class Tenant:
                              f'the call flow of REQUESTID "{requestid}" has not finished '
                              f"(status {call.status.value})")
         return call.result
+
+    def send_sms(self, sender: str, destination: str, message: str, parts: int) -> Sms:
+        """Send an SMS through the v1 door: charged at once, ``SMS_RATE`` per part."""
+        self.sync()
+        fee = SMS_RATE * parts
+        if self.account.balance < fee:
+            raise AnveoError(Code.INSUFFICIENT_FUNDS,
+                             f"insufficient funds: balance {self.account.balance} USD cannot "
+                             f"cover {fee} USD")
+        self.account.balance -= fee
+        self.total_charged += fee
+        sms = Sms(self._new_requestid(), sender, destination, message, parts, fee,
+                  self.clock.now())
+        self.sms.append(sms)
+        return sms
 
     def balance(self) -> Decimal:
         """ACCOUNT.GETBALANCE: the balance after every call ended so far."""

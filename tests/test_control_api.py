@@ -234,3 +234,30 @@ async def test_bad_fault_rules_are_refused(client):
                         ({"kind": "html", "door": "v9"}, "door")]:
         response = await client.post(f"/_mock/tenants/{KEY}/faults", json=body)
         assert response.status == 400 and (await response.json())["field"] == field
+
+
+# ---- the legacy v1 text door --------------------------------------------------------------------
+async def test_v1_sms_success_error_and_records(client):
+    ok = await client.get("/api/v1.asp", params={
+        "apikey": KEY, "action": "sms", "from": "12157010680", "destination": "12125551234",
+        "message": "hello " * 30})  # 180 GSM characters: two parts
+    text = await ok.text()
+    assert ok.status == 200 and ok.content_type == "text/plain"
+    fields = dict(part.split("=", 1) for part in text.split("^"))
+    assert fields["result"] == "success" and fields["error"] == ""
+    assert fields["parts"] == "2" and fields["fee"] == "0.088"
+    assert len(fields["smsid"]) == 40
+    bad = await client.post("/api/v1.asp", data={"apikey": "nope", "action": "sms"})
+    assert bad.status == 200
+    assert await bad.text() == "result=error^error=apikey is missing or invalid.."
+    unicode = await client.post("/api/v1.asp", data={
+        "apikey": KEY, "action": "SMS", "from": "Anveo", "destination": "12125551234",
+        "message": "Привет"})
+    assert "parts=1^fee=0.044" in await unicode.text()
+    sent = await (await client.get(f"/_mock/tenants/{KEY}/sms")).json()
+    assert [s["parts"] for s in sent] == [2, 1]
+    tenant = await (await client.get(f"/_mock/tenants/{KEY}")).json()
+    assert tenant["balance"] == "99.868"
+    bad_dest = await client.get("/api/v1.asp", params={
+        "apikey": KEY, "action": "sms", "from": "1", "destination": "+1", "message": "x"})
+    assert (await bad_dest.text()).startswith("result=error^error=destination must be")

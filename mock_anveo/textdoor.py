@@ -1,0 +1,72 @@
+"""The legacy text door ``/api/v1.asp`` (SMS): form fields in, ``key=value^...`` text out.
+
+Anveo documents one error text exactly (a bad key: ``apikey is missing or invalid..``, two
+dots); the rest follow the XML doors' style. Replies are HTTP 200 even on errors.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from .errors import AnveoError, Code, shown
+from .simulation import Tenant
+from .world import World
+
+BAD_KEY = "apikey is missing or invalid.."
+_PHONE = re.compile(r"[0-9]{7,15}", re.ASCII)
+_SENDER = re.compile(r"[0-9]{1,15}|[A-Za-z0-9 ]{1,11}", re.ASCII)
+MESSAGE_MAX = 1600
+# GSM 03.38 basic characters: messages made only of these use 7-bit parts (160/153 chars);
+# anything else is sent as UCS-2 (70/67 chars per part).
+_GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNO"
+           "PQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def parts(message: str) -> int:
+    """SMS segments needed for ``message``."""
+    single, multi = (160, 153) if set(message) <= _GSM else (70, 67)
+    return 1 if len(message) <= single else -(-len(message) // multi)
+
+
+def render(fields: list[tuple[str, str]]) -> bytes:
+    """``result=success^error=^parts=1^...``; values never hold ``^`` or line breaks."""
+    clean = [(k, re.sub(r"[\^\r\n]", " ", v)) for k, v in fields]
+    return "^".join(f"{k}={v}" for k, v in clean).encode("utf-8")
+
+
+def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError | None]:
+    """Answer one v1 request; returns the reply, the tenant (if known) and the refusal."""
+    tenant: Tenant | None = None
+    try:
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict",
+                              max_num_fields=50)
+        except (UnicodeDecodeError, ValueError):
+            raise AnveoError(Code.BAD_QUERY, "the request is not a valid UTF-8 form of at most "
+                                             "50 fields") from None
+        fields: dict[str, str] = {}
+        for key, value in pairs:
+            fields.setdefault(key.strip().lower(), value.strip(" \t\r\n"))
+        tenant = world.get(fields.get("apikey", ""))
+        if tenant is None:
+            raise AnveoError(Code.UNKNOWN_USERKEY, BAD_KEY)
+        if fields.get("action", "").lower() != "sms":
+            raise AnveoError(Code.UNKNOWN_ACTION, f"action must be sms, got "
+                                                  f"{shown(fields.get('action', ''))}")
+        sender, destination = fields.get("from", ""), fields.get("destination", "")
+        message = fields.get("message", "")
+        if not _SENDER.fullmatch(sender):
+            raise AnveoError(Code.INVALID_PARAMETER, "from must be up to 15 digits or up to 11 "
+                                                     f"letters and digits, got {shown(sender)}")
+        if not _PHONE.fullmatch(destination):
+            raise AnveoError(Code.INVALID_PARAMETER, "destination must be 7 to 15 digits with "
+                                                     f"the country code, got {shown(destination)}")
+        if not 0 < len(message) <= MESSAGE_MAX:
+            raise AnveoError(Code.INVALID_PARAMETER, f"message must be 1 to {MESSAGE_MAX} "
+                                                     f"characters, got {len(message)}")
+        sms = tenant.send_sms(sender, destination, message, parts(message))
+        return render([("result", "success"), ("error", ""), ("parts", str(sms.parts)),
+                       ("fee", str(sms.fee)), ("smsid", sms.smsid)]), tenant, None
+    except AnveoError as error:
+        return render([("result", "error"), ("error", error.message)]), tenant, error
