@@ -99,16 +99,23 @@ def parse_xml(body: bytes, door: str = "v3") -> ActionRequest:
                          f"the body is not well-formed XML: {message}") from None
     except (ValueError, etree.LxmlError) as exc:
         raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {exc}") from None
-    tree: Any = root.getroottree()  # lxml-stubs lack DocInfo.doctype
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise AnveoError(Code.FORBIDDEN_XML, "DTDs are not allowed in an Anveo request")
-    encoding = (tree.docinfo.encoding or "UTF-8").upper()
-    if encoding not in ("UTF-8", "US-ASCII", "ASCII") and _has_pi(root):
-        raise AnveoError(Code.FORBIDDEN_XML,
-                         "processing instructions are not allowed in an Anveo request")
+    if not _ascii_compatible(body):
+        # The byte scan above cannot see a DTD or PI in UTF-16/32; ask the parsed tree instead.
+        tree: Any = root.getroottree()  # lxml-stubs lack DocInfo.doctype
+        if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+            raise AnveoError(Code.FORBIDDEN_XML, "DTDs are not allowed in an Anveo request")
+        if _has_pi(root):
+            raise AnveoError(Code.FORBIDDEN_XML,
+                             "processing instructions are not allowed in an Anveo request")
     if not REQUEST_SCHEMA.validate(root):
         raise explain(root)
     return _extract(root, door)
+
+
+def _ascii_compatible(body: bytes) -> bool:
+    """Whether '<!DOCTYPE' and '<?' would show as those bytes (UTF-8, ASCII, Latin-1...)."""
+    head = body[:4]
+    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def _has_pi(root: Any) -> bool:
@@ -122,10 +129,17 @@ def _strip(text: str | None) -> str:
 
 
 def _extract(root: Any, door: str) -> ActionRequest:
-    userkey = _strip(root.find("USERTOKEN").findtext("USERKEY"))
-    action = root.find("ACTION")
-    request = ActionRequest(door, userkey, _strip(action.get("NAME")))
-    for parameter in action.iterchildren("PARAMETER"):
+    # The document is schema-valid here: exactly one USERTOKEN/USERKEY and one ACTION, and
+    # comments were removed by the parser, so one pass over the children is enough.
+    userkey = action = None
+    for child in root:
+        if child.tag == "ACTION":
+            action = child
+        else:
+            userkey = child[0].text
+    assert action is not None
+    request = ActionRequest(door, _strip(userkey), _strip(action.get("NAME")))
+    for parameter in action:
         name = _strip(parameter.get("NAME"))
         value = _strip(parameter.text)
         varname = parameter.get("VARIABLENAME")
