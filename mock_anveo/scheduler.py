@@ -42,6 +42,13 @@ class Scheduler(Generic[T]):
     def cancel(self, seq: int) -> None:
         """Make a pending entry a no-op; harmless for one that already fired or was cancelled."""
         self._pending.discard(seq)
+        heap = self._heap
+        # Cancelled far-future entries would sit in the heap for weeks of virtual time; rebuild
+        # once they outnumber the live ones, so memory follows what is really pending.
+        if len(heap) > 1024 and len(heap) > 2 * len(self._pending):
+            pending = self._pending
+            self._heap = [entry for entry in heap if entry[1] in pending]
+            heapq.heapify(self._heap)
 
     def _drop_cancelled_head(self) -> None:
         heap, pending = self._heap, self._pending

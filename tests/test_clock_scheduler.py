@@ -117,3 +117,13 @@ def test_scheduler_fires_exactly_the_live_entries_in_sorted_order(entries):
             live.append((when, seq))
     scheduler.run_until(1e6)
     assert fired == sorted(live)
+
+
+def test_cancelled_entries_do_not_pile_up_in_memory():
+    scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: None)
+    for i in range(10_000):
+        scheduler.cancel(scheduler.call_at(1e9 + i, i))  # far future, cancelled at once
+    assert len(scheduler) == 0
+    assert len(scheduler._heap) <= 2048
+    keep = scheduler.call_at(5.0, 1)
+    assert scheduler.next_due() == 5.0 and keep
