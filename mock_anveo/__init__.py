@@ -1,5 +1,22 @@
-"""mock-anveo: an offline, deterministic test double of the Anveo telephony API."""
+"""mock-anveo: an offline, deterministic test double of the Anveo telephony API.
+
+``MockAnveo`` starts a server (in a thread, or in the running loop with ``async with``) or
+binds to a running one, and drives one fresh tenant of it.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .controller import AsyncMockAnveo, Call, MockAnveo
+from .errors import AnveoError, Code, ControlError, MockAnveoError
+
+__all__ = [
+    "AnveoError",
+    "AsyncMockAnveo",
+    "Call",
+    "Code",
+    "ControlError",
+    "MockAnveo",
+    "MockAnveoError",
+    "__version__",
+]

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, service
+from . import service
+from ._version import __version__
 from .accounts import default_account, load_accounts
 from .app import ServerOptions
 from .clock import DEFAULT_EPOCH, parse_iso

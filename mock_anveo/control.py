@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import __version__
+from ._version import __version__
 from .accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
 from .app import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
 from .clock import ClockError, iso, parse_iso
@@ -26,6 +26,7 @@ from .journal import entry_to_dict
 from .scenarios import rule_from_dict
 from .simulation import Tenant
 from .views import call_view, clock_view, tenant_view
+from .world import World
 
 PREFIX = "/_mock"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -56,7 +57,8 @@ async def control_middleware(request: web.Request, handler: Handler) -> web.Stre
     except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
         from .app import note_internal_error
 
-        note_internal_error(request.app, exc, f"{request.method} {request.path}", None)
+        note_internal_error(request.app, exc, f"{request.method} {request.path}",
+                            request.match_info.get("userkey"))
         return _error(500, f"internal error in mock-anveo: {exc!r}")
 
 
@@ -138,12 +140,10 @@ def _fresh_key(rng: random.Random) -> str:
     return "".join(rng.choice(_KEY_ALPHABET) for _ in range(40))
 
 
-async def create_tenant(request: web.Request) -> web.Response:
-    """POST /_mock/tenants: a new tenant (userkey random when not given)."""
-    world = request.app[WORLD]
-    doc = await _json(request)
-    if len(world.tenants) >= world.settings.max_tenants:
-        raise ControlError(409, f"this server holds at most {world.settings.max_tenants} tenants")
+def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
+    """Validate a tenant document completely, then add the tenant; remembers it for reset."""
+    doc = dict(doc)
+    origin = json.loads(json.dumps(doc))  # a private, JSON-clean copy
     if "userkey" in doc:
         userkey = check_userkey(doc.pop("userkey"))
         if userkey in world.tenants:
@@ -152,6 +152,7 @@ async def create_tenant(request: web.Request) -> web.Response:
         userkey = _fresh_key(world.key_rng)
         while userkey in world.tenants:
             userkey = _fresh_key(world.key_rng)
+    origin["userkey"] = userkey
     start_text = doc.pop("start", None)
     rate = doc.pop("clock_rate", None)
     start: float | None = None
@@ -163,11 +164,60 @@ async def create_tenant(request: web.Request) -> web.Response:
         except (ValueError, OverflowError) as exc:
             raise ControlError(400, f"start must be an ISO-8601 moment: {exc}", "start") from None
     if rate is not None:
-        _check_rate(rate)
+        rate = _check_rate(rate)
+    rules = _preset(doc.pop("scenarios", []), "scenarios")
+    faults = _preset(doc.pop("faults", []), "faults")
     account = apply_fields(Account(userkey, verified_callerids={DOCS_CALLERID},
                                    callflows={DEFAULT_CALLFLOW}), doc)
+    built_rules = [rule_from_dict(r, f"s{i + 1}") for i, r in enumerate(rules)]
+    built_faults = [fault_from_dict(f, f"f{len(rules) + i + 1}") for i, f in enumerate(faults)]
     tenant = world.add(account, start=start, rate=rate)
-    return web.json_response(tenant_view(tenant), status=201)
+    tenant.rules.extend(built_rules)
+    tenant.faults.extend(built_faults)
+    tenant.next_rule_id = len(rules) + len(faults) + 1
+    tenant.origin = origin
+    return tenant
+
+
+def _preset(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list) or len(value) > 1000:
+        raise ControlError(400, f"{name} must be a list of at most 1000 rules", name)
+    return [{k: v for k, v in item.items() if k != "id"} if isinstance(item, dict) else item
+            for item in value]
+
+
+async def create_tenant(request: web.Request) -> web.Response:
+    """POST /_mock/tenants: a new tenant (userkey random when not given), rules included."""
+    world = request.app[WORLD]
+    doc = await _json(request)
+    if len(world.tenants) >= world.settings.max_tenants:
+        raise ControlError(409, f"this server holds at most {world.settings.max_tenants} tenants")
+    return web.json_response(tenant_view(build_tenant(world, doc)), status=201)
+
+
+async def reset_tenant(request: web.Request) -> web.Response:
+    """POST /_mock/tenants/{userkey}/reset: the tenant as it was created, nothing since."""
+    tenant = _tenant(request)
+    world = request.app[WORLD]
+    userkey = tenant.account.userkey
+    _take_errors(request.app, userkey)
+    del world.tenants[userkey]
+    try:
+        if tenant.origin is None:
+            fresh = world.add_configured(userkey)
+        else:
+            fresh = build_tenant(world, tenant.origin)
+    except ControlError:
+        world.tenants[userkey] = tenant  # cannot happen for a document that built once
+        raise
+    return web.json_response(tenant_view(fresh))
+
+
+def _take_errors(app: web.Application, userkey: str) -> list[dict[str, Any]]:
+    errors = app[INTERNAL_ERRORS]
+    mine = [e for e in errors if e["userkey"] == userkey]
+    errors[:] = [e for e in errors if e["userkey"] != userkey]
+    return mine
 
 
 def _check_rate(rate: Any) -> float:
@@ -206,10 +256,11 @@ async def patch_tenant(request: web.Request) -> web.Response:
 
 
 async def delete_tenant(request: web.Request) -> web.Response:
-    """DELETE /_mock/tenants/{userkey}."""
+    """DELETE /_mock/tenants/{userkey}: returns (and forgets) its unexpected server errors."""
     tenant = _tenant(request)
-    del request.app[WORLD].tenants[tenant.account.userkey]
-    return web.Response(status=204)
+    userkey = tenant.account.userkey
+    del request.app[WORLD].tenants[userkey]
+    return web.json_response({"deleted": userkey, "errors": _take_errors(request.app, userkey)})
 
 
 # ---- clock ------------------------------------------------------------------------------------
@@ -318,6 +369,15 @@ async def get_journal(request: web.Request) -> web.Response:
                               "dropped": tenant.journal.dropped, "limit": tenant.journal.limit})
 
 
+async def unattributed_journal(request: web.Request) -> web.Response:
+    """GET /_mock/journal: requests no tenant owns (unreadable, or an unknown USERKEY)."""
+    journal = request.app[WORLD].unattributed
+    limit = _int_query(request, "limit", 10_000)
+    entries = [entry_to_dict(e) for e in journal]
+    return web.json_response({"entries": entries[-limit:] if limit else [],
+                              "dropped": journal.dropped, "limit": journal.limit})
+
+
 async def clear_journal(request: web.Request) -> web.Response:
     """DELETE .../journal."""
     _tenant(request).journal.clear()
@@ -394,6 +454,8 @@ def setup(app: web.Application) -> None:
     r.add_get(t, get_tenant)
     r.add_patch(t, patch_tenant)
     r.add_delete(t, delete_tenant)
+    r.add_post(t + "/reset", reset_tenant)
+    r.add_get(PREFIX + "/journal", unattributed_journal)
     r.add_get(t + "/clock", get_clock)
     r.add_patch(t + "/clock", patch_clock)
     r.add_post(t + "/clock/advance", advance_clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -42,6 +42,8 @@ _SCHEMAS: dict[str, Any] = {
             "callflows": {"type": "array", "items": {"type": "string"}},
             "start": {"type": "string", "format": "date-time"},
             "clock_rate": {"type": "number", "minimum": 0},
+            "scenarios": {"type": "array", "items": _ref("Scenario")},
+            "faults": {"type": "array", "items": _ref("Fault")},
         },
     },
     "Tenant": {"type": "object", "properties": {
@@ -117,6 +119,11 @@ def document() -> dict[str, Any]:
                                       "responses": {"200": _json(_OBJ)}}},
             "/_mock/errors": {"get": {"summary": "Unexpected exceptions inside the server",
                                       "responses": {"200": _json({"type": "array"})}}},
+            "/_mock/journal": {"get": {
+                "summary": "Requests no tenant owns",
+                "parameters": [{"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": _json(_OBJ), **_ERR}}},
             "/_mock/snapshot": {
                 "get": {"summary": "The whole state as JSON",
                         "responses": {"200": _json(_ref("Snapshot"))}},
@@ -136,8 +143,12 @@ def document() -> dict[str, Any]:
                 "patch": {"summary": "Change account fields", "parameters": [_USERKEY],
                           "requestBody": _body(_ref("TenantIn")),
                           "responses": {"200": _json(_ref("Tenant")), **_ERR}},
-                "delete": {"summary": "Delete a tenant", "parameters": [_USERKEY],
-                           "responses": _NO_CONTENT}},
+                "delete": {"summary": "Delete a tenant; answers with its server errors",
+                           "parameters": [_USERKEY],
+                           "responses": {"200": _json(_OBJ), **_ERR}}},
+            t + "/reset": {"post": {"summary": "The tenant as it was created",
+                                    "parameters": [_USERKEY],
+                                    "responses": {"200": _json(_ref("Tenant")), **_ERR}}},
             t + "/clock": {
                 "get": {"summary": "The tenant's clock", "parameters": [_USERKEY],
                         "responses": {"200": _json(_ref("Clock")), **_ERR}},

@@ -90,7 +90,7 @@ def tenant_to_dict(tenant: Tenant) -> dict[str, Any]:
         "rng": _rng_state(tenant.rng), "fault_rng": _rng_state(tenant.fault_rng),
         "rules": [r.to_dict() for r in tenant.rules],
         "faults": [f.to_dict() for f in tenant.faults],
-        "next_rule_id": tenant.next_rule_id,
+        "next_rule_id": tenant.next_rule_id, "origin": tenant.origin,
         "sms": [[s.smsid, s.sender, s.destination, s.message, s.parts, str(s.fee), s.sent_at]
                 for s in tenant.sms],
         "calls": [_call_to_dict(c) for c in tenant.calls.values()],
@@ -120,9 +120,11 @@ def tenant_from_dict(doc: dict[str, Any], world: World) -> Tenant:
     tenant.rules = [rule_from_dict(r, str(r["id"])) for r in doc["rules"]]
     tenant.faults = [fault_from_dict(f, str(f["id"])) for f in doc["faults"]]
     tenant.next_rule_id = int(doc["next_rule_id"])
+    origin = doc.get("origin")
+    tenant.origin = dict(origin) if isinstance(origin, dict) else None
     for smsid, sender, destination, message, parts, fee, sent_at in doc["sms"]:
         tenant.sms.append(Sms(str(smsid), str(sender), str(destination), str(message),
-                              int(parts), Decimal(fee), float(sent_at)))
+                              parts=int(parts), fee=Decimal(fee), sent_at=float(sent_at)))
     pending: list[tuple[float, int, str, Call]] = []
     for call_doc in doc["calls"]:
         call, step = _call_from_dict(call_doc)

@@ -36,7 +36,7 @@ class Sms:
 
     __slots__ = ("destination", "fee", "message", "parts", "sender", "sent_at", "smsid")
 
-    def __init__(self, smsid: str, sender: str, destination: str, message: str, parts: int,
+    def __init__(self, smsid: str, sender: str, destination: str, message: str, *, parts: int,
                  fee: Decimal, sent_at: float) -> None:
         self.smsid = smsid
         self.sender = sender
@@ -82,6 +82,9 @@ class Tenant:
         self.total_charged = Decimal(0)
         self._id_counter = 0
         self.sms: deque[Sms] = deque(maxlen=ended_limit)
+        # The control-API document this tenant was created from (None: from the config), so
+        # a per-tenant reset can rebuild it exactly.
+        self.origin: dict[str, Any] | None = None
 
     # ---- time -------------------------------------------------------------------------
     def sync(self) -> None:
@@ -235,8 +238,8 @@ class Tenant:
                              f"cover {fee} USD")
         self.account.balance -= fee
         self.total_charged += fee
-        sms = Sms(self._new_requestid(), sender, destination, message, parts, fee,
-                  self.clock.now())
+        sms = Sms(self._new_requestid(), sender, destination, message, parts=parts, fee=fee,
+                  sent_at=self.clock.now())
         self.sms.append(sms)
         return sms
 

@@ -92,6 +92,9 @@ def parse_xml(body: bytes, door: str = "v3") -> ActionRequest:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         message = (exc.msg or str(exc)).strip()
+        if message.startswith(("EntityRef: expecting ';'", "xmlParseEntityRef: no name")):
+            raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {message} "
+                                                 "(write a literal & as &amp;)") from None
         if "entity" in message.lower():
             raise AnveoError(Code.FORBIDDEN_XML,
                              f"entity references are not allowed: {message}") from None

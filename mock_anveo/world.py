@@ -16,6 +16,10 @@ from .journal import Journal
 from .simulation import Tenant
 
 
+def _copy(account: Account) -> Account:
+    return Account(**{name: getattr(account, name) for name in account.__slots__})
+
+
 def _still() -> float:
     return 0.0
 
@@ -57,7 +61,14 @@ class World:
         self.key_rng = random.Random(self.settings.seed)
         self.unattributed = Journal(self.settings.journal_limit)
         for account in self.settings.accounts:
-            self.add(Account(**{name: getattr(account, name) for name in account.__slots__}))
+            self.add(_copy(account))
+
+    def add_configured(self, userkey: str) -> Tenant:
+        """Rebuild the configured account ``userkey`` as it was at start."""
+        for account in self.settings.accounts:
+            if account.userkey == userkey:
+                return self.add(_copy(account))
+        raise KeyError(userkey)
 
     def add(self, account: Account, *, start: float | None = None,
             rate: float | None = None) -> Tenant:

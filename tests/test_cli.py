@@ -47,7 +47,7 @@ def test_serve_prints_url_and_key_binds_loopback_and_stops_on_sigterm(tmp_path):
 
 
 def test_serve_warns_loudly_when_exposed(tmp_path):
-    proc, _ = serve("--host", "0.0.0.0", tmp=tmp_path)  # noqa: S104 - the point of the test
+    proc, _ = serve("--host", "0.0.0.0", tmp=tmp_path)
     proc.send_signal(signal.SIGINT)
     out = proc.communicate(timeout=20)[0]
     assert "WARNING" in out and "OPEN" in out

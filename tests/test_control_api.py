@@ -55,9 +55,41 @@ async def test_tenant_lifecycle_and_isolation(client):
     assert (await patched.json())["balance"] == "0.5"
     refused = await dial(client, key)
     assert "insufficient funds" in refused.error
-    assert (await client.delete(f"/_mock/tenants/{key}")).status == 204
+    deleted = await client.delete(f"/_mock/tenants/{key}")
+    assert deleted.status == 200
+    assert await deleted.json() == {"deleted": key, "errors": []}
     gone = await dial(client, key)
     assert "unknown USERKEY" in gone.error
+    unattributed = await (await client.get("/_mock/journal")).json()
+    assert unattributed["entries"][-1]["error_code"] == "UNKNOWN_USERKEY"
+
+
+async def test_tenant_presets_and_per_tenant_reset(client):
+    created = await client.post("/_mock/tenants", json={
+        "userkey": "preset-1", "balance": "9", "start": "2030-05-01T12:00:00Z",
+        "scenarios": [{"match": "1212*", "outcome": "busy"}],
+        "faults": [{"kind": "latency", "seconds": 0, "times": None}]})
+    assert created.status == 201
+    assert (await created.json())["clock"]["now"] == "2030-05-01T12:00:00.000Z"
+    await dial(client, "preset-1")
+    await client.post("/_mock/tenants/preset-1/clock/advance", json={"seconds": 600})
+    await client.post("/_mock/tenants/preset-1/scenarios", json={"match": "1"})
+    await client.patch("/_mock/tenants/preset-1", json={"balance": "1"})
+    reset = await client.post("/_mock/tenants/preset-1/reset")
+    tenant = await reset.json()
+    assert tenant["balance"] == "9" and tenant["calls"] == 0
+    assert tenant["clock"]["now"] == "2030-05-01T12:00:00.000Z"
+    rules = await (await client.get("/_mock/tenants/preset-1/scenarios")).json()
+    assert [(r["match"], r["used"]) for r in rules] == [("1212*", 0)]
+    faults = await (await client.get("/_mock/tenants/preset-1/faults")).json()
+    assert [f["kind"] for f in faults] == ["latency"]
+    # the configured account resets to the configuration
+    await dial(client)
+    body = await (await client.post(f"/_mock/tenants/{KEY}/reset")).json()
+    assert body["calls"] == 0 and body["balance"] == "100.00"
+    bad = await client.post("/_mock/tenants", json={"scenarios": [{"outcome": "explode"}]})
+    assert bad.status == 400
+    assert (await client.get("/_mock/tenants")).status == 200
 
 
 @pytest.mark.parametrize(("body", "field"), [

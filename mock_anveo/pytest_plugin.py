@@ -1,0 +1,99 @@
+"""pytest plugin (entry point ``anveo``): the ``anveo`` fixture, its marker and ``--anveo-url``.
+
+One server per session (a background thread, or the one at ``--anveo-url`` /
+``$MOCK_ANVEO_URL``); every test gets a controller on a fresh tenant, deleted at teardown.
+Exceptions the server recorded for that tenant fail the test at teardown. Imports stay light
+here because pytest loads this module in every session of an environment that has mock-anveo
+installed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .app import ServerOptions
+    from .controller import MockAnveo
+    from .world import Settings
+
+URL_ENV = "MOCK_ANVEO_URL"
+TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--anveo-url``."""
+    parser.getgroup("anveo").addoption(
+        "--anveo-url", default=None, metavar="URL",
+        help=f"use the mock-anveo server running at URL (default: ${URL_ENV}; otherwise one "
+             "is started for the session)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``anveo`` marker."""
+    config.addinivalue_line(
+        "markers", "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
+                   "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0")
+
+
+@pytest.fixture(scope="session")
+def anveo_server_options() -> ServerOptions:
+    """Override me: options of the session's own server (ignored with --anveo-url)."""
+    from .app import ServerOptions  # lazily: pytest start-up stays free of aiohttp
+
+    return ServerOptions()
+
+
+@pytest.fixture(scope="session")
+def anveo_settings() -> Settings:
+    """Override me: world settings (seed, journal limit, ...) of the session's own server."""
+    from .world import Settings
+
+    return Settings()
+
+
+@pytest.fixture
+def anveo_tenant() -> dict[str, Any]:
+    """Override me: tenant fields every ``anveo`` fixture starts with (markers override)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def anveo_url(request: pytest.FixtureRequest, anveo_server_options: ServerOptions,
+              anveo_settings: Settings) -> Iterator[str]:
+    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL, or one started here."""
+    given = request.config.getoption("anveo_url") or os.environ.get(URL_ENV)
+    if given:
+        yield given.rstrip("/")
+        return
+    from .server import ThreadedServer
+    from .world import World
+
+    server = ThreadedServer(lambda: World(anveo_settings, monotonic=time.monotonic,
+                                          wallclock=time.time), anveo_server_options).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def anveo(request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any],
+          anveo_server_options: ServerOptions) -> Iterator[MockAnveo]:
+    """A controller on a fresh tenant of the session's server; the tenant goes at teardown."""
+    from .controller import MockAnveo
+
+    fields = dict(anveo_tenant)
+    for marker in reversed(list(request.node.iter_markers("anveo"))):  # closest wins
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.anveo takes keyword arguments only")
+        fields.update(marker.kwargs)
+    token = os.environ.get(TOKEN_ENV) or anveo_server_options.control_token
+    # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
+    # server recorded for it, which fail the test here at teardown with their tracebacks.
+    with MockAnveo.remote(anveo_url, token, **fields) as controller:
+        yield controller
