@@ -57,10 +57,10 @@ def _xml(body: bytes) -> web.Response:
     return web.Response(body=body, content_type=XML_TYPE, charset="utf-8")
 
 
-def note_internal_error(app: web.Application, exc: BaseException, where: str,
+def note_internal_error(request: web.Request, exc: BaseException, where: str,
                         userkey: str | None) -> None:
     """Keep an unexpected exception for the control API (bounded to the last 100)."""
-    errors = app[INTERNAL_ERRORS]
+    errors = request.config_dict[INTERNAL_ERRORS]
     errors.append({"where": where, "userkey": userkey, "error": repr(exc),
                    "traceback": "".join(traceback.format_exception(exc))})
     del errors[:-100]
@@ -72,8 +72,11 @@ async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
         raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server takes "
                                               f"at most {options.max_body} (--max-body)")
     try:
-        async with asyncio.timeout(options.read_timeout):
+        if request.content.is_eof():  # all of it arrived with the headers: no timer needed
             body = await request.read()
+        else:
+            async with asyncio.timeout(options.read_timeout):
+                body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise AnveoError(Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} bytes "
                                               "(--max-body)") from None
@@ -138,7 +141,7 @@ async def api_door(request: web.Request) -> web.StreamResponse:
         return _refusal(error, world, door, raw)
     except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, never a 500
         userkey = exchange.request.userkey if exchange and exchange.request else None
-        note_internal_error(request.app, exc, f"{request.method} {request.path}", userkey)
+        note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
         return _refusal(AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
                         world, door, raw)
 
@@ -240,6 +243,7 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     for path in _DOORS:
         app.router.add_route("*", path, api_door)
     app.router.add_route("*", "/api/v1.asp", text_door)
-    control.setup(app)
+    # A sub-application keeps the control API's middleware off the Anveo doors' hot path.
+    app.add_subapp(control.PREFIX + "/", control.make_control_app())
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app

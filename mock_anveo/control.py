@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import gctune
 from ._version import __version__
 from .accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
 from .app import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
@@ -40,9 +41,7 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
 @web.middleware
 async def control_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Token check and error rendering for control paths; Anveo paths pass straight through."""
-    if not request.path.startswith(PREFIX + "/"):
-        return await handler(request)
-    token = request.app[OPTIONS].control_token
+    token = request.config_dict[OPTIONS].control_token
     if token and request.path != f"{PREFIX}/health":
         given = request.headers.get("X-Mock-Token") or request.headers.get(
             "Authorization", "").removeprefix("Bearer ").strip()
@@ -52,12 +51,15 @@ async def control_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     except ControlError as exc:
         return _error(exc.status, exc.message, exc.field)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, f"{exc.reason}: {request.method} {request.path} "
+                                  "(the control API is described at /_mock/openapi.json)")
     except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
         from .app import note_internal_error
 
-        note_internal_error(request.app, exc, f"{request.method} {request.path}",
+        note_internal_error(request, exc, f"{request.method} {request.path}",
                             request.match_info.get("userkey"))
         return _error(500, f"internal error in mock-anveo: {exc!r}")
 
@@ -79,7 +81,7 @@ async def _json(request: web.Request, *, required: bool = False) -> dict[str, An
 
 def _tenant(request: web.Request) -> Tenant:
     userkey = request.match_info["userkey"]
-    tenant = request.app[WORLD].get(userkey)
+    tenant = request.config_dict[WORLD].get(userkey)
     if tenant is None:
         raise ControlError(404, f"no tenant with userkey {userkey!r}", "userkey")
     tenant.sync()
@@ -89,10 +91,10 @@ def _tenant(request: web.Request) -> Tenant:
 # ---- server-wide ----------------------------------------------------------------------------
 async def health(request: web.Request) -> web.Response:
     """GET /_mock/health."""
-    world = request.app[WORLD]
+    world = request.config_dict[WORLD]
     return web.json_response({"status": "ok", "version": __version__,
                               "tenants": len(world.tenants), "seed": world.settings.seed,
-                              "started": request.app[STARTED]})
+                              "started": request.config_dict[STARTED]})
 
 
 async def openapi(request: web.Request) -> web.Response:
@@ -104,35 +106,36 @@ async def openapi(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     """POST /_mock/reset: back to the configured accounts, nothing else."""
-    world = request.app[WORLD]
+    world = request.config_dict[WORLD]
     world.reset()
-    request.app[INTERNAL_ERRORS].clear()
+    request.config_dict[INTERNAL_ERRORS].clear()
+    gctune.thaw()
     return web.json_response({"status": "reset", "tenants": sorted(world.tenants)})
 
 
 async def errors(request: web.Request) -> web.Response:
     """GET /_mock/errors: unexpected exceptions inside the server (should stay empty)."""
-    return web.json_response(request.app[INTERNAL_ERRORS])
+    return web.json_response(request.config_dict[INTERNAL_ERRORS])
 
 
 async def get_snapshot(request: web.Request) -> web.Response:
     """GET /_mock/snapshot: the whole state, restorable with PUT."""
     from .persistence import snapshot
 
-    return web.json_response(snapshot(request.app[WORLD]))
+    return web.json_response(snapshot(request.config_dict[WORLD]))
 
 
 async def put_snapshot(request: web.Request) -> web.Response:
     """PUT /_mock/snapshot: replace the whole state (all or nothing)."""
     from .persistence import restore
 
-    count = restore(request.app[WORLD], await _json(request, required=True))
+    count = restore(request.config_dict[WORLD], await _json(request, required=True))
     return web.json_response({"status": "restored", "tenants": count})
 
 
 async def list_tenants(request: web.Request) -> web.Response:
     """GET /_mock/tenants."""
-    world = request.app[WORLD]
+    world = request.config_dict[WORLD]
     return web.json_response([tenant_view(t) for t in world.tenants.values()])
 
 
@@ -188,7 +191,7 @@ def _preset(value: Any, name: str) -> list[Any]:
 
 async def create_tenant(request: web.Request) -> web.Response:
     """POST /_mock/tenants: a new tenant (userkey random when not given), rules included."""
-    world = request.app[WORLD]
+    world = request.config_dict[WORLD]
     doc = await _json(request)
     if len(world.tenants) >= world.settings.max_tenants:
         raise ControlError(409, f"this server holds at most {world.settings.max_tenants} tenants")
@@ -198,9 +201,9 @@ async def create_tenant(request: web.Request) -> web.Response:
 async def reset_tenant(request: web.Request) -> web.Response:
     """POST /_mock/tenants/{userkey}/reset: the tenant as it was created, nothing since."""
     tenant = _tenant(request)
-    world = request.app[WORLD]
+    world = request.config_dict[WORLD]
     userkey = tenant.account.userkey
-    _take_errors(request.app, userkey)
+    _take_errors(request, userkey)
     del world.tenants[userkey]
     try:
         if tenant.origin is None:
@@ -210,11 +213,12 @@ async def reset_tenant(request: web.Request) -> web.Response:
     except ControlError:
         world.tenants[userkey] = tenant  # cannot happen for a document that built once
         raise
+    tenant.close()
     return web.json_response(tenant_view(fresh))
 
 
-def _take_errors(app: web.Application, userkey: str) -> list[dict[str, Any]]:
-    errors = app[INTERNAL_ERRORS]
+def _take_errors(request: web.Request, userkey: str) -> list[dict[str, Any]]:
+    errors = request.config_dict[INTERNAL_ERRORS]
     mine = [e for e in errors if e["userkey"] == userkey]
     errors[:] = [e for e in errors if e["userkey"] != userkey]
     return mine
@@ -248,7 +252,7 @@ async def patch_tenant(request: web.Request) -> web.Response:
     scratch = Account(**{n: getattr(tenant.account, n) for n in tenant.account.__slots__})
     apply_fields(scratch, doc)  # validate everything before changing anything
     if rate is not None:
-        _set_rate(tenant, rate, request.app[WORLD])
+        _set_rate(tenant, rate, request.config_dict[WORLD])
     apply_fields(tenant.account, doc)
     if "balance" in doc:
         tenant.initial_balance = tenant.account.balance + tenant.total_charged
@@ -259,8 +263,8 @@ async def delete_tenant(request: web.Request) -> web.Response:
     """DELETE /_mock/tenants/{userkey}: returns (and forgets) its unexpected server errors."""
     tenant = _tenant(request)
     userkey = tenant.account.userkey
-    del request.app[WORLD].tenants[userkey]
-    return web.json_response({"deleted": userkey, "errors": _take_errors(request.app, userkey)})
+    request.config_dict[WORLD].remove(userkey)
+    return web.json_response({"deleted": userkey, "errors": _take_errors(request, userkey)})
 
 
 # ---- clock ------------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ async def patch_clock(request: web.Request) -> web.Response:
     doc = await _json(request, required=True)
     if set(doc) != {"rate"}:
         raise ControlError(400, "send exactly {\"rate\": N}", "rate")
-    _set_rate(tenant, doc["rate"], request.app[WORLD])
+    _set_rate(tenant, doc["rate"], request.config_dict[WORLD])
     return web.json_response(clock_view(tenant))
 
 
@@ -371,7 +375,7 @@ async def get_journal(request: web.Request) -> web.Response:
 
 async def unattributed_journal(request: web.Request) -> web.Response:
     """GET /_mock/journal: requests no tenant owns (unreadable, or an unknown USERKEY)."""
-    journal = request.app[WORLD].unattributed
+    journal = request.config_dict[WORLD].unattributed
     limit = _int_query(request, "limit", 10_000)
     entries = [entry_to_dict(e) for e in journal]
     return web.json_response({"entries": entries[-limit:] if limit else [],
@@ -395,7 +399,8 @@ async def list_sms(request: web.Request) -> web.Response:
 async def tenant_errors(request: web.Request) -> web.Response:
     """GET .../errors: unexpected exceptions attributed to this tenant."""
     tenant = _tenant(request)
-    mine = [e for e in request.app[INTERNAL_ERRORS] if e["userkey"] == tenant.account.userkey]
+    userkey = tenant.account.userkey
+    mine = [e for e in request.config_dict[INTERNAL_ERRORS] if e["userkey"] == userkey]
     return web.json_response(mine)
 
 
@@ -438,24 +443,24 @@ def _rules_routes(kind: str) -> tuple[Handler, Handler, Handler, Handler]:
     return list_, create, delete_one, delete_all
 
 
-def setup(app: web.Application) -> None:
-    """Mount the control API on ``app``."""
-    app.middlewares.append(control_middleware)
+def make_control_app() -> web.Application:
+    """The control API as a sub-application, to be mounted at ``/_mock/``."""
+    app = web.Application(middlewares=[control_middleware])
     r = app.router
-    t = PREFIX + "/tenants/{userkey}"
-    r.add_get(PREFIX + "/health", health)
-    r.add_get(PREFIX + "/openapi.json", openapi)
-    r.add_post(PREFIX + "/reset", reset)
-    r.add_get(PREFIX + "/errors", errors)
-    r.add_get(PREFIX + "/snapshot", get_snapshot)
-    r.add_put(PREFIX + "/snapshot", put_snapshot)
-    r.add_get(PREFIX + "/tenants", list_tenants)
-    r.add_post(PREFIX + "/tenants", create_tenant)
+    t = "/tenants/{userkey}"
+    r.add_get("/health", health)
+    r.add_get("/openapi.json", openapi)
+    r.add_post("/reset", reset)
+    r.add_get("/errors", errors)
+    r.add_get("/journal", unattributed_journal)
+    r.add_get("/snapshot", get_snapshot)
+    r.add_put("/snapshot", put_snapshot)
+    r.add_get("/tenants", list_tenants)
+    r.add_post("/tenants", create_tenant)
     r.add_get(t, get_tenant)
     r.add_patch(t, patch_tenant)
     r.add_delete(t, delete_tenant)
     r.add_post(t + "/reset", reset_tenant)
-    r.add_get(PREFIX + "/journal", unattributed_journal)
     r.add_get(t + "/clock", get_clock)
     r.add_patch(t + "/clock", patch_clock)
     r.add_post(t + "/clock/advance", advance_clock)
@@ -471,3 +476,4 @@ def setup(app: web.Application) -> None:
         r.add_post(f"{t}/{kind}", create)
         r.add_delete(f"{t}/{kind}", delete_all)
         r.add_delete(f"{t}/{kind}/{{rule_id}}", delete_one)
+    return app

@@ -64,6 +64,17 @@ class Journal:
             (self.seq, kind, virtual, real, door, action, params, raw, response, code, detail)
         )
 
+    def transition(self, virtual: float, real: float, action: str,
+                   change: tuple[str, Any, Any, str]) -> None:
+        """Append a call's state change ``(requestid, from, to, note)``; formatted only when
+        read, since the engine records millions of them."""
+        entries = self._entries
+        if len(entries) == entries.maxlen:
+            self.dropped += 1
+        self.seq += 1
+        entries.append((self.seq, "transition", virtual, real, "", action,
+                        change, b"", "", "", ""))
+
     def clear(self) -> None:
         """Forget every entry (the sequence keeps counting)."""
         self._entries.clear()
@@ -72,6 +83,10 @@ class Journal:
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
     """JSON form of one entry."""
     seq, kind, virtual, real, door, action, params, raw, response, code, detail = entry
+    if kind == "transition" and isinstance(params, tuple):
+        requestid, before, after, note = params
+        params = {"requestid": requestid, "from": str(before), "to": str(after), "note": note}
+        detail = f"{requestid} {before}->{after} {note}".rstrip()
     return {
         "seq": seq,
         "kind": kind,

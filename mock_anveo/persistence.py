@@ -169,6 +169,8 @@ def restore(world: World, doc: Any) -> int:
         raise ControlError(400, f"snapshot is not valid: {exc.message}", exc.field) from None
     except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
         raise ControlError(400, f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
+    for old in world.tenants.values():
+        old.close()
     world.tenants = tenants
     world.key_rng = key_rng
     return len(tenants)

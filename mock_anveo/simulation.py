@@ -27,6 +27,12 @@ from .scheduler import Scheduler
 SYNC_LIMIT = 1_000_000
 
 FIRST, SECOND = "first", "second"
+# Enum member lookups (Phase.X) go through a descriptor in Python 3.11; the engine runs them
+# millions of times, so it uses plain module-level names.
+SCHEDULED, RINGING_FIRST = Phase.SCHEDULED, Phase.RINGING_FIRST
+RINGING_SECOND, CONNECTED, ENDED = Phase.RINGING_SECOND, Phase.CONNECTED, Phase.ENDED
+COMPLETED, HANGUP, CANCELLED = Reason.ANSWERED_COMPLETED, Reason.HANGUP, Reason.CANCELLED
+MAX_DURATION, NO_FUNDS = Reason.MAX_DURATION, Reason.INSUFFICIENT_FUNDS
 #: USD per SMS part (the figure in Anveo's own v1 example reply).
 SMS_RATE = Decimal("0.044")
 
@@ -85,6 +91,17 @@ class Tenant:
         # The control-API document this tenant was created from (None: from the config), so
         # a per-tenant reset can rebuild it exactly.
         self.origin: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        """Forget everything and break the tenant <-> scheduler reference cycle, so reference
+        counting alone frees a deleted tenant."""
+        self.scheduler = Scheduler(_discard)
+        self.calls.clear()
+        self._ended.clear()
+        self.journal.clear()
+        self.sms.clear()
+        self.rules.clear()
+        self.faults.clear()
 
     # ---- time -------------------------------------------------------------------------
     def sync(self) -> None:
@@ -267,9 +284,9 @@ class Tenant:
         elif step == "second":
             self._second_outcome(call, when)
         elif step == "hangup":
-            self._end(call, when, Reason.HANGUP)
+            self._end(call, when, HANGUP)
         elif step == "end":
-            self._end(call, when, call.planned_reason or Reason.ANSWERED_COMPLETED)
+            self._end(call, when, call.planned_reason or COMPLETED)
         else:  # pragma: no cover - a step name not produced by this module
             raise RuntimeError(f"unknown engine step {step!r}")
 
@@ -277,18 +294,18 @@ class Tenant:
         before = call.phase
         call.move(to, at, note)
         if self.journal_transitions:
-            self.journal.record("transition", at, self.real(), action=call.action,
-                                detail=f"{call.requestid} {before.value}->{to.value} {note}")
+            self.journal.transition(at, self.real(), call.action,
+                                    (call.requestid, before, to, note))
 
     def _dial(self, call: Call, at: float) -> None:
         if self.account.balance < self.account.rate_per_minute * len(call.legs):
-            self._end(call, at, Reason.INSUFFICIENT_FUNDS)
+            self._end(call, at, NO_FUNDS)
             return
         behaviour, hint = scenarios.resolve(self.rules, call.legs[0].number, call.action,
                                             FIRST, self.rng)
         call.plan.append(behaviour)
         call.result_hint = hint
-        self._move(call, Phase.RINGING_FIRST, at, f"ringing {call.legs[0].number}")
+        self._move(call, RINGING_FIRST, at, "first party ringing")
         self._schedule(call, at + behaviour.ring, "first")
 
     def _first_outcome(self, call: Call, at: float) -> None:
@@ -307,7 +324,7 @@ class Tenant:
                                          SECOND, self.rng)
         call.plan.append(second)
         call.result_hint = call.result_hint or hint
-        self._move(call, Phase.RINGING_SECOND, at, f"ringing {call.legs[1].number}")
+        self._move(call, RINGING_SECOND, at, "second party ringing")
         first_hangs_up = at + behaviour.talk
         second_at = at + second.ring
         if first_hangs_up < second_at:
@@ -327,29 +344,32 @@ class Tenant:
         self._connect(call, at)
 
     def _connect(self, call: Call, at: float) -> None:
-        self._move(call, Phase.CONNECTED, at, "bridged" if len(call.legs) > 1 else "answered")
+        self._move(call, CONNECTED, at, "bridged" if len(call.legs) > 1 else "answered")
         ends = [(min(leg.answered_at or at for leg in call.legs) + _plan(call, 0).talk,
-                 Reason.ANSWERED_COMPLETED)]
+                 COMPLETED)]
         if len(call.plan) > 1:
-            ends.append((at + _plan(call, 1).talk, Reason.ANSWERED_COMPLETED))
+            ends.append((at + _plan(call, 1).talk, COMPLETED))
         if call.max_minutes is not None:
-            ends.append((at + call.max_minutes * 60.0, Reason.MAX_DURATION))
-        funded = self._funds_limit(call)
-        if funded is not None:
-            ends.append((funded, Reason.INSUFFICIENT_FUNDS))
+            ends.append((at + call.max_minutes * 60.0, MAX_DURATION))
         when, reason = min(ends, key=lambda pair: pair[0])
+        funded = self._funds_limit(call, max(when, at))
+        if funded is not None:
+            when, reason = funded, NO_FUNDS
         call.planned_reason = reason
         self._schedule(call, max(when, at), "end")
 
-    def _funds_limit(self, call: Call) -> float | None:
-        """The last moment the current balance pays for every answered leg, or None."""
+    def _funds_limit(self, call: Call, planned: float) -> float | None:
+        """When the balance runs out before ``planned``, the last moment it pays for every
+        answered leg; None when the call as planned is affordable (the usual case, O(1))."""
         rate = self.account.rate_per_minute
         if rate <= 0:
             return None
         budget = int(self.account.balance / rate)  # whole leg-minutes affordable
         starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
+        if sum(billable(s, planned) for s in starts) <= budget:
+            return None
         first = starts[0]
-        low, high = 0, budget  # largest k minutes of the first leg whose total fits
+        low, high = 0, min(budget, billable(first, planned))  # largest k whose total fits
         while low < high:
             mid = (low + high + 1) // 2
             end = first + mid * 60.0
@@ -368,7 +388,7 @@ class Tenant:
             if leg.answered_at is not None and leg.ended_at is None:
                 leg.ended_at = at
         call.reason = reason
-        self._move(call, Phase.ENDED, at, reason.value)
+        self._move(call, ENDED, at, reason.value)
         if not call.test:
             minutes = sum(leg.billable_minutes() for leg in call.legs)
             call.charge = self.account.rate_per_minute * minutes
@@ -390,6 +410,10 @@ class Tenant:
             old = self._ended.popleft()
             if self.calls.pop(old, None) is not None:
                 self.calls_dropped += 1
+
+
+def _discard(_call: Call, _when: float, _seq: int) -> None:
+    """The handler of a closed tenant's scheduler: nothing happens any more."""
 
 
 _FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}

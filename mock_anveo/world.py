@@ -57,6 +57,8 @@ class World:
 
     def reset(self) -> None:
         """Back to the configured start: only the configured accounts, fresh and unspent."""
+        for tenant in self.tenants.values():
+            tenant.close()
         self.tenants.clear()
         self.key_rng = random.Random(self.settings.seed)
         self.unattributed = Journal(self.settings.journal_limit)
@@ -81,7 +83,15 @@ class World:
         tenant = Tenant(account, seed=self.settings.seed, clock=clock, real=self.wallclock,
                         journal_limit=self.settings.journal_limit,
                         ended_limit=self.settings.ended_limit)
+        self.remove(account.userkey)
         self.tenants[account.userkey] = tenant
+        return tenant
+
+    def remove(self, userkey: str) -> Tenant | None:
+        """Delete the tenant behind ``userkey`` (if any) and free what it held."""
+        tenant = self.tenants.pop(userkey, None)
+        if tenant is not None:
+            tenant.close()
         return tenant
 
     def get(self, userkey: str) -> Tenant | None:

@@ -9,6 +9,7 @@ import pytest
 from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
 from mock_anveo.calls import Phase, Reason, Status
 from mock_anveo.errors import AnveoError, Code
+from mock_anveo.journal import entry_to_dict
 from mock_anveo.scenarios import RING_TIMEOUT, magic, rule_from_dict
 from mock_anveo.simulation import Tenant
 
@@ -262,6 +263,6 @@ def test_journal_records_transitions_with_virtual_time():
     t = tenant()
     rid = t.dial_connect(A, B).requestid
     t.advance(3600)
-    details = [e[10] for e in t.journal if e[1] == "transition"]
+    details = [entry_to_dict(e)["detail"] for e in t.journal if e[1] == "transition"]
     assert details[0].startswith(f"{rid} scheduled->ringing-first")
     assert len(details) == 4
