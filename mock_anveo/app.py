@@ -45,6 +45,8 @@ OPTIONS = web.AppKey("options", ServerOptions)
 INTERNAL_ERRORS = web.AppKey("internal_errors", list)  # list[dict[str, Any]]
 STARTED = web.AppKey("started", float)
 CONTROL_MAX_BODY = 256 * 1024 * 1024
+#: Longest v2 query string: 100 parameters of ordinary length fit many times over.
+QUERY_MAX = 16_384
 
 XML_TYPE = "application/xml"
 MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
@@ -114,6 +116,9 @@ async def api_door(request: web.Request) -> web.StreamResponse:
                 raise AnveoError(Code.METHOD_NOT_ALLOWED, f"{request.method} is not accepted "
                                                           "on /api/v2.asp; use GET")
             query = request.rel_url.raw_query_string
+            if len(query) > QUERY_MAX:
+                raise AnveoError(Code.BAD_QUERY, f"the query string is {len(query)} bytes; "
+                                                 f"this server takes at most {QUERY_MAX}")
             if request.method == "POST" and request.can_read_body:
                 try:
                     form = (await _read_body(request, options)).decode("utf-8")

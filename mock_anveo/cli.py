@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body", type=_positive_int, default=64 * 1024,
                        help="largest API request body in bytes (default 65536)")
     serve.add_argument("--read-timeout", type=float, default=10.0,
-                       help="seconds a client may take to send its body (default 10)")
+                       help="seconds a client may take to send a request, headers and body; "
+                            "idle keep-alive connections close after it too (default 10)")
     serve.add_argument("--journal-limit", type=_positive_int, default=10_000,
                        help="journal entries kept per tenant (default 10000)")
     serve.add_argument("--ended-limit", type=_positive_int, default=100_000,

@@ -29,10 +29,16 @@ class ClockError(ValueError):
 
 
 def iso(timestamp: float) -> str:
-    """Render virtual seconds since the Unix epoch as ISO-8601 UTC with milliseconds."""
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    """Render virtual seconds since the Unix epoch as ISO-8601 UTC with milliseconds.
+
+    Moments outside years 1-9999 have no ISO form; they are shown as epoch seconds rather
+    than raising, since they can only come from a client's odd request.
+    """
+    try:
+        moment = datetime.fromtimestamp(timestamp, UTC)
+    except (ValueError, OverflowError, OSError):
+        return f"{timestamp!r} seconds since 1970-01-01T00:00:00Z"
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> float:
@@ -61,7 +67,7 @@ class Clock:
             raise ClockError("a running clock (rate > 0) needs a real time source")
         self._real = real
         self._rate = rate
-        self._base_virtual = start
+        self._base_virtual = tick(start)
         self._base_real = real() if real is not None else 0.0
 
     @property
@@ -70,10 +76,10 @@ class Clock:
         return self._rate
 
     def now(self) -> float:
-        """The current virtual time."""
+        """The current virtual time, in whole microseconds like every engine timestamp."""
         if self._rate == 0.0 or self._real is None:
             return self._base_virtual
-        return self._base_virtual + (self._real() - self._base_real) * self._rate
+        return tick(self._base_virtual + (self._real() - self._base_real) * self._rate)
 
     def set_rate(self, rate: float, real: Callable[[], float] | None = None) -> None:
         """Change the speed from this moment on, without a jump in virtual time."""
@@ -85,7 +91,7 @@ class Clock:
             raise ClockError("a running clock (rate > 0) needs a real time source")
         now = self.now()
         self._rate = rate
-        self._base_virtual = now
+        self._base_virtual = tick(now)
         self._base_real = self._real() if self._real is not None else 0.0
 
     def advance(self, seconds: float) -> float:

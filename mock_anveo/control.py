@@ -30,6 +30,7 @@ from .views import call_view, clock_view, tenant_view
 from .world import World
 
 PREFIX = "/_mock"
+EARLIEST, LATEST = 0.0, 221845392000.0  # 1970-01-01 and 9000-01-01, in epoch seconds
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _KEY_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -166,6 +167,9 @@ def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
             start = parse_iso(start_text)
         except (ValueError, OverflowError) as exc:
             raise ControlError(400, f"start must be an ISO-8601 moment: {exc}", "start") from None
+        if not EARLIEST <= start <= LATEST:
+            raise ControlError(400, "start must be from 1970-01-01 to 9000-01-01 (so 60 days "
+                                    f"of calls still have a date), got {start_text!r}", "start")
     if rate is not None:
         rate = _check_rate(rate)
     rules = _preset(doc.pop("scenarios", []), "scenarios")

@@ -8,15 +8,37 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import threading
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .app import OPTIONS, WORLD, ServerOptions, make_app
 from .world import World
 
 LOOPBACK = "127.0.0.1"
+#: Longest request line aiohttp parses (its default is 8190); longer queries than the v2 door's
+#: own bound (app.QUERY_MAX) still get an Anveo envelope, up to this transport limit.
+MAX_LINE = 32_768
+
+
+class _OneLineProtocolErrors(logging.Filter):
+    """Malformed HTTP from a client is the client's problem: log one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg = "refused malformed HTTP request: %s"
+            record.args = (exc.message or type(exc).__name__,)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_FILTER = _OneLineProtocolErrors()
 
 
 def is_loopback(host: str) -> bool:
@@ -60,8 +82,13 @@ async def start(
 ) -> RunningServer:
     """Start serving in the running loop; ``port=0`` picks a free port."""
     app = make_app(world, options)
+    logging.getLogger("aiohttp.server").addFilter(_FILTER)  # idempotent: a set of filters
+    read_timeout = app[OPTIONS].read_timeout
+    # keepalive_timeout also bounds a connection that never completes its request line and
+    # headers (aiohttp has no separate header timeout): slow-header clients are cut off.
     runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                           shutdown_timeout=shutdown_timeout)
+                           shutdown_timeout=shutdown_timeout, keepalive_timeout=read_timeout,
+                           max_line_size=MAX_LINE)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

@@ -58,6 +58,18 @@ ACTIONS_SCHEMA = _schema("actions.xsd")
 _local = threading.local()
 
 
+class _NothingExternal(etree.Resolver):
+    """Answers every external DTD, entity or XInclude with nothing: no file or URL is opened.
+
+    ``no_network`` alone still lets libxml2 open local files (even a FIFO, which would block
+    the event loop), so every load is intercepted here as a second line of defence.
+    """
+
+    def resolve(  # type: ignore[override]  # lxml-stubs omit the context argument
+            self, system_url: str, public_id: str, context: Any) -> Any:
+        return self.resolve_string("", context)  # type: ignore[call-arg]  # stubs differ
+
+
 def _parser() -> etree.XMLParser:
     # lxml parsers are not thread-safe; one per thread, reused, is both safe and cheap.
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
@@ -65,11 +77,37 @@ def _parser() -> etree.XMLParser:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                  dtd_validation=False, huge_tree=False, remove_comments=True,
                                  collect_ids=False, remove_blank_text=False)
+        parser.resolvers.add(_NothingExternal())
         _local.parser = parser
     return parser
 
 
+_WIDE = (("utf-32", (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")),
+         ("utf-16", (b"\xfe\xff", b"\xff\xfe")),
+         ("utf-32-be", (b"\x00\x00\x00<",)), ("utf-32-le", (b"<\x00\x00\x00",)),
+         ("utf-16-be", (b"\x00<",)), ("utf-16-le", (b"<\x00",)))
+
+
+def _as_scannable(body: bytes) -> bytes:
+    """The body with '<!DOCTYPE' and '<?' visible as ASCII bytes, whatever its encoding.
+
+    UTF-8, ASCII and Latin-1 bodies are scanned as they are; UTF-16 and UTF-32 ones (found by
+    their byte-order mark or their NUL pattern) are transcoded for the scan only.
+    """
+    if b"\x00" not in body[:4] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body
+    for codec, marks in _WIDE:
+        if body.startswith(marks):
+            try:
+                return body.decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                break
+    raise AnveoError(Code.MALFORMED_XML, "the body is not well-formed XML: send UTF-8 (or "
+                                         "UTF-16/UTF-32 with a byte-order mark)")
+
+
 def _forbidden(body: bytes) -> str | None:
+    body = _as_scannable(body)
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         return "DTDs and entity declarations are not allowed in an Anveo request"
     start = body.find(b"<?")
@@ -103,7 +141,7 @@ def parse_xml(body: bytes, door: str = "v3") -> ActionRequest:
     except (ValueError, etree.LxmlError) as exc:
         raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {exc}") from None
     if not _ascii_compatible(body):
-        # The byte scan above cannot see a DTD or PI in UTF-16/32; ask the parsed tree instead.
+        # Belt and braces for encodings the scan had to transcode: ask the parsed tree too.
         tree: Any = root.getroottree()  # lxml-stubs lack DocInfo.doctype
         if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
             raise AnveoError(Code.FORBIDDEN_XML, "DTDs are not allowed in an Anveo request")
@@ -172,6 +210,11 @@ _SHAPE: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, int], bool]]
 }
 
 
+def _short(name: str) -> str:
+    """An element or attribute name for a message: names are unbounded in XML, messages not."""
+    return name if len(name) <= 60 else name[:60] + "..."
+
+
 def _case_hint(found: str, expected: tuple[str, ...] | list[str]) -> str | None:
     for name in expected:
         if found.upper() == name and found != name:
@@ -185,12 +228,12 @@ def explain(root: Any) -> AnveoError:
     if tag != "REQUEST":
         if "}" in tag:
             return AnveoError(Code.ENVELOPE, f"XML namespaces are not used by Anveo: "
-                                             f"<{tag}> must be a plain <REQUEST>")
+                                             f"<{_short(tag)}> must be a plain <REQUEST>")
         if tag.upper() == "REQUEST":
-            return AnveoError(Code.WRONG_CASE, f"<{tag}> must be upper case: <REQUEST> "
+            return AnveoError(Code.WRONG_CASE, f"<{_short(tag)}> must be upper case: <REQUEST> "
                                                "(Anveo XML is case sensitive)")
         return AnveoError(Code.ENVELOPE,
-                          f"the root element must be <REQUEST>, got <{tag}>")
+                          f"the root element must be <REQUEST>, got <{_short(tag)}>")
     found = _walk(root, "REQUEST")
     if found is not None:
         return found
@@ -203,8 +246,8 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
         if attr not in allowed_attrs:
             hint = _case_hint(attr, allowed_attrs)
             if hint:
-                return AnveoError(Code.WRONG_CASE, f"attribute {attr} on <{tag}> must be upper "
-                                                   f"case: {hint}")
+                return AnveoError(Code.WRONG_CASE, f"attribute {_short(attr)} on <{tag}> must be "
+                                                   f"upper case: {hint}")
             return AnveoError(Code.ENVELOPE, f"unexpected attribute {shown(attr)} on <{tag}>")
     for attr in required_attrs:
         if attr not in element.attrib:
@@ -213,8 +256,8 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
             return AnveoError(code, f"<{tag}> needs a {attr} attribute{example}")
         value = _strip(element.get(attr))
         if not value or len(value) > 64:
-            return AnveoError(Code.ENVELOPE, f"the {attr} attribute of <{tag}> must be 1 to 64 "
-                                             f"characters, got {shown(element.get(attr))}")
+            return AnveoError(Code.ENVELOPE, f"the {attr} attribute of <{tag}> must be "
+                                             f"1 to 64 characters, got {shown(element.get(attr))}")
     if "VARIABLENAME" in element.attrib and not 0 < len(_strip(element.get("VARIABLENAME"))) <= 64:
         return AnveoError(Code.ENVELOPE, "VARIABLENAME must be 1 to 64 characters, got "
                                          f"{shown(element.get('VARIABLENAME'))}")
@@ -228,25 +271,27 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
         if _strip(child.tail) and not has_text:
             return AnveoError(Code.ENVELOPE, f"unexpected text {shown(_strip(child.tail))} "
                                              f"inside <{tag}>")
+        child_name = _short(child.tag)  # element names are unbounded in XML
         if child.tag not in children:
             if has_text:
                 name = element.get("NAME")
-                where = f'<{tag} NAME="{name}">' if name else f"<{tag}>"
+                where = f"<{tag} NAME={shown(name)}>" if name else f"<{tag}>"
                 return AnveoError(Code.ENVELOPE, f"{where} must hold text only, found "
-                                                 f"element <{child.tag}>")
+                                                 f"element <{child_name}>")
             hint = _case_hint(child.tag, list(children))
             if hint:
-                return AnveoError(Code.WRONG_CASE, f"<{child.tag}> must be upper case: <{hint}> "
-                                                   "(Anveo XML is case sensitive)")
+                return AnveoError(Code.WRONG_CASE, f"<{child_name}> must be upper case: "
+                                                   f"<{hint}> (Anveo XML is case sensitive)")
             allowed = ", ".join(f"<{c}>" for c in children)
-            return AnveoError(Code.ENVELOPE, f"unexpected element <{child.tag}> in <{tag}>; "
+            return AnveoError(Code.ENVELOPE, f"unexpected element <{child_name}> in <{tag}>; "
                                              f"allowed: {allowed}")
         counts[child.tag] = counts.get(child.tag, 0) + 1
         if counts[child.tag] > children[child.tag]:
             if child.tag == "PARAMETER":
                 return AnveoError(Code.TOO_MANY_PARAMETERS,
                                   f"<ACTION> holds more than {MAX_PARAMETERS} PARAMETER elements")
-            return AnveoError(Code.ENVELOPE, f"<{child.tag}> appears more than once in <{tag}>")
+            return AnveoError(Code.ENVELOPE,
+                              f"<{child_name}> appears more than once in <{tag}>")
         problem = _walk(child, child.tag)
         if problem is not None:
             return problem
@@ -378,9 +423,15 @@ def render(result: str, values: tuple[tuple[str, str], ...] = ()) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+MESSAGE_MAX = 500
+
+
 def render_error(error: AnveoError) -> bytes:
-    """The error envelope: RESULT ERROR and the message in ERROR."""
-    return (f"{_HEAD}<RESULT>ERROR</RESULT>\n<ERROR>{_text(error.message)}</ERROR>\n"
+    """The error envelope: RESULT ERROR and the message (at most 500 characters) in ERROR."""
+    message = error.message
+    if len(message) > MESSAGE_MAX:  # a last bound, whatever a parser message echoed
+        message = message[:MESSAGE_MAX] + "..."
+    return (f"{_HEAD}<RESULT>ERROR</RESULT>\n<ERROR>{_text(message)}</ERROR>\n"
             "</RESPONSE>\n").encode()
 
 
