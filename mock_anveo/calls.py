@@ -175,4 +175,4 @@ class Call:
         if at < self.timeline[-1][0]:
             raise IllegalTransition(f"{self.requestid}: transition at {at} before the last one")
         self.phase = to
-        self.timeline.append((at, to.value, note))
+        self.timeline.append((at, to, note))  # the member is a str; .value costs a lookup

@@ -201,15 +201,20 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
     return Rule(rule_id, match, action, leg, sequence, weights, times, result, used)
 
 
+_DEFAULTS = {"first": (LegBehaviour("answer", DEFAULT_RING_FIRST, DEFAULT_TALK), None),
+             "second": (LegBehaviour("answer", DEFAULT_RING_SECOND, DEFAULT_TALK), None)}
+
+
 def resolve(
     rules: list[Rule], number: str, action: str, leg: str, rng: random.Random
 ) -> tuple[LegBehaviour, str | None]:
     """Pick a leg's behaviour: first matching rule, then magic numbers, then defaults."""
-    default_ring = DEFAULT_RING_SECOND if leg == "second" else DEFAULT_RING_FIRST
     for rule in rules:
         if rule.matches(number, action, leg):
+            default_ring = DEFAULT_RING_SECOND if leg == "second" else DEFAULT_RING_FIRST
             return rule.take(rng, default_ring), rule.result
-    special = magic(number)
-    if special is not None:
-        return special, None
-    return LegBehaviour("answer", default_ring, DEFAULT_TALK), None
+    if "555" in number:  # a cheap test first: only the 555-01XX block is magic
+        special = magic(number)
+        if special is not None:
+            return special, None
+    return _DEFAULTS[leg]

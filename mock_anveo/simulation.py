@@ -388,7 +388,7 @@ class Tenant:
             if leg.answered_at is not None and leg.ended_at is None:
                 leg.ended_at = at
         call.reason = reason
-        self._move(call, ENDED, at, reason.value)
+        self._move(call, ENDED, at, reason)
         if not call.test:
             minutes = sum(leg.billable_minutes() for leg in call.legs)
             call.charge = self.account.rate_per_minute * minutes
