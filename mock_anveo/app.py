@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from . import service
-from .errors import AnveoError, Code
+from .errors import AnveoError, Code, shown
 from .faults import pick
 from .world import World
 
@@ -47,6 +47,19 @@ STARTED = web.AppKey("started", float)
 CONTROL_MAX_BODY = 256 * 1024 * 1024
 #: Longest v2 query string: 100 parameters of ordinary length fit many times over.
 QUERY_MAX = 16_384
+#: Header bounds answered with an envelope; server.py sets aiohttp's own, higher, limits.
+HEADERS_MAX = 128  # aiohttp's own default limit, now answered with an envelope
+HEADER_SIZE_MAX = 8_190
+
+
+def _check_headers(request: web.Request) -> None:
+    if len(request.raw_headers) > HEADERS_MAX:
+        raise AnveoError(Code.BAD_QUERY, f"the request has {len(request.raw_headers)} HTTP "
+                                         f"headers; this server takes at most {HEADERS_MAX}")
+    for name, value in request.raw_headers:
+        if len(name) + len(value) > HEADER_SIZE_MAX:
+            raise AnveoError(Code.BAD_QUERY, f"HTTP header {shown(name.decode('latin-1'))} is "
+                                             f"{len(value)} bytes; at most {HEADER_SIZE_MAX}")
 
 XML_TYPE = "application/xml"
 MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
@@ -110,6 +123,7 @@ async def api_door(request: web.Request) -> web.StreamResponse:
     raw = b""
     exchange: service.Exchange | None = None
     try:
+        _check_headers(request)
         query: str | None = None
         if door == "v2":
             if request.method not in ("GET", "POST", "HEAD"):
@@ -206,6 +220,7 @@ async def text_door(request: web.Request) -> web.Response:
     query = request.rel_url.raw_query_string
     error: AnveoError | None = None
     try:
+        _check_headers(request)
         if request.method == "POST" and request.can_read_body:
             try:
                 form = (await _read_body(request, options)).decode("utf-8")

@@ -117,6 +117,7 @@ class Call:
         "planned_reason",
         "reason",
         "requestid",
+        "reserved",
         "result",
         "result_hint",
         "test",
@@ -154,6 +155,7 @@ class Call:
         self.reason: Reason | None = None
         self.result: str | None = None
         self.charge = Decimal(0)
+        self.reserved = Decimal(0)  # money held against the balance while the call lives
         # The one pending engine step of this call: its scheduler seq (0 = none), name, time.
         self.pending_seq = 0
         self.pending_step = ""

@@ -100,10 +100,13 @@ class Clock:
             raise ClockError(f"cannot advance by {seconds} seconds: time never goes back")
         return self.advance_to(self.now() + seconds)
 
-    def advance_to(self, moment: float) -> float:
-        """Jump to ``moment`` (rounded to microseconds); refuses to go backwards."""
+    def advance_to(self, moment: float, *, clamp: bool = False) -> float:
+        """Jump to ``moment`` (rounded to microseconds); refuses to go backwards, or with
+        ``clamp`` stays at now (a running clock may have passed a moment checked earlier)."""
         moment = tick(moment)
         now = self.now()
+        if clamp and moment < now:
+            moment = now
         if not moment >= now:
             shown = iso(moment) if math.isfinite(moment) else str(moment)
             raise ClockError(f"cannot move to {shown}: it is before now ({iso(now)})")

@@ -55,8 +55,11 @@ async def control_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _error(exc.status, f"{exc.reason}: {request.method} {request.path} "
-                                  "(the control API is described at /_mock/openapi.json)")
+        response = _error(exc.status, f"{exc.reason}: {request.method} {request.path} "
+                                      "(the control API is described at /_mock/openapi.json)")
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
         from .app import note_internal_error
 
@@ -324,7 +327,7 @@ async def advance_clock(request: web.Request) -> web.Response:
                 raise ControlError(400, "max_seconds must be from 0 to 31622400", "max_seconds")
             tenant.run_until_idle(float(limit))
     except ClockError as exc:
-        raise ControlError(400, str(exc), "to") from None
+        raise ControlError(400, str(exc), given[0]) from None
     view = clock_view(tenant)
     view["events_fired"] = tenant.scheduler.fired - before
     return web.json_response(view)
@@ -332,16 +335,18 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 # ---- calls and journal ------------------------------------------------------------------------
 async def list_calls(request: web.Request) -> web.Response:
-    """GET .../calls[?status=END&action=DIAL.CONNECT&billingcode=X]."""
+    """GET .../calls[?status=END&action=DIAL.CONNECT&billingcode=X&offset=N&limit=N]."""
     tenant = _tenant(request)
     status = request.query.get("status")
     action = request.query.get("action")
     billingcode = request.query.get("billingcode")
-    calls = [call_view(c) for c in tenant.calls.values()
-             if (status is None or c.status.value == status)
-             and (action is None or c.action == action)
-             and (billingcode is None or c.billingcode == billingcode)]
-    return web.json_response(calls)
+    offset = _int_query(request, "offset", 0)
+    limit = _int_query(request, "limit", 1_000_000)
+    chosen = [c for c in tenant.calls.values()
+              if (status is None or c.status.value == status)
+              and (action is None or c.action == action)
+              and (billingcode is None or c.billingcode == billingcode)]
+    return web.json_response([call_view(c) for c in chosen[offset:offset + limit]])
 
 
 async def get_call(request: web.Request) -> web.Response:
@@ -370,10 +375,12 @@ async def get_journal(request: web.Request) -> web.Response:
     kind = request.query.get("kind")
     since = _int_query(request, "since", 0)
     limit = _int_query(request, "limit", 10_000)
-    entries = [entry_to_dict(e) for e in tenant.journal
-               if e[0] > since and (action is None or e[5] == action)
-               and (kind is None or e[1] == kind)]
-    return web.json_response({"entries": entries[-limit:] if limit else [],
+    chosen = [e for e in tenant.journal
+              if e[0] > since and (action is None or e[5] == action)
+              and (kind is None or e[1] == kind)]
+    # Slice before converting: rendering 10,000 entries to answer ?limit=20 is wasted work.
+    entries = [entry_to_dict(e) for e in chosen[-limit:]] if limit else []
+    return web.json_response({"entries": entries,
                               "dropped": tenant.journal.dropped, "limit": tenant.journal.limit})
 
 
@@ -381,8 +388,8 @@ async def unattributed_journal(request: web.Request) -> web.Response:
     """GET /_mock/journal: requests no tenant owns (unreadable, or an unknown USERKEY)."""
     journal = request.config_dict[WORLD].unattributed
     limit = _int_query(request, "limit", 10_000)
-    entries = [entry_to_dict(e) for e in journal]
-    return web.json_response({"entries": entries[-limit:] if limit else [],
+    entries = [entry_to_dict(e) for e in list(journal)[-limit:]] if limit else []
+    return web.json_response({"entries": entries,
                               "dropped": journal.dropped, "limit": journal.limit})
 
 

@@ -164,7 +164,9 @@ def document() -> dict[str, Any]:
                 "summary": "Calls, optionally filtered",
                 "parameters": [_USERKEY] + [{"name": n, "in": "query", "required": False,
                                              "schema": {"type": "string"}}
-                                            for n in ("status", "action", "billingcode")],
+                                            for n in ("status", "action", "billingcode")] + [
+                    {"name": n, "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0}} for n in ("offset", "limit")],
                 "responses": {"200": _json({"type": "array", "items": _ref("Call")}), **_ERR}}},
             t + "/calls/{requestid}": {"get": {
                 "summary": "One call with its legs and timeline",

@@ -46,7 +46,8 @@ def _call_to_dict(call: Call) -> dict[str, Any]:
         "memo": call.memo, "billingcode": call.billingcode, "callflow": call.callflow,
         "variables": call.variables, "test": call.test, "phase": call.phase.value,
         "reason": call.reason.value if call.reason else None, "result": call.result,
-        "charge": str(call.charge), "timeline": [list(step) for step in call.timeline],
+        "charge": str(call.charge), "reserved": str(call.reserved),
+        "timeline": [list(step) for step in call.timeline],
         "pending": ([call.pending_at, call.pending_step, call.pending_seq]
                     if call.pending_seq else None),
         "plan": [b.to_dict() for b in call.plan if isinstance(b, LegBehaviour)],
@@ -69,6 +70,7 @@ def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
     call.reason = Reason(doc["reason"]) if doc["reason"] else None
     call.result = doc["result"]
     call.charge = Decimal(doc["charge"])
+    call.reserved = Decimal(doc.get("reserved", "0"))
     call.timeline = [(float(at), str(phase), str(note)) for at, phase, note in doc["timeline"]]
     call.plan = [LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
                  for b in doc["plan"]]
@@ -132,6 +134,7 @@ def tenant_from_dict(doc: dict[str, Any], world: World) -> Tenant:
         if step is not None:
             pending.append((float(step[0]), int(step[2]), str(step[1]), call))
     # Re-queue in the original (time, sequence) order so ties still fire as they would have.
+    tenant.committed = sum((c.reserved for c in tenant.calls.values()), Decimal(0))
     for when, _, step_name, call in sorted(pending, key=lambda p: (p[0], p[1])):
         tenant._schedule(call, when, step_name)  # noqa: SLF001
     tenant._ended = deque(str(r) for r in doc["ended_order"])  # noqa: SLF001
@@ -167,7 +170,9 @@ def restore(world: World, doc: Any) -> int:
         _set_rng(key_rng, doc["key_rng"])
     except ControlError as exc:
         raise ControlError(400, f"snapshot is not valid: {exc.message}", exc.field) from None
-    except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
+    except KeyError as exc:
+        raise ControlError(400, f"snapshot is not valid: missing field {exc}") from None
+    except (TypeError, ValueError, IndexError, ArithmeticError) as exc:
         raise ControlError(400, f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
     for old in world.tenants.values():
         old.close()

@@ -22,6 +22,10 @@ LOOPBACK = "127.0.0.1"
 #: Longest request line aiohttp parses (its default is 8190); longer queries than the v2 door's
 #: own bound (app.QUERY_MAX) still get an Anveo envelope, up to this transport limit.
 MAX_LINE = 32_768
+#: aiohttp's header limits, above the envelope-answered ones in app.py (HEADERS_MAX and
+#: HEADER_SIZE_MAX); past these aiohttp answers a plain 400 itself, naming the limit.
+MAX_HEADERS = 256
+MAX_FIELD = 16_384
 
 
 class _OneLineProtocolErrors(logging.Filter):
@@ -88,7 +92,8 @@ async def start(
     # headers (aiohttp has no separate header timeout): slow-header clients are cut off.
     runner = web.AppRunner(app, handle_signals=False, access_log=None,
                            shutdown_timeout=shutdown_timeout, keepalive_timeout=read_timeout,
-                           max_line_size=MAX_LINE)
+                           max_line_size=MAX_LINE, max_headers=MAX_HEADERS,
+                           max_field_size=MAX_FIELD)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

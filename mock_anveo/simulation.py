@@ -17,7 +17,7 @@ from typing import Any
 from . import scenarios
 from .accounts import Account
 from .calls import Call, Leg, Phase, Reason, Status, billable
-from .clock import Clock, tick
+from .clock import Clock, ClockError, tick
 from .errors import AnveoError, Code
 from .journal import Journal
 from .scenarios import LegBehaviour, Rule
@@ -86,6 +86,7 @@ class Tenant:
         self.fault_rng = random.Random(f"{seed}:{account.userkey}:faults")
         self.charges_by_billingcode: OrderedDict[str, Decimal] = OrderedDict()
         self.total_charged = Decimal(0)
+        self.committed = Decimal(0)  # money reserved by live calls (see _reserve)
         self._id_counter = 0
         self.sms: deque[Sms] = deque(maxlen=ended_limit)
         # The control-API document this tenant was created from (None: from the config), so
@@ -110,16 +111,24 @@ class Tenant:
 
     def advance(self, seconds: float) -> float:
         """Move this tenant's time forward, firing due events in order; returns the new now."""
-        return self.advance_to(self.clock.now() + seconds)
+        if not seconds >= 0:  # also NaN
+            raise ClockError(f"cannot advance by {seconds} seconds: time never goes back")
+        return self.advance_to(self.clock.now() + seconds, relative=True)
 
-    def advance_to(self, moment: float) -> float:
-        """Jump to ``moment`` (never backwards), firing every event due by then."""
+    def advance_to(self, moment: float, *, relative: bool = False) -> float:
+        """Jump to ``moment`` (never backwards), firing every event due by then.
+
+        ``relative``: the moment was computed from ``now`` an instant ago; on a running clock
+        real time has moved since, so a target just behind ``now`` means "now".
+        """
         moment = tick(moment)
         now = self.clock.now()
-        if not moment >= now:
-            self.clock.advance_to(moment)  # raises ClockError with a clear message
+        if moment < now:
+            if not relative:
+                self.clock.advance_to(moment)  # raises ClockError with a clear message
+            moment = now
         self.scheduler.run_until(moment)
-        return self.clock.advance_to(max(moment, self.clock.now()))
+        return self.clock.advance_to(moment, clamp=True)
 
     def run_until_idle(self, max_seconds: float = 61 * 86400.0) -> float:
         """Advance to each next event until nothing is pending or ``max_seconds`` have passed."""
@@ -148,10 +157,12 @@ class Tenant:
 
     def _check_funds(self, legs: int) -> None:
         need = self.account.rate_per_minute * legs
-        if self.account.balance < need:
+        if self.available() < need:
+            held = f", {self.committed} USD of it held by calls in progress" if (
+                self.committed) else ""
             raise AnveoError(Code.INSUFFICIENT_FUNDS,
-                             f"insufficient funds: balance {self.account.balance} USD cannot "
-                             f"cover one minute ({need} USD)")
+                             f"insufficient funds: balance {self.account.balance} USD{held} "
+                             f"cannot cover one minute ({need} USD)")
 
     def dial_connect(
         self,
@@ -298,7 +309,7 @@ class Tenant:
                                     (call.requestid, before, to, note))
 
     def _dial(self, call: Call, at: float) -> None:
-        if self.account.balance < self.account.rate_per_minute * len(call.legs):
+        if self.available() < self.account.rate_per_minute * len(call.legs):
             self._end(call, at, NO_FUNDS)
             return
         behaviour, hint = scenarios.resolve(self.rules, call.legs[0].number, call.action,
@@ -327,10 +338,14 @@ class Tenant:
         self._move(call, RINGING_SECOND, at, "second party ringing")
         first_hangs_up = at + behaviour.talk
         second_at = at + second.ring
-        if first_hangs_up < second_at:
-            self._schedule(call, first_hangs_up, "hangup")
-        else:
-            self._schedule(call, second_at, "second")
+        when, step = (first_hangs_up, "hangup") if first_hangs_up < second_at else (
+            second_at, "second")
+        funded = self._funds_limit(call, when)  # the first party is talking, and paid for
+        if funded is not None:
+            call.planned_reason = NO_FUNDS
+            when, step = funded, "end"
+        self._reserve(call, when)
+        self._schedule(call, when, step)
 
     def _second_outcome(self, call: Call, at: float) -> None:
         behaviour = _plan(call, 1)
@@ -352,19 +367,37 @@ class Tenant:
         if call.max_minutes is not None:
             ends.append((at + call.max_minutes * 60.0, MAX_DURATION))
         when, reason = min(ends, key=lambda pair: pair[0])
-        funded = self._funds_limit(call, max(when, at))
+        when = max(when, at)
+        funded = self._funds_limit(call, when)
         if funded is not None:
-            when, reason = funded, NO_FUNDS
+            when, reason = max(funded, at), NO_FUNDS
         call.planned_reason = reason
-        self._schedule(call, max(when, at), "end")
+        self._reserve(call, when)
+        self._schedule(call, when, "end")
+
+    def available(self) -> Decimal:
+        """The balance less what live calls have reserved: what a new minute may draw on."""
+        return self.account.balance - self.committed
+
+    def _reserve(self, call: Call, until: float) -> None:
+        """Hold the cost of ``call``'s answered legs up to ``until`` against the balance, so
+        calls running at the same time can never spend the same money twice."""
+        if call.test:
+            return
+        minutes = sum(billable(leg.answered_at, until) for leg in call.legs
+                      if leg.answered_at is not None)
+        cost = self.account.rate_per_minute * minutes
+        self.committed += cost - call.reserved
+        call.reserved = cost
 
     def _funds_limit(self, call: Call, planned: float) -> float | None:
-        """When the balance runs out before ``planned``, the last moment it pays for every
-        answered leg; None when the call as planned is affordable (the usual case, O(1))."""
+        """When the money not reserved by other calls runs out before ``planned``, the last
+        moment it pays for every answered leg; None when the plan is affordable (O(1))."""
         rate = self.account.rate_per_minute
         if rate <= 0:
             return None
-        budget = int(self.account.balance / rate)  # whole leg-minutes affordable
+        free = self.account.balance - (self.committed - call.reserved)
+        budget = max(0, int(free / rate))  # whole leg-minutes affordable
         starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
         if sum(billable(s, planned) for s in starts) <= budget:
             return None
@@ -389,6 +422,8 @@ class Tenant:
                 leg.ended_at = at
         call.reason = reason
         self._move(call, ENDED, at, reason)
+        self.committed -= call.reserved
+        call.reserved = Decimal(0)
         if not call.test:
             minutes = sum(leg.billable_minutes() for leg in call.legs)
             call.charge = self.account.rate_per_minute * minutes

@@ -60,6 +60,7 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
     doc.update({
         "initial_balance": str(tenant.initial_balance),
         "total_charged": str(tenant.total_charged),
+        "reserved": str(tenant.committed),
         "charges_by_billingcode": {k: str(v) for k, v in tenant.charges_by_billingcode.items()},
         "clock": clock_view(tenant),
         "calls": len(tenant.calls),
