@@ -86,7 +86,7 @@ class Tenant:
         self.fault_rng = random.Random(f"{seed}:{account.userkey}:faults")
         self.charges_by_billingcode: OrderedDict[str, Decimal] = OrderedDict()
         self.total_charged = Decimal(0)
-        self.committed = Decimal(0)  # money reserved by live calls (see _reserve)
+        self.committed = Decimal(0)  # money reserved by live calls (see _afford)
         self._id_counter = 0
         self.sms: deque[Sms] = deque(maxlen=ended_limit)
         # The control-API document this tenant was created from (None: from the config), so
@@ -340,11 +340,10 @@ class Tenant:
         second_at = at + second.ring
         when, step = (first_hangs_up, "hangup") if first_hangs_up < second_at else (
             second_at, "second")
-        funded = self._funds_limit(call, when)  # the first party is talking, and paid for
-        if funded is not None:
+        cut = self._afford(call, when)  # the first party is talking, and must be paid for
+        if cut is not None:
             call.planned_reason = NO_FUNDS
-            when, step = funded, "end"
-        self._reserve(call, when)
+            when, step = cut, "end"
         self._schedule(call, when, step)
 
     def _second_outcome(self, call: Call, at: float) -> None:
@@ -366,52 +365,57 @@ class Tenant:
             ends.append((at + _plan(call, 1).talk, COMPLETED))
         if call.max_minutes is not None:
             ends.append((at + call.max_minutes * 60.0, MAX_DURATION))
-        when, reason = min(ends, key=lambda pair: pair[0])
+        when, reason = min(ends, key=_first)
         when = max(when, at)
-        funded = self._funds_limit(call, when)
-        if funded is not None:
-            when, reason = max(funded, at), NO_FUNDS
+        cut = self._afford(call, when)
+        if cut is not None:
+            when, reason = cut, NO_FUNDS
         call.planned_reason = reason
-        self._reserve(call, when)
         self._schedule(call, when, "end")
 
     def available(self) -> Decimal:
         """The balance less what live calls have reserved: what a new minute may draw on."""
         return self.account.balance - self.committed
 
-    def _reserve(self, call: Call, until: float) -> None:
-        """Hold the cost of ``call``'s answered legs up to ``until`` against the balance, so
-        calls running at the same time can never spend the same money twice."""
+    def _afford(self, call: Call, until: float) -> float | None:
+        """Reserve the cost of ``call``'s answered legs up to ``until`` against the balance,
+        so calls running at the same time never spend the same money twice. When the money
+        not reserved by other calls falls short, return the last moment it pays for (and
+        reserve up to it) instead; None when the plan is affordable, the usual O(1) case."""
         if call.test:
-            return
-        minutes = sum(billable(leg.answered_at, until) for leg in call.legs
-                      if leg.answered_at is not None)
-        cost = self.account.rate_per_minute * minutes
+            return None
+        minutes = 0
+        for leg in call.legs:
+            if leg.answered_at is not None:
+                minutes += billable(leg.answered_at, until)
+        rate = self.account.rate_per_minute
+        cost = rate * minutes
+        free = self.account.balance - self.committed + call.reserved
+        if cost > free and rate > 0:
+            until = self._cut_off(call, until, max(0, int(free / rate)))
+            cost = rate * sum(billable(leg.answered_at, until) for leg in call.legs
+                              if leg.answered_at is not None)
+            self.committed += cost - call.reserved
+            call.reserved = cost
+            return until
         self.committed += cost - call.reserved
         call.reserved = cost
+        return None
 
-    def _funds_limit(self, call: Call, planned: float) -> float | None:
-        """When the money not reserved by other calls runs out before ``planned``, the last
-        moment it pays for every answered leg; None when the plan is affordable (O(1))."""
-        rate = self.account.rate_per_minute
-        if rate <= 0:
-            return None
-        free = self.account.balance - (self.committed - call.reserved)
-        budget = max(0, int(free / rate))  # whole leg-minutes affordable
+    @staticmethod
+    def _cut_off(call: Call, planned: float, budget: int) -> float:
+        """The latest whole-minute moment before ``planned`` whose leg-minutes fit ``budget``."""
         starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
-        if sum(billable(s, planned) for s in starts) <= budget:
-            return None
         first = starts[0]
         low, high = 0, min(budget, billable(first, planned))  # largest k whose total fits
         while low < high:
             mid = (low + high + 1) // 2
             end = first + mid * 60.0
-            minutes = sum(billable(s, end) for s in starts)
-            if minutes <= budget:
+            if sum(billable(s, end) for s in starts) <= budget:
                 low = mid
             else:
                 high = mid - 1
-        return first + low * 60.0
+        return max(first + low * 60.0, max(starts))
 
     def _end(self, call: Call, at: float, reason: Reason) -> None:
         if call.pending_seq:
@@ -449,6 +453,10 @@ class Tenant:
 
 def _discard(_call: Call, _when: float, _seq: int) -> None:
     """The handler of a closed tenant's scheduler: nothing happens any more."""
+
+
+def _first(pair: tuple[float, Reason]) -> float:
+    return pair[0]
 
 
 _FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}

@@ -1,0 +1,103 @@
+"""Cost of each stage of the request pipeline, in-process (no HTTP), in microseconds.
+
+Splits one DIAL.CONNECT and one DIAL.GETSTATUS into the stages ``service.handle`` runs:
+lxml parse, request.xsd validation, parameter validation (actions.xsd), the simulation call,
+rendering, and the journal append. Set beside the floor's per-request cost (1 / floor rps), it
+says how much of the HTTP budget each stage eats. Stages whose API has changed are reported as
+missing rather than failing the run.
+
+Run: ``python bench/stages_bench.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import FIXTURE, status_body
+
+
+def _time(fn: Callable[[], object], budget: float) -> float:
+    """Microseconds per call: best of three runs of about ``budget`` / 3 seconds each."""
+    fn()
+    loops = 1
+    while True:  # calibrate
+        began = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        spent = time.perf_counter() - began
+        if spent > budget / 30 or loops >= 1 << 20:
+            break
+        loops *= 4
+    per_run = max(1, int(loops * (budget / 3) / max(spent, 1e-9)))
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        for _ in range(per_run):
+            fn()
+        best = min(best, (time.perf_counter() - began) / per_run)
+    return best * 1e6
+
+
+def measure(budget: float = 0.3) -> list[dict[str, Any]]:
+    """Rows of (action, stage, µs); ``budget`` seconds per stage."""
+    from mock_anveo import actions, service, wire
+    from mock_anveo.world import World
+
+    world = World()
+    connect = FIXTURE.read_bytes()
+    first = service.handle(world, "v3", connect)
+    found = first.body.split(b'NAME="REQUESTID">', 1)[1].split(b"<", 1)[0].decode()
+    status = status_body(found)
+    rows: list[dict[str, Any]] = []
+
+    def add(action: str, stage: str, fn: Callable[[], object]) -> None:
+        try:
+            value: float | None = _time(fn, budget)
+        except Exception as exc:  # an API change must not stop the benchmark
+            value = None
+            stage = f"{stage} (unavailable: {type(exc).__name__})"
+        rows.append({"action": action, "stage": stage, "us": value})
+
+    from lxml import etree
+
+    for action, body in (("DIAL.CONNECT", connect), ("DIAL.GETSTATUS", status)):
+        parser = wire._parser()
+        root = etree.fromstring(body, parser)
+        request = wire.parse_xml(body, "v3")
+        spec, params = actions.validate(request)
+        tenant = world.get(request.userkey)
+        assert tenant is not None
+        reply = spec.handler(tenant, params, request.variables)
+        exchange = service.receive(world, "v3", body)
+        service.execute(exchange)
+        add(action, "lxml parse (etree.fromstring)",
+            lambda b=body, p=parser: etree.fromstring(b, p))
+        add(action, "request.xsd validate", lambda r=root: wire.REQUEST_SCHEMA.validate(r))
+        add(action, "wire.parse_xml (parse + checks + validate + extract)",
+            lambda b=body: wire.parse_xml(b, "v3"))
+        add(action, "actions.validate (build canonical + actions.xsd)",
+            lambda r=request: actions.validate(r))
+        add(action, "handler (simulation)",
+            lambda s=spec, t=tenant, p=params, r=request: s.handler(t, p, r.variables))
+        add(action, "wire.render", lambda r=reply: wire.render(r.result, r.values))
+        add(action, "service.record (journal append)", lambda e=exchange: service.record(world, e))
+        add(action, "service.handle (whole pipeline)",
+            lambda b=body: service.handle(world, "v3", b))
+    return rows
+
+
+def main() -> None:
+    for row in measure():
+        shown = f"{row['us']:8.1f}" if row["us"] is not None else "     n/a"
+        print(f"{row['action']:15} {shown} us  {row['stage']}")
+
+
+if __name__ == "__main__":
+    main()
