@@ -55,9 +55,9 @@ def child(n: int, seed: int = 1, whatif: str = "") -> dict[str, Any]:
 
         patches.apply(whatif)
 
+    from mock_anveo import gctune
     from mock_anveo.accounts import default_account
     from mock_anveo.clock import Clock
-    from mock_anveo import gctune
     from mock_anveo.simulation import Tenant
 
     gctune.install()  # the collector policy `mock-anveo serve` runs the engine under

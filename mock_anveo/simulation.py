@@ -415,7 +415,7 @@ class Tenant:
                 low = mid
             else:
                 high = mid - 1
-        return max(first + low * 60.0, max(starts))
+        return max(first + low * 60.0, *starts)
 
     def _end(self, call: Call, at: float, reason: Reason) -> None:
         if call.pending_seq:

@@ -159,7 +159,8 @@ def test_server_exceptions_fail_the_test_with_their_traceback(
     # the one test whose own assertion failed also keeps that failure.
     result.assert_outcomes(passed=2, failed=1, errors=2)
     output = result.stdout.str()
-    assert output.count("UnexpectedServerError: mock-anveo raised 1 unexpected") == 2
+    # Each error shows in its traceback (and again in the summary when CI=true widens it).
+    assert output.count("UnexpectedServerError: mock-anveo raised 1 unexpected") >= 2
     assert "ERROR at teardown of test_passes_but_the_server_broke" in output
     assert "ERROR at teardown of test_fails_and_the_server_broke" in output
     assert "kaboom inside the server" in output and "in boom" in output
