@@ -4,7 +4,8 @@ Blocks are marked with an HTML comment before them:
 ``run`` (the set-up-and-run command), ``ci`` (the set-up-and-test command, which must be what
 .ci/run runs), ``shell`` (run with bash against a fresh server; ``expect="a|b"`` lists strings
 that must appear in order), ``output`` (the exact output of the shell block before it),
-and ``synopsis`` (every flag must exist). The Python and shell blocks of "Use it in pytest"
+``synopsis`` (every flag must exist) and ``commands`` (slow scripts: each exists and accepts
+the flags shown). The Python and shell blocks of "Use it in pytest"
 and "Run it in CI" are run by tests/test_pytest_plugin.py.
 """
 
@@ -103,6 +104,18 @@ def test_every_flag_in_the_synopsis_exists():
              for option in action._option_string_actions}
     flags = set(re.findall(r"--[a-z-]+", synopsis))
     assert flags and flags <= known, flags - known
+
+
+def test_listed_commands_exist_and_answer_help():
+    """Slow commands are not run here, but each script must exist and parse its flags."""
+    for _, body in blocks("commands"):
+        for script, flags in re.findall(r"\.venv/bin/python (\S+\.py)((?: --?[\w-]+(?: \d+)?)*)",
+                                        body):
+            result = subprocess.run([sys.executable, str(ROOT / script), "--help"], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=60, check=False)
+            assert result.returncode == 0, (script, result.stderr)
+            for flag in re.findall(r"--[\w-]+", flags):
+                assert flag in result.stdout, (script, flag)
 
 
 def test_every_code_block_is_executed_somewhere():
