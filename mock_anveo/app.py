@@ -104,6 +104,17 @@ async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
     return body
 
 
+async def _with_form(request: web.Request, options: ServerOptions, query: str) -> str:
+    """The query string, with a POSTed form body (the GET doors accept both) appended."""
+    if request.method != "POST" or not request.can_read_body:
+        return query
+    try:
+        form = (await _read_body(request, options)).decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnveoError(Code.BAD_QUERY, "the form body is not valid UTF-8") from None
+    return "&".join(part for part in (query, form.strip()) if part)
+
+
 def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Response:
     exchange = service.Exchange(door, raw)
     exchange.error = error
@@ -133,12 +144,7 @@ async def api_door(request: web.Request) -> web.StreamResponse:
             if len(query) > QUERY_MAX:
                 raise AnveoError(Code.BAD_QUERY, f"the query string is {len(query)} bytes; "
                                                  f"this server takes at most {QUERY_MAX}")
-            if request.method == "POST" and request.can_read_body:
-                try:
-                    form = (await _read_body(request, options)).decode("utf-8")
-                except UnicodeDecodeError:
-                    raise AnveoError(Code.BAD_QUERY, "the form body is not valid UTF-8") from None
-                query = "&".join(part for part in (query, form.strip()) if part)
+            query = await _with_form(request, options, query)
             raw = query.encode("latin-1", "replace")
         else:
             if request.method != "POST":
@@ -221,12 +227,7 @@ async def text_door(request: web.Request) -> web.Response:
     error: AnveoError | None = None
     try:
         _check_headers(request)
-        if request.method == "POST" and request.can_read_body:
-            try:
-                form = (await _read_body(request, options)).decode("utf-8")
-            except UnicodeDecodeError:
-                raise AnveoError(Code.BAD_QUERY, "the form body is not valid UTF-8") from None
-            query = "&".join(part for part in (query, form.strip()) if part)
+        query = await _with_form(request, options, query)
         body, tenant, error = textdoor.handle(world, query)
     except AnveoError as refused:
         body, tenant, error = textdoor.render([("result", "error"),

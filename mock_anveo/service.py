@@ -67,7 +67,9 @@ def receive(world: World, door: str, raw: bytes, *, query: str | None = None) ->
                              f'unknown USERKEY "{request.userkey}": no account has this key')
         check_signature(exchange.tenant, exchange.params)
     except AnveoError as error:
-        exchange.error = error
+        # Drop the traceback: it holds this frame, which holds the exchange, a reference
+        # cycle per refused request that only the cyclic collector could free.
+        exchange.error = error.with_traceback(None)
     return exchange
 
 
@@ -81,7 +83,7 @@ def execute(exchange: Exchange) -> bytes:
             exchange.body = wire.render(reply.result, reply.values)
             return exchange.body
         except AnveoError as error:
-            exchange.error = error
+            exchange.error = error.with_traceback(None)
     assert exchange.error is not None
     exchange.body = wire.render_error(exchange.error)
     return exchange.body

@@ -319,15 +319,22 @@ class Tenant:
         self._move(call, RINGING_FIRST, at, "first party ringing")
         self._schedule(call, at + behaviour.ring, "first")
 
-    def _first_outcome(self, call: Call, at: float) -> None:
-        behaviour = _plan(call, 0)
-        leg = call.legs[0]
+    def _answers(self, call: Call, index: int, at: float) -> bool:
+        """Settle leg ``index``'s outcome at ``at``; a leg that does not answer ends the call."""
+        behaviour = _plan(call, index)
+        leg = call.legs[index]
         if behaviour.outcome != "answer":
             leg.outcome = behaviour.outcome
             self._end(call, at, _FAILURE[behaviour.outcome])
-            return
+            return False
         leg.answered_at = at
         leg.outcome = "answered"
+        return True
+
+    def _first_outcome(self, call: Call, at: float) -> None:
+        if not self._answers(call, 0, at):
+            return
+        behaviour = _plan(call, 0)
         if call.action == "DIAL.CALLFLOW":
             self._connect(call, at)
             return
@@ -347,15 +354,8 @@ class Tenant:
         self._schedule(call, when, step)
 
     def _second_outcome(self, call: Call, at: float) -> None:
-        behaviour = _plan(call, 1)
-        leg = call.legs[1]
-        if behaviour.outcome != "answer":
-            leg.outcome = behaviour.outcome
-            self._end(call, at, _FAILURE[behaviour.outcome])
-            return
-        leg.answered_at = at
-        leg.outcome = "answered"
-        self._connect(call, at)
+        if self._answers(call, 1, at):
+            self._connect(call, at)
 
     def _connect(self, call: Call, at: float) -> None:
         self._move(call, CONNECTED, at, "bridged" if len(call.legs) > 1 else "answered")
