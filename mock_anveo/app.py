@@ -180,13 +180,16 @@ def _fault(exchange: service.Exchange, when: str) -> Any:
 
 async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
                    world: World) -> web.StreamResponse:
-    """Carry out a fault; 'before' faults leave the request unprocessed."""
+    """Carry out a fault. A 'before' fault leaves the request unprocessed, except latency,
+    which only delays a normal reply."""
     exchange.fault = f"{fault.kind}:{fault.id}:{fault.when}"
-    if not exchange.body:
-        if fault.when == "after" or fault.kind == "latency":
+    if not exchange.body:  # not processed yet: a 'before' fault
+        if fault.kind == "latency":
             service.execute(exchange)
-        else:
-            exchange.body = b""
+        elif fault.kind == "truncated":  # half of a refusal the request never got to
+            exchange.error = AnveoError(Code.FAULT, "the reply was cut short on purpose "
+                                                    "(a truncated fault; nothing was done)")
+            service.execute(exchange)
     service.record(world, exchange)
     options = request.app[OPTIONS]
     if fault.kind == "latency":
@@ -197,7 +200,7 @@ async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
     if fault.kind == "html":
         return web.Response(body=MAINTENANCE_PAGE, content_type="text/html", charset="utf-8")
     if fault.kind == "truncated":
-        body = exchange.body or service.execute(exchange)
+        body = exchange.body
         return web.Response(body=body[: max(1, len(body) // 2)], content_type=XML_TYPE,
                             charset="utf-8")
     if fault.kind == "hang":
@@ -232,6 +235,10 @@ async def text_door(request: web.Request) -> web.Response:
     except AnveoError as refused:
         body, tenant, error = textdoor.render([("result", "error"),
                                                ("error", refused.message)]), None, refused
+    except Exception as exc:  # noqa: BLE001 - a bug must still answer 200, and be recorded
+        note_internal_error(request, exc, f"{request.method} {request.path}", None)
+        error = AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}")
+        body, tenant = textdoor.render([("result", "error"), ("error", error.message)]), None
     journal = tenant.journal if tenant is not None else world.unattributed
     journal.record("exchange", tenant.clock.now() if tenant else 0.0, world.wallclock(),
                    door="v1", action="SMS", raw=query.encode("utf-8", "replace"),

@@ -115,6 +115,7 @@ class Call:
         "phase",
         "plan",
         "planned_reason",
+        "rate",
         "reason",
         "requestid",
         "reserved",
@@ -156,6 +157,7 @@ class Call:
         self.result: str | None = None
         self.charge = Decimal(0)
         self.reserved = Decimal(0)  # money held against the balance while the call lives
+        self.rate = Decimal(0)  # USD per leg-minute, fixed when the call is dialled
         # The one pending engine step of this call: its scheduler seq (0 = none), name, time.
         self.pending_seq = 0
         self.pending_step = ""

@@ -210,6 +210,10 @@ async def reset_tenant(request: web.Request) -> web.Response:
     tenant = _tenant(request)
     world = request.config_dict[WORLD]
     userkey = tenant.account.userkey
+    if tenant.origin is None and not world.is_configured(userkey):
+        raise ControlError(409, f"tenant {userkey!r} came from a snapshot or state file and has "
+                                "no creation document or configured account to reset to",
+                           "userkey")
     _take_errors(request, userkey)
     del world.tenants[userkey]
     try:
@@ -217,8 +221,8 @@ async def reset_tenant(request: web.Request) -> web.Response:
             fresh = world.add_configured(userkey)
         else:
             fresh = build_tenant(world, tenant.origin)
-    except ControlError:
-        world.tenants[userkey] = tenant  # cannot happen for a document that built once
+    except Exception:
+        world.tenants[userkey] = tenant  # a document that built once builds again; be sure
         raise
     tenant.close()
     return web.json_response(tenant_view(fresh))

@@ -685,8 +685,7 @@ class MockAnveo(_Base):
 
     def set_account(self, **fields: Any) -> dict[str, Any]:
         """Change account fields (balance, verified_callerids, require_signature, ...)."""
-        if "balance" in fields and isinstance(fields["balance"], Decimal):
-            fields["balance"] = str(fields["balance"])
+        fields = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
         return self._run(_Op("PATCH", self._t, _dict, fields))
 
     def clock(self) -> Clock:
@@ -858,8 +857,7 @@ class AsyncMockAnveo(_Base):
 
     async def set_account(self, **fields: Any) -> dict[str, Any]:
         """Change account fields (balance, verified_callerids, ...)."""
-        if "balance" in fields and isinstance(fields["balance"], Decimal):
-            fields["balance"] = str(fields["balance"])
+        fields = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
         return await self._run(_Op("PATCH", self._t, _dict, fields))
 
     async def clock(self) -> Clock:

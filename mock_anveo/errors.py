@@ -48,6 +48,7 @@ class Code(StrEnum):
     NOT_A_CALLFLOW = "NOT_A_CALLFLOW"
     RESULT_NOT_READY = "RESULT_NOT_READY"
     SHUTTING_DOWN = "SHUTTING_DOWN"
+    FAULT = "FAULT"
     INTERNAL = "INTERNAL"
 
 
@@ -82,6 +83,7 @@ CATALOGUE: dict[Code, str] = {
     Code.NOT_A_CALLFLOW: "DIAL.CALLFLOW.GETRESULT on a DIAL.CONNECT request.",
     Code.RESULT_NOT_READY: "DIAL.CALLFLOW.GETRESULT before the call flow ended.",
     Code.SHUTTING_DOWN: "The server is stopping and takes no new requests.",
+    Code.FAULT: "An injected fault replaced the reply; the request was not processed.",
     Code.INTERNAL: "A bug in mock-anveo; reported to the pytest plugin, never a 500.",
 }
 

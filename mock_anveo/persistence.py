@@ -46,7 +46,7 @@ def _call_to_dict(call: Call) -> dict[str, Any]:
         "memo": call.memo, "billingcode": call.billingcode, "callflow": call.callflow,
         "variables": call.variables, "test": call.test, "phase": call.phase.value,
         "reason": call.reason.value if call.reason else None, "result": call.result,
-        "charge": str(call.charge), "reserved": str(call.reserved),
+        "charge": str(call.charge), "reserved": str(call.reserved), "rate": str(call.rate),
         "timeline": [list(step) for step in call.timeline],
         "pending": ([call.pending_at, call.pending_step, call.pending_seq]
                     if call.pending_seq else None),
@@ -71,6 +71,7 @@ def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
     call.result = doc["result"]
     call.charge = Decimal(doc["charge"])
     call.reserved = Decimal(doc.get("reserved", "0"))
+    call.rate = Decimal(doc.get("rate", "0"))
     call.timeline = [(float(at), str(phase), str(note)) for at, phase, note in doc["timeline"]]
     call.plan = [LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
                  for b in doc["plan"]]
@@ -172,7 +173,7 @@ def restore(world: World, doc: Any) -> int:
         raise ControlError(400, f"snapshot is not valid: {exc.message}", exc.field) from None
     except KeyError as exc:
         raise ControlError(400, f"snapshot is not valid: missing field {exc}") from None
-    except (TypeError, ValueError, IndexError, ArithmeticError) as exc:
+    except (TypeError, ValueError, IndexError, ArithmeticError, AttributeError) as exc:
         raise ControlError(400, f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
     for old in world.tenants.values():
         old.close()

@@ -179,11 +179,11 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
     weights = doc.get("weights")
     if weights is not None:
         if (not isinstance(weights, dict) or not weights or set(weights) - set(OUTCOMES)
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-                           for v in weights.values())
+                or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                           and 0 <= v <= 1e6 for v in weights.values())
                 or sum(weights.values()) <= 0):
-            raise ControlError(400, f"weights must map outcomes {list(OUTCOMES)} to "
-                                    f"non-negative numbers with a positive sum, got {weights!r}",
+            raise ControlError(400, f"weights must map outcomes {list(OUTCOMES)} to numbers "
+                                    f"from 0 to 1000000 with a positive sum, got {weights!r}",
                                "weights")
         if sequence:
             raise ControlError(400, "give either weights or a sequence, not both", "weights")

@@ -260,7 +260,7 @@ class Tenant:
         """Send an SMS through the v1 door: charged at once, ``SMS_RATE`` per part."""
         self.sync()
         fee = SMS_RATE * parts
-        if self.account.balance < fee:
+        if self.available() < fee:  # money reserved by live calls is not there to spend
             raise AnveoError(Code.INSUFFICIENT_FUNDS,
                              f"insufficient funds: balance {self.account.balance} USD cannot "
                              f"cover {fee} USD")
@@ -309,7 +309,8 @@ class Tenant:
                                     (call.requestid, before, to, note))
 
     def _dial(self, call: Call, at: float) -> None:
-        if self.available() < self.account.rate_per_minute * len(call.legs):
+        call.rate = self.account.rate_per_minute  # the rate a call starts with is its rate
+        if self.available() < call.rate * len(call.legs):
             self._end(call, at, NO_FUNDS)
             return
         behaviour, hint = scenarios.resolve(self.rules, call.legs[0].number, call.action,
@@ -388,7 +389,7 @@ class Tenant:
         for leg in call.legs:
             if leg.answered_at is not None:
                 minutes += billable(leg.answered_at, until)
-        rate = self.account.rate_per_minute
+        rate = call.rate
         cost = rate * minutes
         free = self.account.balance - self.committed + call.reserved
         if cost > free and rate > 0:
@@ -430,7 +431,7 @@ class Tenant:
         call.reserved = Decimal(0)
         if not call.test:
             minutes = sum(leg.billable_minutes() for leg in call.legs)
-            call.charge = self.account.rate_per_minute * minutes
+            call.charge = call.rate * minutes
             if call.charge:
                 self.account.balance -= call.charge
                 self.total_charged += call.charge

@@ -65,6 +65,10 @@ class World:
         for account in self.settings.accounts:
             self.add(_copy(account))
 
+    def is_configured(self, userkey: str) -> bool:
+        """Whether ``userkey`` is one of the accounts the world starts with."""
+        return any(account.userkey == userkey for account in self.settings.accounts)
+
     def add_configured(self, userkey: str) -> Tenant:
         """Rebuild the configured account ``userkey`` as it was at start."""
         for account in self.settings.accounts:
