@@ -191,7 +191,7 @@ def engine_section(engine: list[dict[str, Any]], baseline: dict[str, Any] | None
         "account is funded for every call, so each call takes the full path (dial, first leg "
         "answers, second leg answers, end and charge: 4 events). Server defaults: journal "
         "10,000 entries, 100,000 ended calls kept, and the standalone server's collector "
-        "policy (`mock_anveo.gctune`: survivors of full collections are frozen).",
+        "policy (`mock_anveo.gctune`: survivors of generation-1 collections are frozen).",
         "",
         table(headers, rows),
         "",
