@@ -18,19 +18,29 @@ import atexit
 import contextlib
 import http.client
 import json
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import ControlError
+from .records import (
+    Call,
+    Clock,
+    JournalEntry,
+    Leg,
+    Requests,
+    ServerError,
+    Transition,
+    UnexpectedServerError,
+    iso_moment,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -46,235 +56,6 @@ T = TypeVar("T")
 Money = Decimal | str | int | float
 #: Seconds a control request may take; generous because a huge advance fires many events.
 CONTROL_TIMEOUT = 60.0
-
-
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _iso(moment: datetime | str) -> str:
-    if isinstance(moment, str):
-        return moment
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-# ---- records --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """One party of a call: the number dialled, how it went, and the billable minutes."""
-
-    number: str
-    callerid: str | None
-    outcome: str | None
-    answered_at: datetime | None
-    ended_at: datetime | None
-    billable_minutes: int
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One step of a call's timeline: when, the internal phase, the Anveo status, a note."""
-
-    at: datetime
-    phase: str
-    status: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A call of the tenant as the control API shows it (``raw`` keeps the whole JSON)."""
-
-    requestid: str
-    action: str
-    status: str
-    reason: str | None
-    test: bool
-    memo: str | None
-    billingcode: str | None
-    charge: Decimal
-    legs: tuple[Leg, ...]
-    timeline: tuple[Transition, ...]
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def statuses(self) -> tuple[str, ...]:
-        """The Anveo statuses the call went through, in order, without repeats."""
-        seen: list[str] = []
-        for step in self.timeline:
-            if not seen or seen[-1] != step.status:
-                seen.append(step.status)
-        return tuple(seen)
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> Call:
-        """Build from the control API's JSON."""
-        legs = tuple(Leg(g["number"], g.get("callerid"), g.get("outcome"),
-                         _time(g.get("answered_at")), _time(g.get("ended_at")),
-                         int(g.get("billable_minutes") or 0)) for g in doc.get("legs", ()))
-        timeline = tuple(Transition(datetime.fromisoformat(s["at"]), s["phase"], s["status"],
-                                    s.get("note") or "") for s in doc.get("timeline", ()))
-        return cls(doc["requestid"], doc["action"], doc["status"], doc.get("reason"),
-                   bool(doc.get("test")), doc.get("memo"), doc.get("billingcode"),
-                   Decimal(str(doc.get("charge", "0"))), legs, timeline, doc)
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """A tenant's virtual clock: now, speed (0 = frozen) and what is pending."""
-
-    now: datetime
-    rate: float
-    pending_events: int
-    next_event_at: datetime | None
-    events_fired: int = 0
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> Clock:
-        """Build from the control API's JSON."""
-        return cls(datetime.fromisoformat(doc["now"]), float(doc.get("rate", 0)),
-                   int(doc.get("pending_events", 0)), _time(doc.get("next_event_at")),
-                   int(doc.get("events_fired", 0)))
-
-
-_RESULT = re.compile(r"<RESULT>(.*?)</RESULT>", re.DOTALL)
-_ERROR = re.compile(r"<ERROR>(.*?)</ERROR>", re.DOTALL)
-_VALUE = re.compile(r'<VALUE NAME="([^"]*)">(.*?)</VALUE>', re.DOTALL)
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _pairs(value: Any) -> dict[str, str]:
-    if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    return {str(p[0]): str(p[1]) for p in value or ()}
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One journal entry: an API exchange (``kind="exchange"``) or a call's state change."""
-
-    seq: int
-    kind: str
-    virtual_time: datetime
-    real_time: datetime
-    door: str | None
-    action: str | None
-    params: Mapping[str, str]
-    variables: Mapping[str, str]
-    request: str | None
-    response: str | None
-    error_code: str | None
-    detail: str | None
-
-    @property
-    def result(self) -> str | None:
-        """The reply's RESULT text (``SUCCESS``, a status, ``ERROR``), None without a reply."""
-        found = _RESULT.search(self.response or "")
-        return _unescape(found.group(1)) if found else None
-
-    @property
-    def error(self) -> str | None:
-        """The reply's ERROR message, if the request was refused."""
-        found = _ERROR.search(self.response or "")
-        return _unescape(found.group(1)) if found else None
-
-    @property
-    def values(self) -> dict[str, str]:
-        """The reply's named VALUEs (e.g. ``REQUESTID``)."""
-        return {n: _unescape(v) for n, v in _VALUE.findall(self.response or "")}
-
-    @property
-    def fault(self) -> str | None:
-        """Which injected fault spoiled this exchange (``kind:id:when``), if any."""
-        return self.detail if self.kind == "exchange" and self.detail else None
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> JournalEntry:
-        """Build from the control API's JSON (``params`` as the parsed request)."""
-        parsed = doc.get("params") or {}
-        if isinstance(parsed, Mapping) and "params" in parsed:
-            params, variables = _pairs(parsed.get("params")), _pairs(parsed.get("variables"))
-        else:
-            params, variables = _pairs(parsed), {}
-        return cls(int(doc["seq"]), doc["kind"], datetime.fromisoformat(doc["virtual_time"]),
-                   datetime.fromisoformat(doc["real_time"]), doc.get("door"), doc.get("action"),
-                   params, variables, doc.get("request"), doc.get("response"),
-                   doc.get("error_code"), doc.get("detail"))
-
-
-class Requests(Sequence[JournalEntry]):
-    """The API requests a tenant received, oldest first, in ``unittest.mock`` vocabulary."""
-
-    def __init__(self, entries: Iterable[JournalEntry]) -> None:
-        self._entries = tuple(entries)
-
-    @overload
-    def __getitem__(self, index: int) -> JournalEntry: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[JournalEntry]: ...
-    def __getitem__(self, index: int | slice) -> JournalEntry | Sequence[JournalEntry]:
-        return self._entries[index]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __repr__(self) -> str:
-        return f"<Requests {[e.action for e in self._entries]}>"
-
-    @property
-    def called(self) -> bool:
-        """Whether any request arrived."""
-        return bool(self._entries)
-
-    @property
-    def call_count(self) -> int:
-        """How many requests arrived."""
-        return len(self._entries)
-
-    @property
-    def last(self) -> JournalEntry:
-        """The most recent request; AssertionError when there was none."""
-        if not self._entries:
-            raise AssertionError("mock-anveo received no API request")
-        return self._entries[-1]
-
-    def assert_called(self) -> None:
-        """Fail unless at least one request arrived."""
-        if not self._entries:
-            raise AssertionError("expected an API request; mock-anveo received none")
-
-    def assert_called_once(self) -> None:
-        """Fail unless exactly one request arrived."""
-        if len(self._entries) != 1:
-            raise AssertionError(f"expected one API request, got {self!r}")
-
-    def assert_not_called(self) -> None:
-        """Fail if any request arrived."""
-        if self._entries:
-            raise AssertionError(f"expected no API request, got {self!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class ServerError:
-    """An unexpected exception inside the server (a mock-anveo bug), with its traceback."""
-
-    where: str
-    error: str
-    traceback: str
-    userkey: str | None = None
-
-
-class UnexpectedServerError(AssertionError):
-    """Raised by ``check_errors`` (and the pytest plugin) when the server recorded exceptions."""
-
-    def __init__(self, errors: Sequence[ServerError]) -> None:
-        self.errors = tuple(errors)
-        parts = [f"mock-anveo raised {len(errors)} unexpected exception(s) during this test:"]
-        parts += [f"--- {e.where}: {e.error}\n{e.traceback.rstrip()}" for e in errors]
-        super().__init__("\n".join(parts))
 
 
 # ---- control requests, independent of the transport ------------------------------------------
@@ -469,7 +250,7 @@ class _Base:
             "balance": None if balance is None else str(balance),
             "rate_per_minute": None if rate_per_minute is None else str(rate_per_minute),
             "verified_callerids": verified_callerids, "callflows": callflows,
-            "start": None if start is None else _iso(start),
+            "start": None if start is None else iso_moment(start),
         }
         self._spec = _Spec(url.rstrip("/") if url else None, token,
                            {k: v for k, v in given.items() if v is not None},
@@ -540,7 +321,7 @@ class _Base:
             body["seconds"] = (seconds.total_seconds() if isinstance(seconds, timedelta)
                                else seconds)
         if to is not None:
-            body["to"] = _iso(to)
+            body["to"] = iso_moment(to)
         if until_idle:
             body["until_idle"] = True
             if max_seconds is not None:
