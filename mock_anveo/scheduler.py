@@ -78,8 +78,3 @@ class Scheduler(Generic[T]):
                 break
         self.fired += count
         return count
-
-    def clear(self) -> None:
-        """Drop everything pending."""
-        self._heap.clear()
-        self._pending.clear()

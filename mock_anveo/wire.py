@@ -94,7 +94,7 @@ def _as_scannable(body: bytes) -> bytes:
     UTF-8, ASCII and Latin-1 bodies are scanned as they are; UTF-16 and UTF-32 ones (found by
     their byte-order mark or their NUL pattern) are transcoded for the scan only.
     """
-    if b"\x00" not in body[:4] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _ascii_compatible(body):
         return body
     for codec, marks in _WIDE:
         if body.startswith(marks):
