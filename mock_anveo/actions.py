@@ -74,7 +74,9 @@ class Reply:
 
 
 Params = dict[str, str]
-Handler = Callable[[Tenant, Params, list[tuple[str, str]]], Reply]
+#: NAME/value pairs in the order they were sent (VARIABLEs).
+Pairs = tuple[tuple[str, str], ...]
+Handler = Callable[[Tenant, Params, Pairs], Reply]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +143,13 @@ def validate(request: wire.ActionRequest) -> tuple[Action, Params]:
     if len(request.variables) > MAX_VARIABLES:
         raise AnveoError(Code.TOO_MANY_PARAMETERS,
                          f"at most {MAX_VARIABLES} VARIABLEs, got {len(request.variables)}")
-    canonical = wire.build_canonical(request.action, list(params.items()), request.variables)
+    canonical = wire.build_canonical(request.action, params.items(), request.variables)
     if not wire.ACTIONS_SCHEMA.validate(canonical):
         raise _explain(spec, params, request.variables)
     return spec, params
 
 
-def _explain(spec: Action, params: Params, variables: list[tuple[str, str]]) -> AnveoError:
+def _explain(spec: Action, params: Params, variables: Pairs) -> AnveoError:
     for name, value in params.items():
         problem = spec.params[name].kind.problem(name, value)
         if problem:
@@ -182,7 +184,7 @@ def _requestid_reply(requestid: str) -> Reply:
 @action("DIAL.CONNECT", Param("PHONENUMBER", PHONE, True), Param("DESTPHONENUMBER", PHONE, True),
         Param("MAXCALLDURATION", DURATION), Param("CALLERID", PHONE), Param("DELAY", DELAY),
         Param("MEMO", MEMO), Param("BILLINGCODE", BILLINGCODE))
-def dial_connect(tenant: Tenant, p: Params, _vars: list[tuple[str, str]]) -> Reply:
+def dial_connect(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """Ring PHONENUMBER, then DESTPHONENUMBER, and bridge them."""
     duration = p.get("MAXCALLDURATION")
     call = tenant.dial_connect(
@@ -195,7 +197,7 @@ def dial_connect(tenant: Tenant, p: Params, _vars: list[tuple[str, str]]) -> Rep
 @action("DIAL.CALLFLOW", Param("PHONENUMBER", PHONE, True), Param("CALLERID", PHONE, True),
         Param("CALLFLOW", KEY40, True), Param("DELAY", DELAY), Param("MEMO", MEMO),
         Param("BILLINGCODE", BILLINGCODE), variables=True)
-def dial_callflow(tenant: Tenant, p: Params, variables: list[tuple[str, str]]) -> Reply:
+def dial_callflow(tenant: Tenant, p: Params, variables: Pairs) -> Reply:
     """Ring PHONENUMBER and run the call flow CALLFLOW with VARIABLEs."""
     call = tenant.dial_callflow(
         p["PHONENUMBER"], callerid=p["CALLERID"], callflow=p["CALLFLOW"],
@@ -205,26 +207,26 @@ def dial_callflow(tenant: Tenant, p: Params, variables: list[tuple[str, str]]) -
 
 
 @action("DIAL.GETSTATUS", Param("REQUESTID", REQUESTID, True))
-def dial_getstatus(tenant: Tenant, p: Params, _vars: list[tuple[str, str]]) -> Reply:
+def dial_getstatus(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """RESULT is the call's status: NONE, INIT, START or END."""
     return Reply(tenant.status(p["REQUESTID"]).value)
 
 
 @action("DIAL.CANCEL", Param("REQUESTID", REQUESTID, True))
-def dial_cancel(tenant: Tenant, p: Params, _vars: list[tuple[str, str]]) -> Reply:
+def dial_cancel(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """Cancel a scheduled call or hang up a live one."""
     call = tenant.cancel(p["REQUESTID"])
     return _requestid_reply(call.requestid)
 
 
 @action("DIAL.CALLFLOW.GETRESULT", Param("REQUESTID", REQUESTID, True))
-def dial_callflow_getresult(tenant: Tenant, p: Params, _vars: list[tuple[str, str]]) -> Reply:
+def dial_callflow_getresult(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """RESULT is what the call flow produced."""
     return Reply(tenant.callflow_result(p["REQUESTID"]))
 
 
 @action("ACCOUNT.GETBALANCE")
-def account_getbalance(tenant: Tenant, _p: Params, _vars: list[tuple[str, str]]) -> Reply:
+def account_getbalance(tenant: Tenant, _p: Params, _vars: Pairs) -> Reply:
     """RESULT is the balance in USD with two to four decimals."""
     balance = tenant.balance()
     text = f"{balance:.4f}".rstrip("0")

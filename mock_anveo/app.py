@@ -12,6 +12,7 @@ import socket
 import struct
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,7 @@ QUERY_MAX = 16_384
 #: Header bounds answered with an envelope; server.py sets aiohttp's own, higher, limits.
 HEADERS_MAX = 128  # aiohttp's own default limit, now answered with an envelope
 HEADER_SIZE_MAX = 8_190
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _check_headers(request: web.Request) -> None:
@@ -86,9 +88,12 @@ async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
     if length is not None and length > options.max_body:
         raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server takes "
                                               f"at most {options.max_body} (--max-body)")
+    content = request.content
     try:
-        if request.content.is_eof():  # all of it arrived with the headers: no timer needed
-            body = await request.read()
+        if content.is_eof():
+            # All of it arrived with the headers (any request that fits one segment): take it
+            # from the buffer, with no read coroutine, copy or timer.
+            body = content.read_nowait()
         else:
             async with asyncio.timeout(options.read_timeout):
                 body = await request.read()
@@ -123,52 +128,57 @@ def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Resp
     return _xml(exchange.body)
 
 
-async def api_door(request: web.Request) -> web.StreamResponse:
-    """POST /api/v3.asp, POST /apicall.asp and GET /api/v2.asp (POSTed forms accepted too)."""
-    world = request.app[WORLD]
-    options = request.app[OPTIONS]
-    door = _DOORS[request.path]
-    if options.shutting_down:
-        return _refusal(AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"), world,
-                        door, b"")
-    raw = b""
-    exchange: service.Exchange | None = None
-    try:
-        _check_headers(request)
-        query: str | None = None
-        if door == "v2":
-            if request.method not in ("GET", "POST", "HEAD"):
-                raise AnveoError(Code.METHOD_NOT_ALLOWED, f"{request.method} is not accepted "
-                                                          "on /api/v2.asp; use GET")
-            query = request.rel_url.raw_query_string
-            if len(query) > QUERY_MAX:
-                raise AnveoError(Code.BAD_QUERY, f"the query string is {len(query)} bytes; "
-                                                 f"this server takes at most {QUERY_MAX}")
-            query = await _with_form(request, options, query)
-            raw = query.encode("latin-1", "replace")
-        else:
-            if request.method != "POST":
-                raise AnveoError(Code.METHOD_NOT_ALLOWED,
-                                 f"{request.method} is not accepted on {request.path}: POST a "
-                                 "<REQUEST> XML document")
-            raw = await _read_body(request, options)
-        exchange = service.receive(world, door, raw, query=query)
-        fault = _fault(exchange, "before")
-        if fault is not None:
-            return await _perform(request, exchange, fault, world)
-        service.execute(exchange)
-        fault = _fault(exchange, "after")
-        if fault is not None:
-            return await _perform(request, exchange, fault, world)
-        service.record(world, exchange)
-        return _xml(exchange.body)
-    except AnveoError as error:
-        return _refusal(error, world, door, raw)
-    except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, never a 500
-        userkey = exchange.request.userkey if exchange and exchange.request else None
-        note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
-        return _refusal(AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
-                        world, door, raw)
+def api_door(world: World, options: ServerOptions, door: str, path: str) -> Handler:
+    """The handler of one XML or query door: POST /api/v3.asp, POST /apicall.asp, or GET
+    /api/v2.asp (POSTed forms accepted too); world, options and door are bound once here."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if options.shutting_down:
+            return _refusal(AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"),
+                            world, door, b"")
+        raw = b""
+        exchange: service.Exchange | None = None
+        try:
+            _check_headers(request)
+            query: str | None = None
+            if door == "v2":
+                if request.method not in ("GET", "POST", "HEAD"):
+                    raise AnveoError(Code.METHOD_NOT_ALLOWED, f"{request.method} is not "
+                                                              "accepted on /api/v2.asp; use GET")
+                query = request.rel_url.raw_query_string
+                if len(query) > QUERY_MAX:
+                    raise AnveoError(Code.BAD_QUERY, f"the query string is {len(query)} bytes; "
+                                                     f"this server takes at most {QUERY_MAX}")
+                query = await _with_form(request, options, query)
+                raw = query.encode("latin-1", "replace")
+            else:
+                if request.method != "POST":
+                    raise AnveoError(Code.METHOD_NOT_ALLOWED,
+                                     f"{request.method} is not accepted on {path}: POST a "
+                                     "<REQUEST> XML document")
+                raw = await _read_body(request, options)
+            exchange = service.receive(world, door, raw, query=query)
+            if exchange.tenant is not None and exchange.tenant.faults:
+                fault = _fault(exchange, "before")
+                if fault is not None:
+                    return await _perform(request, exchange, fault, world)
+                service.execute(exchange)
+                fault = _fault(exchange, "after")
+                if fault is not None:
+                    return await _perform(request, exchange, fault, world)
+            else:
+                service.execute(exchange)
+            service.record(world, exchange)
+            return _xml(exchange.body)
+        except AnveoError as error:
+            return _refusal(error, world, door, raw)
+        except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, not a 500
+            userkey = exchange.request.userkey if exchange and exchange.request else None
+            note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
+            return _refusal(AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
+                            world, door, raw)
+
+    return handle
 
 
 def _fault(exchange: service.Exchange, when: str) -> Any:
@@ -268,8 +278,8 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[OPTIONS] = options
     app[INTERNAL_ERRORS] = []
     app[STARTED] = time.time()
-    for path in _DOORS:
-        app.router.add_route("*", path, api_door)
+    for path, door in _DOORS.items():
+        app.router.add_route("*", path, api_door(world, options, door, path))
     app.router.add_route("*", "/api/v1.asp", text_door)
     # A sub-application keeps the control API's middleware off the Anveo doors' hot path.
     app.add_subapp(control.PREFIX + "/", control.make_control_app())

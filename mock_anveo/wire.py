@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,15 +30,18 @@ USERKEY_PATTERN = re.compile(r"[!-~]{1,64}")
 NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ActionRequest:
-    """One API call as both doors see it: who, which action, which parameters and variables."""
+    """One API call as both doors see it: who, which action, which parameters and variables.
+
+    Immutable: ``service`` shares one parsed request between identical request bodies.
+    """
 
     door: str
     userkey: str
     action: str
-    params: list[tuple[str, str]] = field(default_factory=list)
-    variables: list[tuple[str, str]] = field(default_factory=list)
+    params: tuple[tuple[str, str], ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the journal."""
@@ -179,7 +183,8 @@ def _extract(root: Any, door: str) -> ActionRequest:
         else:
             userkey = child[0].text
     assert action is not None
-    request = ActionRequest(door, _strip(userkey), _strip(action.get("NAME")))
+    params: list[tuple[str, str]] = []
+    variables: list[tuple[str, str]] = []
     for parameter in action:
         name = _strip(parameter.get("NAME"))
         value = _strip(parameter.text)
@@ -189,14 +194,15 @@ def _extract(root: Any, door: str) -> ActionRequest:
                 raise AnveoError(Code.MISSING_PARAMETER,
                                  'PARAMETER NAME="VARIABLE" needs a VARIABLENAME attribute, '
                                  'e.g. <PARAMETER NAME="VARIABLE" VARIABLENAME="ACCOUNTID">')
-            request.variables.append((_strip(varname), value))
+            variables.append((_strip(varname), value))
         elif varname is not None:
             raise AnveoError(Code.ENVELOPE,
                              f"VARIABLENAME is only allowed on PARAMETER NAME=\"VARIABLE\", "
                              f"found on PARAMETER NAME={shown(name)}")
         else:
-            request.params.append((name, value))
-    return request
+            params.append((name, value))
+    return ActionRequest(door, _strip(userkey), _strip(action.get("NAME")), tuple(params),
+                         tuple(variables))
 
 
 # ---- explaining an envelope that failed request.xsd ------------------------------------
@@ -400,7 +406,7 @@ def parse_query(query: str, door: str = "v2") -> ActionRequest:
         if name == "VARIABLE":
             raise AnveoError(Code.BAD_QUERY, "in the GET door a VARIABLE is sent as "
                                              "var[NAME]=VALUE, not param[VARIABLE]")
-    return ActionRequest(door, userkey, action, params, variables)
+    return ActionRequest(door, userkey, action, tuple(params), tuple(variables))
 
 
 # ---- responses ------------------------------------------------------------------------------
@@ -435,12 +441,13 @@ def render_error(error: AnveoError) -> bytes:
             "</RESPONSE>\n").encode()
 
 
-def build_canonical(action: str, params: list[tuple[str, str]],
-                    variables: list[tuple[str, str]]) -> Any:
+def build_canonical(action: str, params: Iterable[tuple[str, str]],
+                    variables: Iterable[tuple[str, str]]) -> Any:
     """The document actions.xsd validates: one element per parameter, VARIABLEs grouped."""
     root = etree.Element(action)
     for name, value in params:
         etree.SubElement(root, name).text = value
+    variables = tuple(variables)
     if variables:
         group = etree.SubElement(root, "VARIABLES")
         for name, value in variables:

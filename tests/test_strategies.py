@@ -72,8 +72,8 @@ def test_what_is_sent_is_what_the_mock_records(drawn: tuple[str, AnveoRequest]) 
     payload = request.to_query() if door == "v2" else request.to_xml()
     exchange = send(World(), door, payload)
     assert exchange.request is not None
-    assert exchange.request.params == list(request.params)
-    assert exchange.request.variables == list(request.variables)
+    assert exchange.request.params == tuple(request.params)
+    assert exchange.request.variables == tuple(request.variables)
 
 
 @given(data=st.data())
