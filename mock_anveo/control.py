@@ -39,33 +39,55 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
     return web.json_response({"error": message, "field": field}, status=status)
 
 
-@web.middleware
-async def control_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Token check and error rendering for control paths; Anveo paths pass straight through."""
-    token = request.config_dict[OPTIONS].control_token
-    if token and request.path != f"{PREFIX}/health":
-        given = request.headers.get("X-Mock-Token") or request.headers.get(
-            "Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return _error(401, "this control API needs its token: Authorization: Bearer TOKEN")
-    try:
-        return await handler(request)
-    except ControlError as exc:
-        return _error(exc.status, exc.message, exc.field)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        response = _error(exc.status, f"{exc.reason}: {request.method} {request.path} "
-                                      "(the control API is described at /_mock/openapi.json)")
-        if "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
-        return response
-    except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
-        from .app import note_internal_error
+def guarded(handler: Handler) -> Handler:
+    """Token check and error rendering around one control handler.
 
-        note_internal_error(request, exc, f"{request.method} {request.path}",
-                            request.match_info.get("userkey"))
-        return _error(500, f"internal error in mock-anveo: {exc!r}")
+    A wrapper per route rather than a middleware: any middleware on a sub-application makes
+    aiohttp run the middleware chain for every request of the whole server, the Anveo doors'
+    hot path included.
+    """
+
+    async def guard(request: web.Request) -> web.StreamResponse:
+        token = request.config_dict[OPTIONS].control_token
+        if token and request.path != f"{PREFIX}/health":
+            given = request.headers.get("X-Mock-Token") or request.headers.get(
+                "Authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return _error(401, "this control API needs its token: Authorization: Bearer "
+                                   "TOKEN")
+        try:
+            return await handler(request)
+        except ControlError as exc:
+            return _error(exc.status, exc.message, exc.field)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = _error(exc.status, f"{exc.reason}: {request.method} {request.path} "
+                                          "(the control API is described at "
+                                          "/_mock/openapi.json)")
+            if "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
+        except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
+            from .app import note_internal_error
+
+            note_internal_error(request, exc, f"{request.method} {request.path}",
+                                request.match_info.get("userkey"))
+            return _error(500, f"internal error in mock-anveo: {exc!r}")
+
+    return guard
+
+
+async def no_route(request: web.Request) -> web.Response:
+    """Any other path or method under the prefix: 404, or 405 naming the allowed methods."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound
 
 
 async def _json(request: web.Request, *, required: bool = False) -> dict[str, Any]:
@@ -460,35 +482,41 @@ def _rules_routes(kind: str) -> tuple[Handler, Handler, Handler, Handler]:
 
 def make_control_app() -> web.Application:
     """The control API as a sub-application, to be mounted at ``/_mock/``."""
-    app = web.Application(middlewares=[control_middleware])
+    app = web.Application()
     r = app.router
     t = "/tenants/{userkey}"
-    r.add_get("/health", health)
-    r.add_get("/openapi.json", openapi)
-    r.add_post("/reset", reset)
-    r.add_get("/errors", errors)
-    r.add_get("/journal", unattributed_journal)
-    r.add_get("/snapshot", get_snapshot)
-    r.add_put("/snapshot", put_snapshot)
-    r.add_get("/tenants", list_tenants)
-    r.add_post("/tenants", create_tenant)
-    r.add_get(t, get_tenant)
-    r.add_patch(t, patch_tenant)
-    r.add_delete(t, delete_tenant)
-    r.add_post(t + "/reset", reset_tenant)
-    r.add_get(t + "/clock", get_clock)
-    r.add_patch(t + "/clock", patch_clock)
-    r.add_post(t + "/clock/advance", advance_clock)
-    r.add_get(t + "/calls", list_calls)
-    r.add_get(t + "/calls/{requestid}", get_call)
-    r.add_get(t + "/journal", get_journal)
-    r.add_delete(t + "/journal", clear_journal)
-    r.add_get(t + "/errors", tenant_errors)
-    r.add_get(t + "/sms", list_sms)
+    routes: list[tuple[str, str, Handler]] = [
+        ("GET", "/health", health),
+        ("GET", "/openapi.json", openapi),
+        ("POST", "/reset", reset),
+        ("GET", "/errors", errors),
+        ("GET", "/journal", unattributed_journal),
+        ("GET", "/snapshot", get_snapshot),
+        ("PUT", "/snapshot", put_snapshot),
+        ("GET", "/tenants", list_tenants),
+        ("POST", "/tenants", create_tenant),
+        ("GET", t, get_tenant),
+        ("PATCH", t, patch_tenant),
+        ("DELETE", t, delete_tenant),
+        ("POST", t + "/reset", reset_tenant),
+        ("GET", t + "/clock", get_clock),
+        ("PATCH", t + "/clock", patch_clock),
+        ("POST", t + "/clock/advance", advance_clock),
+        ("GET", t + "/calls", list_calls),
+        ("GET", t + "/calls/{requestid}", get_call),
+        ("GET", t + "/journal", get_journal),
+        ("DELETE", t + "/journal", clear_journal),
+        ("GET", t + "/errors", tenant_errors),
+        ("GET", t + "/sms", list_sms),
+    ]
     for kind in ("scenarios", "faults"):
         list_, create, delete_one, delete_all = _rules_routes(kind)
-        r.add_get(f"{t}/{kind}", list_)
-        r.add_post(f"{t}/{kind}", create)
-        r.add_delete(f"{t}/{kind}", delete_all)
-        r.add_delete(f"{t}/{kind}/{{rule_id}}", delete_one)
+        routes += [("GET", f"{t}/{kind}", list_), ("POST", f"{t}/{kind}", create),
+                   ("DELETE", f"{t}/{kind}", delete_all),
+                   ("DELETE", f"{t}/{kind}/{{rule_id}}", delete_one)]
+    for method, path, handler in routes:
+        r.add_route(method, path, guarded(handler))
+        if method == "GET":
+            r.add_route("HEAD", path, guarded(handler))
+    r.add_route("*", "/{tail:.*}", guarded(no_route))  # last: only what nothing else matched
     return app

@@ -293,3 +293,36 @@ async def test_v1_sms_success_error_and_records(client):
     bad_dest = await client.get("/api/v1.asp", params={
         "apikey": KEY, "action": "sms", "from": "1", "destination": "+1", "message": "x"})
     assert (await bad_dest.text()).startswith("result=error^error=destination must be")
+
+
+@pytest.mark.parametrize(("method", "path", "status", "allow"), [
+    ("GET", "/_mock/nothing-here", 404, None),
+    ("GET", f"/_mock/tenants/{KEY}/nothing", 404, None),
+    ("DELETE", "/_mock/health", 405, {"GET", "HEAD"}),
+    ("PUT", f"/_mock/tenants/{KEY}/clock", 405, {"GET", "HEAD", "PATCH"}),
+    ("GET", "/_mock/reset", 405, {"POST"}),
+])
+async def test_unknown_control_routes_get_json_404_or_405(client, method, path, status, allow):
+    response = await client.request(method, path)
+    assert response.status == status
+    doc = await response.json()
+    assert path in doc["error"] and "/_mock/openapi.json" in doc["error"]
+    if allow is not None:
+        assert set(response.headers["Allow"].split(",")) == allow
+
+
+async def test_unknown_control_routes_need_the_token_too():
+    options = ServerOptions(control_token="s3cret")
+    async with TestClient(TestServer(make_app(World(), options))) as client:
+        assert (await client.get("/_mock/nothing-here")).status == 401
+        authorised = await client.get("/_mock/nothing-here",
+                                      headers={"Authorization": "Bearer s3cret"})
+        assert authorised.status == 404
+
+
+def test_the_anveo_doors_run_no_middleware():
+    """A middleware anywhere (even on the control sub-app) would run on every Anveo request."""
+    app = make_app(World())
+    app.freeze()
+    assert not app.middlewares
+    assert all(not sub.middlewares for sub in app._subapps)
