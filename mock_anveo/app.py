@@ -12,6 +12,7 @@ import socket
 import struct
 import time
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,26 +84,42 @@ def note_internal_error(request: web.Request, exc: BaseException, where: str,
     del errors[:-100]
 
 
-async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
-    length = request.content_length
-    if length is not None and length > options.max_body:
-        raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server takes "
-                                              f"at most {options.max_body} (--max-body)")
+def _buffered(request: web.Request) -> bytes | None:
+    """The whole body when it already sits in aiohttp's buffer, else None.
+
+    Any public read (``read``, ``read_nowait``) ends in ``resume_reading``, which re-enters the
+    HTTP parser with no data: measured under wrk, 2-4 us per request, up to a tenth of the
+    floor's whole budget. So the buffer is read in place; this relies on ``StreamReader``
+    internals, checked here, and falls back to the public read whenever they look different.
+    aiohttp drops the unread payload after the handler, as it does for any handler that
+    ignores a body.
+    """
     content = request.content
-    try:
-        if content.is_eof():
-            # All of it arrived with the headers (any request that fits one segment): take it
-            # from the buffer, with no read coroutine, copy or timer.
-            body = content.read_nowait()
-        else:
+    if not content.is_eof() or content.exception() is not None:
+        return None
+    chunks = getattr(content, "_buffer", None)
+    if type(chunks) is not deque or getattr(content, "_buffer_offset", None) != 0:
+        return content.read_nowait()
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _read_body(request: web.Request, options: ServerOptions) -> bytes:
+    body = _buffered(request)  # any request that arrived with its headers
+    if body is None:
+        length = request.content_length
+        if length is not None and length > options.max_body:
+            raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server "
+                                                  f"takes at most {options.max_body} "
+                                                  "(--max-body)")
+        try:
             async with asyncio.timeout(options.read_timeout):
                 body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise AnveoError(Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} bytes "
-                                              "(--max-body)") from None
-    except TimeoutError:
-        raise AnveoError(Code.READ_TIMEOUT, f"the body did not arrive within "
-                                            f"{options.read_timeout} seconds") from None
+        except web.HTTPRequestEntityTooLarge:
+            raise AnveoError(Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} "
+                                                  "bytes (--max-body)") from None
+        except TimeoutError:
+            raise AnveoError(Code.READ_TIMEOUT, f"the body did not arrive within "
+                                                f"{options.read_timeout} seconds") from None
     if len(body) > options.max_body:
         raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {len(body)} bytes; this server "
                                               f"takes at most {options.max_body} (--max-body)")
