@@ -71,8 +71,11 @@ MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</t
 _DOORS = {"/api/v3.asp": "v3", "/apicall.asp": "apicall", "/api/v2.asp": "v2"}
 
 
+_XML_HEADERS = {"Content-Type": f"{XML_TYPE}; charset=utf-8"}
+
+
 def _xml(body: bytes) -> web.Response:
-    return web.Response(body=body, content_type=XML_TYPE, charset="utf-8")
+    return web.Response(body=body, headers=_XML_HEADERS)  # copied, so sharing is safe
 
 
 def note_internal_error(request: web.Request, exc: BaseException, where: str,

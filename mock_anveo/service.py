@@ -124,12 +124,10 @@ def record(world: World, exchange: Exchange) -> None:
     tenant = exchange.tenant
     journal = tenant.journal if tenant is not None else world.unattributed
     virtual = tenant.clock.now() if tenant is not None else 0.0
-    journal.record(
-        "exchange", virtual, world.wallclock(), door=exchange.door, action=exchange.action,
-        params=exchange.request, raw=exchange.raw, response=exchange.body.decode("utf-8"),
-        code=exchange.error.code.value if exchange.error is not None else "",
-        detail=exchange.fault,
-    )
+    error = exchange.error
+    journal.exchange(virtual, world.wallclock(), exchange.door, exchange.action,
+                     exchange.request, exchange.raw, exchange.body.decode("utf-8"),
+                     error.code.value if error is not None else "", exchange.fault)
 
 
 def handle(world: World, door: str, raw: bytes, *, query: str | None = None) -> Exchange:

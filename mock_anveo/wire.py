@@ -415,6 +415,8 @@ _ILLEGAL_OR_BREAK = re.compile("[^\t\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 
 def _text(value: str) -> str:
+    if value.isalnum():  # statuses, REQUESTIDs, amounts' digits: nothing to escape or replace
+        return value
     if _ILLEGAL_OR_BREAK.search(value):
         value = _ILLEGAL_OR_BREAK.sub(" ", value)  # one line, XML-legal, whatever came in
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
