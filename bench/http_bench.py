@@ -28,6 +28,9 @@ RUNS: list[tuple[str, str, str, float | None]] = [
     ("mock-anveo DIAL.CONNECT", "mock-anveo", "post", 0.60),
     ("mock-anveo DIAL.GETSTATUS", "mock-anveo", "status", 0.70),
     ("mock-anveo mix (1 CONNECT : 4 GETSTATUS)", "mock-anveo", "mix", None),
+    # Not targets: the same workloads with every body different, so nothing is remembered.
+    ("mock-anveo DIAL.CONNECT, every body unique", "mock-anveo", "post-unique", None),
+    ("mock-anveo DIAL.GETSTATUS, every body unique", "mock-anveo", "status-unique", None),
     ("floor again (drift check)", "floor", "post", None),
 ]
 P99_FACTOR = 3.0  # DIAL.CONNECT's p99 may be at most this many times the floor's

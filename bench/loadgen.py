@@ -6,7 +6,9 @@ same fields: requests, requests/s, p50/p99 latency, errors.
 
 Workloads (see wrk_anveo.lua): ``post`` (the same POST body every time), ``status``
 (DIAL.GETSTATUS of REQUESTIDs taken from DIAL.CONNECT responses) and ``mix`` (one DIAL.CONNECT
-every ``every`` requests, GETSTATUS otherwise).
+every ``every`` requests, GETSTATUS otherwise); ``post-unique`` and ``status-unique`` are
+``post`` and ``status`` with every body made different bytes (a numbered XML comment, which the
+parser drops), so mock-anveo's memo of accepted requests never hits.
 
 Run the Python generator directly:
 ``python bench/loadgen.py URL --workload post --duration 5 --connections 32``.
@@ -91,14 +93,24 @@ async def _python_load(url: str, workload: str, duration: float, connections: in
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=5.0)
 
+    base, unique = workload.removesuffix("-unique"), workload.endswith("-unique")
+    serial = 0
+
+    def fresh(body: bytes) -> bytes:
+        nonlocal serial
+        if not unique:
+            return body
+        serial += 1
+        return body.replace(b"<REQUEST>", b"<REQUEST><!-- %d -->" % serial, 1)
+
     def next_body() -> bytes:
         nonlocal counter
-        if workload == "post":
-            return connect
+        if base == "post":
+            return fresh(connect)
         counter += 1
         if len(ids) < KEEP or (every > 0 and counter % every == 0):
-            return connect
-        return status_body(ids[counter % len(ids)].decode())
+            return fresh(connect)
+        return fresh(status_body(ids[counter % len(ids)].decode()))
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         began = time.perf_counter()
@@ -120,7 +132,7 @@ async def _python_load(url: str, workload: str, duration: float, connections: in
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - start)
-                if workload != "post" and len(ids) < MAX_IDS:
+                if base != "post" and len(ids) < MAX_IDS:
                     found = REQUESTID.search(body)
                     if found:
                         ids.append(found.group(1))
@@ -137,7 +149,8 @@ async def _python_load(url: str, workload: str, duration: float, connections: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url")
-    parser.add_argument("--workload", choices=("post", "status", "mix"), default="post")
+    parser.add_argument("--workload", default="post",
+                        choices=("post", "status", "mix", "post-unique", "status-unique"))
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--every", type=int, default=5)

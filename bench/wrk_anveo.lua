@@ -5,6 +5,9 @@
 --   status  : DIAL.CONNECT until KEEP REQUESTIDs are known (taken from the responses), then
 --             DIAL.GETSTATUS of those ids, round robin
 --   mix     : like status, but every EVERY-th request is a DIAL.CONNECT (dial, then poll)
+--   post-unique, status-unique : like post and status, but every body is different bytes (an
+--             XML comment with a counter, which the parser drops), so mock-anveo's memo of
+--             accepted requests never hits: the full parse and both schema passes every time
 -- STATUS.xml holds one %s where the REQUESTID goes.
 -- done() prints one line "BENCHJSON {...}" that bench/loadgen.py parses.
 
@@ -17,6 +20,14 @@ local KEEP = 64
 local MAX_IDS = 1000
 local counter = 0
 local headers = { ["Content-Type"] = "application/xml" }
+local unique = false
+local serial = 0
+
+local function fresh(body)
+  if not unique then return body end
+  serial = serial + 1
+  return (body:gsub("<REQUEST>", "<REQUEST><!-- " .. serial .. " -->", 1))
+end
 
 local function slurp(path)
   local file = assert(io.open(path, "rb"))
@@ -27,6 +38,10 @@ end
 
 function init(args)
   workload = args[1] or "post"
+  if workload:sub(-7) == "-unique" then
+    unique = true
+    workload = workload:sub(1, -8)
+  end
   connect_body = slurp(args[2])
   if args[3] and args[3] ~= "" then status_template = slurp(args[3]) end
   every = tonumber(args[4] or "0") or 0
@@ -37,14 +52,14 @@ end
 
 function request()
   if workload == "post" then
-    return wrk.format("POST", nil, headers, connect_body)
+    return wrk.format("POST", nil, headers, fresh(connect_body))
   end
   counter = counter + 1
   if #ids < KEEP or (every > 0 and counter % every == 0) then
-    return wrk.format("POST", nil, headers, connect_body)
+    return wrk.format("POST", nil, headers, fresh(connect_body))
   end
   local id = ids[(counter % #ids) + 1]
-  return wrk.format("POST", nil, headers, string.format(status_template, id))
+  return wrk.format("POST", nil, headers, fresh(string.format(status_template, id)))
 end
 
 function response(status, headers, body)
