@@ -85,11 +85,9 @@ WORKLOADS = {"DIAL.CONNECT": "post", "DIAL.GETSTATUS": "status"}
 VARIANTS: dict[str, str] = {
     "as shipped": "",
     "gc.disable() (upper bound of the GC cost)": "import gc; gc.disable()",
-    "whatif gc-freeze": "gc-freeze",
-    "whatif gc-freeze-young": "gc-freeze-young",
-    "whatif read-body": "read-body",
-    "whatif validate-cache": "validate-cache",
-    "whatif all three": "gc-freeze-young,read-body,validate-cache",
+    "whatif no-memo (parse and validate every request)": "no-memo",
+    "whatif public-read (aiohttp's read_nowait)": "public-read",
+    "whatif gc-young-every-10 (interpreter default)": "gc-young-every-10",
 }
 #: floor variants (floor_server.py --variant): the price of one piece of a door, alone.
 FLOOR_VARIANTS = ["plain", "middleware", "read", "read-timeout", "all"]

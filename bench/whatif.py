@@ -12,11 +12,12 @@ Patches:
   young collections (pending calls, journal entries) is never traversed again, so full
   collections find nothing to do. Cyclic garbage that old is only reclaimed by an explicit
   ``gc.unfreeze(); gc.collect()``.
-- ``read-body``: skip ``asyncio.timeout`` (a TimerHandle per request) when the body is
-  already fully buffered, which it is for any request that arrived in one segment.
-- ``validate-cache``: remember the verdict of ``actions.validate`` for each distinct
-  (action, parameters, variables) it accepted (bounded; refusals are never cached), so the
-  canonical tree and the actions.xsd pass are skipped for repeated parameter sets.
+- ``no-memo``: turn off the memo of accepted requests (``service.MEMO_BODY_MAX = -1``), so
+  every request is parsed and validated: what the memo saves, measured in the same run.
+- ``public-read``: take the body with aiohttp's public ``read_nowait`` instead of in place
+  from its buffer (``app._buffered``): the price of the re-entry into the HTTP parser.
+- ``gc-young-every-10``: the interpreter's default generation-1 threshold (10) instead of the
+  2 that ``gctune`` sets, to show what the shorter generation-1 pauses buy.
 """
 
 from __future__ import annotations
@@ -45,50 +46,32 @@ def _gc_freeze_young() -> None:
     gc.callbacks.append(after_collection)
 
 
-def _read_body() -> None:
+def _no_memo() -> None:
+    from mock_anveo import service
+
+    service.MEMO_BODY_MAX = -1  # no body is short enough to be remembered
+
+
+def _public_read() -> None:
     from aiohttp import web
 
     from mock_anveo import app
-    from mock_anveo.errors import AnveoError, Code
 
-    slow = app._read_body
+    def buffered(request: web.Request) -> bytes | None:
+        content = request.content
+        return content.read_nowait() if content.is_eof() else None
 
-    async def read_body(request: web.Request, options: Any) -> bytes:
-        if not request.content.is_eof():
-            return await slow(request, options)
-        length = request.content_length
-        if length is not None and length > options.max_body:
-            return await slow(request, options)  # the original explains the refusal
-        body = await request.read()
-        if len(body) > options.max_body:
-            raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {len(body)} bytes; this server "
-                                                  f"takes at most {options.max_body}")
-        return body
-
-    app._read_body = read_body  # type: ignore[assignment]
+    app._buffered = buffered  # type: ignore[assignment]
 
 
-def _validate_cache() -> None:
-    from mock_anveo import actions
-
-    slow = actions.validate
-    cache: dict[tuple[Any, ...], tuple[Any, dict[str, str]]] = {}
-
-    def validate(request: Any) -> tuple[Any, dict[str, str]]:
-        key = (request.action, tuple(request.params), tuple(request.variables))
-        hit = cache.get(key)
-        if hit is None:
-            hit = slow(request)  # refusals raise and are never cached
-            if len(cache) >= 4096:
-                cache.clear()
-            cache[key] = hit
-        return hit[0], dict(hit[1])
-
-    actions.validate = validate
+def _gc_young_every_10() -> None:
+    threshold = gc.get_threshold()
+    gc.set_threshold(threshold[0], 10, threshold[2])
 
 
 PATCHES = {"gc-freeze": _gc_freeze, "gc-freeze-young": _gc_freeze_young,
-           "read-body": _read_body, "validate-cache": _validate_cache}
+           "no-memo": _no_memo, "public-read": _public_read,
+           "gc-young-every-10": _gc_young_every_10}
 
 
 def apply(names: str) -> None:
