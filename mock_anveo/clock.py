@@ -20,7 +20,17 @@ def tick(moment: float) -> float:
 
     Epoch-scale floats carry about 0.2 us of precision; sums of durations drift below that,
     and an event due at exactly +10 s must not wait for one more advance.
+
+    Exactly ``round(moment, 6)``, which formats and re-parses the float (~0.5 us; the engine
+    ticks every event). For moments in [2**30, 2**31) s (years 2004-2038, where virtual time
+    lives) the same rounding is done in integers: such a float is ``M / 2**22`` for an integer
+    ``M``, so ``moment * 10**6`` is exactly ``M * 15625 / 2**16``, rounded half to even as
+    ``round`` does; ``k / 1e6`` is then the float nearest to ``k`` microseconds, which is what
+    ``round`` returns.
     """
+    if 1073741824.0 <= moment < 2147483648.0:
+        scaled = int(moment * 4194304.0) * 15625
+        return ((scaled + 32767 + ((scaled >> 16) & 1)) >> 16) / 1e6
     return round(moment, 6)
 
 

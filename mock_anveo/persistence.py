@@ -50,7 +50,7 @@ def _call_to_dict(call: Call) -> dict[str, Any]:
         "timeline": [list(step) for step in call.timeline],
         "pending": ([call.pending_at, call.pending_step, call.pending_seq]
                     if call.pending_seq else None),
-        "plan": [b.to_dict() for b in call.plan if isinstance(b, LegBehaviour)],
+        "plan": [b.to_dict() for b in call.plan],
         "planned_reason": call.planned_reason.value if call.planned_reason else None,
         "result_hint": call.result_hint,
     }
@@ -73,8 +73,8 @@ def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
     call.reserved = Decimal(doc.get("reserved", "0"))
     call.rate = Decimal(doc.get("rate", "0"))
     call.timeline = [(float(at), str(phase), str(note)) for at, phase, note in doc["timeline"]]
-    call.plan = [LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
-                 for b in doc["plan"]]
+    call.plan = tuple(LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
+                      for b in doc["plan"])
     call.planned_reason = Reason(doc["planned_reason"]) if doc["planned_reason"] else None
     call.result_hint = doc["result_hint"]
     return call, doc["pending"]

@@ -16,11 +16,11 @@ from typing import Any
 
 from . import scenarios
 from .accounts import Account
-from .calls import Call, Leg, Phase, Reason, Status, billable
+from .calls import PLAIN, ZERO, Call, Leg, Phase, Reason, Status, billable
 from .clock import Clock, ClockError, tick
 from .errors import AnveoError, Code
 from .journal import Journal
-from .scenarios import LegBehaviour, Rule
+from .scenarios import Rule
 from .scheduler import Scheduler
 
 #: Events one lazy sync may run before yielding; ``advance`` itself is unbounded.
@@ -88,6 +88,7 @@ class Tenant:
         self.total_charged = Decimal(0)
         self.committed = Decimal(0)  # money reserved by live calls (see _afford)
         self._id_counter = 0
+        self._id_prefix: tuple[int, str, Any] | None = None  # see _new_requestid
         self.sms: deque[Sms] = deque(maxlen=ended_limit)
         # The control-API document this tenant was created from (None: from the config), so
         # a per-tenant reset can rebuild it exactly.
@@ -142,10 +143,18 @@ class Tenant:
 
     # ---- requests ---------------------------------------------------------------------
     def _new_requestid(self) -> str:
+        # sha1("{seed}:{userkey}:{counter}"): the digest of the constant prefix is kept and
+        # copied, which saves formatting and hashing it again for every request.
+        seed, userkey = self.seed, self.account.userkey
+        prefix = self._id_prefix
+        if prefix is None or prefix[0] != seed or prefix[1] != userkey:
+            prefix = self._id_prefix = (seed, userkey, hashlib.sha1(
+                f"{seed}:{userkey}:".encode(), usedforsecurity=False))
         while True:
             self._id_counter += 1
-            text = f"{self.seed}:{self.account.userkey}:{self._id_counter}"
-            rid = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+            digest = prefix[2].copy()
+            digest.update(str(self._id_counter).encode())
+            rid = digest.hexdigest()
             if rid not in self.calls:
                 return rid
 
@@ -156,8 +165,9 @@ class Tenant:
                              "account")
 
     def _check_funds(self, legs: int) -> None:
-        need = self.account.rate_per_minute * legs
-        if self.available() < need:
+        account = self.account
+        need = account.rate_per_minute * legs
+        if account.balance - self.committed < need:  # available(), without the method call
             held = f", {self.committed} USD of it held by calls in progress" if (
                 self.committed) else ""
             raise AnveoError(Code.INSUFFICIENT_FUNDS,
@@ -183,7 +193,7 @@ class Tenant:
         if not test:
             self._check_funds(2)
         shown = callerid or first
-        legs = [Leg(first, callerid or second), Leg(second, shown)]
+        legs = (Leg(first, callerid or second), Leg(second, shown))
         call = Call(self._new_requestid(), "DIAL.CONNECT", legs, self.clock.now(),
                     delay_minutes=delay, max_minutes=max_minutes, memo=memo,
                     billingcode=billingcode, test=test)
@@ -209,7 +219,7 @@ class Tenant:
                              f'CALLFLOW "{callflow}" is not a call flow of this account')
         if not test:
             self._check_funds(1)
-        call = Call(self._new_requestid(), "DIAL.CALLFLOW", [Leg(number, callerid)],
+        call = Call(self._new_requestid(), "DIAL.CALLFLOW", (Leg(number, callerid),),
                     self.clock.now(), delay_minutes=delay, memo=memo, billingcode=billingcode,
                     callflow=callflow, variables=variables or None, test=test)
         return self._accept(call)
@@ -277,6 +287,9 @@ class Tenant:
         return self.account.balance
 
     # ---- the engine -------------------------------------------------------------------
+    # Every call costs four events (dial, first outcome, second outcome, end), each with a
+    # transition, so this section is written for the interpreter: no generators, no min()
+    # over lists, locals for repeated attribute reads.
     def _schedule(self, call: Call, when: float, step: str) -> None:
         when = tick(when)
         call.pending_seq = self.scheduler.call_at(when, call)
@@ -293,40 +306,44 @@ class Tenant:
         elif step == "first":
             self._first_outcome(call, when)
         elif step == "second":
-            self._second_outcome(call, when)
-        elif step == "hangup":
-            self._end(call, when, HANGUP)
+            if self._answers(call, 1, when):
+                self._connect(call, when)
         elif step == "end":
             self._end(call, when, call.planned_reason or COMPLETED)
+        elif step == "hangup":
+            self._end(call, when, HANGUP)
         else:  # pragma: no cover - a step name not produced by this module
             raise RuntimeError(f"unknown engine step {step!r}")
 
     def _move(self, call: Call, to: Phase, at: float, note: str = "") -> None:
-        before = call.phase
-        call.move(to, at, note)
+        before = call.move(to, at, note)
         if self.journal_transitions:
+            # Plain strings only: the collector stops tracking a tuple of atoms, so the
+            # journal's ten thousand entries are never traversed, nor frozen by gctune.
             self.journal.transition(at, self.real(), call.action,
-                                    (call.requestid, before, to, note))
+                                    (call.requestid, before, PLAIN[to], note))
 
     def _dial(self, call: Call, at: float) -> None:
-        call.rate = self.account.rate_per_minute  # the rate a call starts with is its rate
-        if self.available() < call.rate * len(call.legs):
+        account = self.account
+        rate = call.rate = account.rate_per_minute  # the rate a call starts with is its rate
+        legs = call.legs
+        if account.balance - self.committed < rate * len(legs):  # available() < one minute
             self._end(call, at, NO_FUNDS)
             return
-        behaviour, hint = scenarios.resolve(self.rules, call.legs[0].number, call.action,
-                                            FIRST, self.rng)
-        call.plan.append(behaviour)
+        behaviour, hint = scenarios.resolve(self.rules, legs[0].number, call.action, FIRST,
+                                            self.rng)
+        call.plan = (behaviour,)
         call.result_hint = hint
         self._move(call, RINGING_FIRST, at, "first party ringing")
         self._schedule(call, at + behaviour.ring, "first")
 
     def _answers(self, call: Call, index: int, at: float) -> bool:
         """Settle leg ``index``'s outcome at ``at``; a leg that does not answer ends the call."""
-        behaviour = _plan(call, index)
+        outcome = call.plan[index].outcome
         leg = call.legs[index]
-        if behaviour.outcome != "answer":
-            leg.outcome = behaviour.outcome
-            self._end(call, at, _FAILURE[behaviour.outcome])
+        if outcome != "answer":
+            leg.outcome = outcome
+            self._end(call, at, _FAILURE[outcome])
             return False
         leg.answered_at = at
         leg.outcome = "answered"
@@ -335,39 +352,47 @@ class Tenant:
     def _first_outcome(self, call: Call, at: float) -> None:
         if not self._answers(call, 0, at):
             return
-        behaviour = _plan(call, 0)
-        if call.action == "DIAL.CALLFLOW":
+        action = call.action
+        if action == "DIAL.CALLFLOW":
             self._connect(call, at)
             return
-        second, hint = scenarios.resolve(self.rules, call.legs[1].number, call.action,
-                                         SECOND, self.rng)
-        call.plan.append(second)
+        # Resolved now, not at dial time: a rule added while the first leg rang applies.
+        second, hint = scenarios.resolve(self.rules, call.legs[1].number, action, SECOND,
+                                         self.rng)
+        call.plan = (call.plan[0], second)
         call.result_hint = call.result_hint or hint
         self._move(call, RINGING_SECOND, at, "second party ringing")
-        first_hangs_up = at + behaviour.talk
+        first_hangs_up = at + call.plan[0].talk
         second_at = at + second.ring
-        when, step = (first_hangs_up, "hangup") if first_hangs_up < second_at else (
-            second_at, "second")
+        if first_hangs_up < second_at:
+            when, step = first_hangs_up, "hangup"
+        else:
+            when, step = second_at, "second"
         cut = self._afford(call, when)  # the first party is talking, and must be paid for
         if cut is not None:
             call.planned_reason = NO_FUNDS
             when, step = cut, "end"
         self._schedule(call, when, step)
 
-    def _second_outcome(self, call: Call, at: float) -> None:
-        if self._answers(call, 1, at):
-            self._connect(call, at)
-
     def _connect(self, call: Call, at: float) -> None:
-        self._move(call, CONNECTED, at, "bridged" if len(call.legs) > 1 else "answered")
-        ends = [(min(leg.answered_at or at for leg in call.legs) + _plan(call, 0).talk,
-                 COMPLETED)]
-        if len(call.plan) > 1:
-            ends.append((at + _plan(call, 1).talk, COMPLETED))
+        legs, plan = call.legs, call.plan
+        self._move(call, CONNECTED, at, "bridged" if len(legs) > 1 else "answered")
+        # The call ends at the first of: the earliest answered party's talk running out, the
+        # second party's talk, MAXCALLDURATION; ties go to that order. (Conditional
+        # expressions rather than min()/max(): builtin calls cost more on this path.)
+        start = legs[0].answered_at or at
+        for leg in legs[1:]:
+            answered = leg.answered_at or at
+            start = answered if answered < start else start
+        when, reason = start + plan[0].talk, COMPLETED
+        if len(plan) > 1:
+            second_end = at + plan[1].talk
+            when = second_end if second_end < when else when
         if call.max_minutes is not None:
-            ends.append((at + call.max_minutes * 60.0, MAX_DURATION))
-        when, reason = min(ends, key=_first)
-        when = max(when, at)
+            limit = at + call.max_minutes * 60.0
+            if limit < when:
+                when, reason = limit, MAX_DURATION
+        when = at if when < at else when
         cut = self._afford(call, when)
         if cut is not None:
             when, reason = cut, NO_FUNDS
@@ -387,11 +412,15 @@ class Tenant:
             return None
         minutes = 0
         for leg in call.legs:
-            if leg.answered_at is not None:
-                minutes += billable(leg.answered_at, until)
+            answered = leg.answered_at
+            if answered is not None:
+                minutes += billable(answered, until)
         rate = call.rate
         cost = rate * minutes
-        free = self.account.balance - self.committed + call.reserved
+        reserved = call.reserved
+        free = self.account.balance - self.committed
+        if reserved:  # only compared, so adding a zero (of any exponent) can be skipped
+            free += reserved
         if cost > free and rate > 0:
             until = self._cut_off(call, until, max(0, int(free / rate)))
             cost = rate * sum(billable(leg.answered_at, until) for leg in call.legs
@@ -399,7 +428,7 @@ class Tenant:
             self.committed += cost - call.reserved
             call.reserved = cost
             return until
-        self.committed += cost - call.reserved
+        self.committed += cost - reserved  # even a zero: it sets the Decimal's exponent
         call.reserved = cost
         return None
 
@@ -422,30 +451,39 @@ class Tenant:
         if call.pending_seq:
             self.scheduler.cancel(call.pending_seq)
             call.pending_seq = 0
-        for leg in call.legs:
+        legs = call.legs
+        for leg in legs:
             if leg.answered_at is not None and leg.ended_at is None:
                 leg.ended_at = at
         call.reason = reason
-        self._move(call, ENDED, at, reason)
+        self._move(call, ENDED, at, _REASON_TEXT[reason])
+        # Decimal zeros are not skipped here: ``x - Decimal("0.00")`` changes x's exponent,
+        # which the control API shows ("0" against "0.00").
         self.committed -= call.reserved
-        call.reserved = Decimal(0)
+        call.reserved = ZERO
         if not call.test:
-            minutes = sum(leg.billable_minutes() for leg in call.legs)
-            call.charge = call.rate * minutes
-            if call.charge:
-                self.account.balance -= call.charge
-                self.total_charged += call.charge
+            minutes = 0
+            for leg in legs:  # Leg.billable_minutes, without a method call per leg
+                answered, ended = leg.answered_at, leg.ended_at
+                if answered is not None and ended is not None:
+                    minutes += billable(answered, ended)
+            call.charge = charge = call.rate * minutes
+            if charge:
+                self.account.balance -= charge
+                self.total_charged += charge
                 code = call.billingcode or ""
-                self.charges_by_billingcode[code] = (
-                    self.charges_by_billingcode.get(code, Decimal(0)) + call.charge)
+                charges = self.charges_by_billingcode
+                charges[code] = charges.get(code, ZERO) + charge
         if call.action == "DIAL.CALLFLOW":
-            answered = call.legs[0].answered_at is not None
+            answered = legs[0].answered_at is not None
             call.result = call.result_hint if answered and call.result_hint is not None else (
                 "COMPLETED" if answered else reason.value.upper())
-        self._retire(call.requestid)
+        retired = self._ended  # _retire, inlined: once per call
+        retired.append(call.requestid)
+        if len(retired) > self.ended_limit:
+            self._drop_ended()
 
-    def _retire(self, requestid: str) -> None:
-        self._ended.append(requestid)
+    def _drop_ended(self) -> None:
         while len(self._ended) > self.ended_limit:
             old = self._ended.popleft()
             if self.calls.pop(old, None) is not None:
@@ -456,14 +494,7 @@ def _discard(_call: Call, _when: float, _seq: int) -> None:
     """The handler of a closed tenant's scheduler: nothing happens any more."""
 
 
-def _first(pair: tuple[float, Reason]) -> float:
-    return pair[0]
-
-
 _FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}
+#: Each reason's plain string, the note of an ENDED step (see ``Tenant._move``).
+_REASON_TEXT: dict[Reason, str] = {reason: reason.value for reason in Reason}
 
-
-def _plan(call: Call, index: int) -> LegBehaviour:
-    behaviour = call.plan[index]
-    assert isinstance(behaviour, LegBehaviour)
-    return behaviour

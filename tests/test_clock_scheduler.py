@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_anveo.clock import DEFAULT_EPOCH, Clock, ClockError, iso, parse_iso
+from mock_anveo.clock import DEFAULT_EPOCH, Clock, ClockError, iso, parse_iso, tick
 from mock_anveo.scheduler import Scheduler
 
 
@@ -124,6 +126,95 @@ def test_cancelled_entries_do_not_pile_up_in_memory():
     for i in range(10_000):
         scheduler.cancel(scheduler.call_at(1e9 + i, i))  # far future, cancelled at once
     assert len(scheduler) == 0
-    assert len(scheduler._heap) <= 2048
+    assert len(scheduler._times) <= 2048
     keep = scheduler.call_at(5.0, 1)
     assert scheduler.next_due() == 5.0 and keep
+
+
+# tick() rounds in integers for moments in [2**30, 2**31); it must be round(moment, 6) exactly.
+@given(st.integers(2**52, 2**53 - 1))
+def test_tick_is_round_to_six_places_for_every_float_of_the_fast_range(mantissa):
+    moment = mantissa / 2**22  # exactly representable: every float in [2**30, 2**31)
+    assert tick(moment) == round(moment, 6)
+
+
+@given(st.integers(0, 2**36 - 1))
+def test_tick_rounds_exact_half_microsecond_ties_to_even_like_round(quarter):
+    # M * 15625 / 2**16 has fraction exactly .5 when M = 32768 (mod 65536): a tie
+    moment = (2**52 + quarter * 65536 + 32768) / 2**22
+    assert tick(moment) == round(moment, 6)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [0.0, -0.0, 2.0**30, 2.0**31, DEFAULT_EPOCH + 0.0000005, float("inf"), 1e300]))
+def test_tick_matches_round_everywhere(moment):
+    assert tick(moment) == round(moment, 6)
+
+
+def _reference_order(plan):
+    """The firing order of a plain (when, seq) heap, for comparison with the buckets."""
+    heap = [(when, seq) for seq, when in enumerate(plan, 1)]
+    heapq.heapify(heap)
+    return [heapq.heappop(heap) for _ in range(len(heap))]
+
+
+@given(st.lists(st.sampled_from([1.0, 2.0, 3.0, 5.0]), max_size=60),
+       st.integers(1, 7))
+def test_buckets_fire_like_one_heap_also_when_limited(plan, limit):
+    fired: list[tuple[float, int]] = []
+    scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: fired.append((when, seq)))
+    for when in plan:
+        scheduler.call_at(when, 0)
+    while scheduler.run_until(10.0, limit=limit):
+        pass
+    assert fired == _reference_order(plan)
+    assert len(scheduler) == 0 and scheduler.next_due() is None
+
+
+def test_a_handler_scheduling_in_the_past_runs_that_first_and_same_moment_after():
+    fired: list[tuple[str, float]] = []
+
+    def handler(item: str, when: float, seq: int) -> None:
+        fired.append((item, when))
+        if item == "a":
+            scheduler.call_at(1.0, "past")  # before the rest of the 5.0 bucket
+            scheduler.call_at(5.0, "same")  # after b, in the bucket being run
+    scheduler: Scheduler[str] = Scheduler(handler)
+    scheduler.call_at(5.0, "a")
+    scheduler.call_at(5.0, "b")
+    assert scheduler.run_until(5.0) == 4
+    assert fired == [("a", 5.0), ("past", 1.0), ("b", 5.0), ("same", 5.0)]
+
+
+def test_cancel_and_next_due_from_a_handler():
+    fired: list[str] = []
+    seqs: dict[str, int] = {}
+
+    def handler(item: str, when: float, seq: int) -> None:
+        fired.append(item)
+        if item == "a":
+            scheduler.cancel(seqs["b"])  # same bucket, not yet run
+            scheduler.cancel(seqs["a"])  # itself, already running: harmless
+            assert scheduler.next_due() == 7.0
+    scheduler: Scheduler[str] = Scheduler(handler)
+    for name, when in (("a", 5.0), ("b", 5.0), ("c", 7.0)):
+        seqs[name] = scheduler.call_at(when, name)
+    assert scheduler.run_until(5.0) == 1
+    assert fired == ["a"] and len(scheduler) == 1 and scheduler.next_due() == 7.0
+
+
+def test_a_raising_handler_consumes_its_entry_and_keeps_the_rest():
+    fired: list[str] = []
+
+    def handler(item: str, when: float, seq: int) -> None:
+        fired.append(item)
+        if item == "boom":
+            raise RuntimeError(item)
+    scheduler: Scheduler[str] = Scheduler(handler)
+    for item in ("a", "boom", "c"):
+        scheduler.call_at(5.0, item)
+    with pytest.raises(RuntimeError):
+        scheduler.run_until(5.0)
+    assert len(scheduler) == 1 and scheduler.fired == 1  # "a" completed
+    assert scheduler.run_until(5.0) == 1
+    assert fired == ["a", "boom", "c"]
