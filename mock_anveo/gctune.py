@@ -22,6 +22,8 @@ from typing import Any
 _installed = False
 #: Freeze after collections of this generation or older (1: also after gen-1 collections).
 GENERATION = int(os.environ.get("MOCK_ANVEO_GC_FREEZE_GENERATION", "1"))
+#: Young collections per generation-1 collection (the interpreter's default is 10).
+YOUNG_PER_GEN1 = 2
 
 
 def _freeze_after_collection(phase: str, info: dict[str, Any]) -> None:
@@ -38,6 +40,11 @@ def install() -> None:
     gc.collect()
     gc.freeze()
     gc.callbacks.append(_freeze_after_collection)
+    # A generation-1 collection traverses what survived the young collections since the last
+    # one (pending calls, journal entries): every 2 of them instead of every 10 keeps each
+    # pause near 0.2 ms instead of 1 ms, for about the same total work (measured under wrk).
+    young, _, old = gc.get_threshold()
+    gc.set_threshold(young, YOUNG_PER_GEN1, old)
     _installed = True
 
 
