@@ -85,8 +85,13 @@ def receive(world: World, door: str, raw: bytes, *, query: str | None = None) ->
             exchange.tenant = world.get(request.userkey)
             exchange.spec, exchange.params = actions.validate(request)
             if len(raw) <= MEMO_BODY_MAX:
-                if len(_accepted) >= MEMO_LIMIT:  # first in, first out: O(1), no LRU upkeep
-                    del _accepted[next(iter(_accepted))]
+                # First in, first out: O(1), no LRU upkeep. Servers in other threads share
+                # the memo; if one changed it meanwhile, a later insert restores the bound.
+                while len(_accepted) >= MEMO_LIMIT:
+                    try:
+                        del _accepted[next(iter(_accepted))]
+                    except (RuntimeError, StopIteration, KeyError):
+                        break
                 _accepted[key] = (request, exchange.spec, exchange.params, raw)
         else:
             # The remembered copy of the body goes to the journal, and this request's own
