@@ -180,6 +180,9 @@ def render(results: dict[str, Any], args: argparse.Namespace, charts: list[str],
         "(`bench/dial_connect_docs_example.xml`).",
         "",
     ]
+    if baseline:
+        when = baseline.get("environment", {}).get("date", "an earlier run")
+        out += [f"_Before columns: `{args.baseline}`, the results of the run of {when}._", ""]
     if chart_note:
         out += [f"_{chart_note}_", ""]
     if results["errors"]:
