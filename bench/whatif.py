@@ -65,8 +65,9 @@ def _public_read() -> None:
 
 
 def _gc_young_every_10() -> None:
-    threshold = gc.get_threshold()
-    gc.set_threshold(threshold[0], 10, threshold[2])
+    from mock_anveo import gctune
+
+    gctune.YOUNG_PER_GEN1 = 10  # read by gctune.install(), which runs after the prelude
 
 
 PATCHES = {"gc-freeze": _gc_freeze, "gc-freeze-young": _gc_freeze_young,

@@ -77,16 +77,21 @@ class Journal:
         entries.append((self.seq, "exchange", virtual, real, door, action, params, raw,
                         response, code, detail))
 
-    def transition(self, virtual: float, real: float, action: str,
-                   change: tuple[str, Any, Any, str]) -> None:
-        """Append a call's state change ``(requestid, from, to, note)``; formatted only when
-        read, since the engine records millions of them."""
+    def transition(  # noqa: PLR0917 - positional: the engine calls this four times per call
+            self, virtual: float, real: float, action: str, requestid: str, before: str,
+            after: str, note: str) -> None:
+        """Append a call's state change; formatted only when read (``entry_to_dict``), since
+        the engine records millions of them.
+
+        The change rides in the entry's own string fields (params, response, code, detail):
+        one tuple per transition rather than two, for the engine's four per call.
+        """
         entries = self._entries
         if len(entries) == entries.maxlen:
             self.dropped += 1
         self.seq += 1
-        entries.append((self.seq, "transition", virtual, real, "", action,
-                        change, b"", "", "", ""))
+        entries.append((self.seq, "transition", virtual, real, "", action, requestid, b"",
+                        before, after, note))
 
     def clear(self) -> None:
         """Forget every entry (the sequence keeps counting)."""
@@ -96,9 +101,10 @@ class Journal:
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
     """JSON form of one entry."""
     seq, kind, virtual, real, door, action, params, raw, response, code, detail = entry
-    if kind == "transition" and isinstance(params, tuple):
-        requestid, before, after, note = params
-        params = {"requestid": requestid, "from": str(before), "to": str(after), "note": note}
+    if kind == "transition" and isinstance(params, str):  # as ``Journal.transition`` packs it
+        requestid, before, after, note = params, response, code, detail
+        params = {"requestid": requestid, "from": before, "to": after, "note": note}
+        response = code = ""
         detail = f"{requestid} {before}->{after} {note}".rstrip()
     return {
         "seq": seq,

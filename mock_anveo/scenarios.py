@@ -201,8 +201,10 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
     return Rule(rule_id, match, action, leg, sequence, weights, times, result, used)
 
 
-_DEFAULTS = {"first": (LegBehaviour("answer", DEFAULT_RING_FIRST, DEFAULT_TALK), None),
-             "second": (LegBehaviour("answer", DEFAULT_RING_SECOND, DEFAULT_TALK), None)}
+#: What an ordinary leg does when no rule matches (the engine shares these, never copies).
+DEFAULT_FIRST = LegBehaviour("answer", DEFAULT_RING_FIRST, DEFAULT_TALK)
+DEFAULT_SECOND = LegBehaviour("answer", DEFAULT_RING_SECOND, DEFAULT_TALK)
+_DEFAULTS = {"first": (DEFAULT_FIRST, None), "second": (DEFAULT_SECOND, None)}
 
 
 def resolve(

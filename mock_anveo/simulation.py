@@ -12,11 +12,24 @@ import random
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
+from math import ceil
 from typing import Any
 
 from . import scenarios
 from .accounts import Account
-from .calls import PLAIN, ZERO, Call, Leg, Phase, Reason, Status, billable
+from .calls import (
+    ALLOWED_FROM,
+    PLAIN,
+    SCHEDULED_VALUE,
+    ZERO,
+    Call,
+    IllegalTransition,
+    Leg,
+    Phase,
+    Reason,
+    Status,
+    billable,
+)
 from .clock import Clock, ClockError, tick
 from .errors import AnveoError, Code
 from .journal import Journal
@@ -35,6 +48,11 @@ COMPLETED, HANGUP, CANCELLED = Reason.ANSWERED_COMPLETED, Reason.HANGUP, Reason.
 MAX_DURATION, NO_FUNDS = Reason.MAX_DURATION, Reason.INSUFFICIENT_FUNDS
 #: USD per SMS part (the figure in Anveo's own v1 example reply).
 SMS_RATE = Decimal("0.044")
+
+
+def _no_real() -> float:
+    """The default real-time source: always 0.0 (recognised by ``Tenant._move``)."""
+    return 0.0
 
 
 class Sms:
@@ -62,7 +80,7 @@ class Tenant:
         *,
         seed: int = 0,
         clock: Clock | None = None,
-        real: Callable[[], float] = lambda: 0.0,
+        real: Callable[[], float] = _no_real,
         journal_limit: int = 10_000,
         ended_limit: int = 100_000,
         journal_transitions: bool = True,
@@ -194,10 +212,12 @@ class Tenant:
             self._check_funds(2)
         shown = callerid or first
         legs = (Leg(first, callerid or second), Leg(second, shown))
-        call = Call(self._new_requestid(), "DIAL.CONNECT", legs, self.clock.now(),
-                    delay_minutes=delay, max_minutes=max_minutes, memo=memo,
-                    billingcode=billingcode, test=test)
-        return self._accept(call)
+        call = Call(self._new_requestid(), "DIAL.CONNECT", legs, self.clock.now(), delay,
+                    max_minutes, memo, billingcode, None, None, test)
+        self.calls[call.requestid] = call  # _accept, inlined: once per call
+        if not test:
+            self._schedule(call, call.created_at + delay * 60.0, "dial")
+        return call
 
     def dial_callflow(
         self,
@@ -316,12 +336,31 @@ class Tenant:
             raise RuntimeError(f"unknown engine step {step!r}")
 
     def _move(self, call: Call, to: Phase, at: float, note: str = "") -> None:
-        before = call.move(to, at, note)
+        # The one place a call changes phase: checked against the transition table, appended
+        # to the flat timeline (see Call), journaled. Written inline for the interpreter, as
+        # the engine moves every call four times.
+        if call.phase not in ALLOWED_FROM[to]:
+            raise IllegalTransition(f"{call.requestid}: {call.phase.value} -> {to.value}")
+        flat = call.flat_timeline
+        if flat is None:
+            if at < call.created_at:
+                raise IllegalTransition(f"{call.requestid}: transition at {at} before the "
+                                        "last one")
+            call.flat_timeline = [call.created_at, SCHEDULED_VALUE, "", at, PLAIN[to], note]
+            before = SCHEDULED_VALUE
+        else:
+            if at < flat[-3]:
+                raise IllegalTransition(f"{call.requestid}: transition at {at} before the "
+                                        "last one")
+            before = flat[-2]
+            flat += (at, PLAIN[to], note)
+        call.phase = to
         if self.journal_transitions:
             # Plain strings only: the collector stops tracking a tuple of atoms, so the
             # journal's ten thousand entries are never traversed, nor frozen by gctune.
-            self.journal.transition(at, self.real(), call.action,
-                                    (call.requestid, before, PLAIN[to], note))
+            real = self.real
+            self.journal.transition(at, 0.0 if real is _no_real else real(), call.action,
+                                    call.requestid, before, PLAIN[to], note)
 
     def _dial(self, call: Call, at: float) -> None:
         account = self.account
@@ -330,8 +369,12 @@ class Tenant:
         if account.balance - self.committed < rate * len(legs):  # available() < one minute
             self._end(call, at, NO_FUNDS)
             return
-        behaviour, hint = scenarios.resolve(self.rules, legs[0].number, call.action, FIRST,
-                                            self.rng)
+        number = legs[0].number
+        if self.rules or "555" in number:
+            behaviour, hint = scenarios.resolve(self.rules, number, call.action, FIRST,
+                                                self.rng)
+        else:  # what resolve() returns without rules for a number that cannot be magic
+            behaviour, hint = _DEFAULT_FIRST, None
         call.plan = (behaviour,)
         call.result_hint = hint
         self._move(call, RINGING_FIRST, at, "first party ringing")
@@ -357,8 +400,11 @@ class Tenant:
             self._connect(call, at)
             return
         # Resolved now, not at dial time: a rule added while the first leg rang applies.
-        second, hint = scenarios.resolve(self.rules, call.legs[1].number, action, SECOND,
-                                         self.rng)
+        number = call.legs[1].number
+        if self.rules or "555" in number:
+            second, hint = scenarios.resolve(self.rules, number, action, SECOND, self.rng)
+        else:  # as in _dial
+            second, hint = _DEFAULT_SECOND, None
         call.plan = (call.plan[0], second)
         call.result_hint = call.result_hint or hint
         self._move(call, RINGING_SECOND, at, "second party ringing")
@@ -413,8 +459,10 @@ class Tenant:
         minutes = 0
         for leg in call.legs:
             answered = leg.answered_at
-            if answered is not None:
-                minutes += billable(answered, until)
+            if answered is not None:  # billable(answered, until), inlined
+                billed = ceil((until - answered) / 60.0 - 1e-9)
+                if billed > 0:
+                    minutes += billed
         rate = call.rate
         cost = rate * minutes
         reserved = call.reserved
@@ -437,7 +485,7 @@ class Tenant:
         """The latest whole-minute moment before ``planned`` whose leg-minutes fit ``budget``."""
         starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
         first = starts[0]
-        low, high = 0, min(budget, billable(first, planned))  # largest k whose total fits
+        low, high = 0, min(budget, billable(first, planned))  # largest k that fits
         while low < high:
             mid = (low + high + 1) // 2
             end = first + mid * 60.0
@@ -449,7 +497,7 @@ class Tenant:
 
     def _end(self, call: Call, at: float, reason: Reason) -> None:
         if call.pending_seq:
-            self.scheduler.cancel(call.pending_seq)
+            self.scheduler.cancel(call.pending_seq, call.pending_at)
             call.pending_seq = 0
         legs = call.legs
         for leg in legs:
@@ -463,10 +511,12 @@ class Tenant:
         call.reserved = ZERO
         if not call.test:
             minutes = 0
-            for leg in legs:  # Leg.billable_minutes, without a method call per leg
+            for leg in legs:  # Leg.billable_minutes, without a call per leg
                 answered, ended = leg.answered_at, leg.ended_at
                 if answered is not None and ended is not None:
-                    minutes += billable(answered, ended)
+                    billed = ceil((ended - answered) / 60.0 - 1e-9)
+                    if billed > 0:
+                        minutes += billed
             call.charge = charge = call.rate * minutes
             if charge:
                 self.account.balance -= charge
@@ -480,8 +530,12 @@ class Tenant:
                 "COMPLETED" if answered else reason.value.upper())
         retired = self._ended  # _retire, inlined: once per call
         retired.append(call.requestid)
-        if len(retired) > self.ended_limit:
-            self._drop_ended()
+        if len(retired) > self.ended_limit:  # once full, one call leaves as each one ends
+            old = retired.popleft()
+            if self.calls.pop(old, None) is not None:
+                self.calls_dropped += 1
+            if len(retired) > self.ended_limit:  # the limit was lowered meanwhile
+                self._drop_ended()
 
     def _drop_ended(self) -> None:
         while len(self._ended) > self.ended_limit:
@@ -494,6 +548,7 @@ def _discard(_call: Call, _when: float, _seq: int) -> None:
     """The handler of a closed tenant's scheduler: nothing happens any more."""
 
 
+_DEFAULT_FIRST, _DEFAULT_SECOND = scenarios.DEFAULT_FIRST, scenarios.DEFAULT_SECOND
 _FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}
 #: Each reason's plain string, the note of an ENDED step (see ``Tenant._move``).
 _REASON_TEXT: dict[Reason, str] = {reason: reason.value for reason in Reason}

@@ -89,12 +89,12 @@ def test_cancelled_entries_never_fire_and_are_not_counted():
     scheduler: Scheduler[str] = Scheduler(lambda item, when, seq: fired.append(item))
     keep = scheduler.call_at(2.0, "keep")
     drop = scheduler.call_at(1.0, "drop")
-    scheduler.cancel(drop)
+    scheduler.cancel(drop, 1.0)
     assert len(scheduler) == 1
     assert scheduler.next_due() == 2.0
     scheduler.run_until(10.0)
     assert fired == ["keep"]
-    scheduler.cancel(keep)  # after firing: harmless
+    scheduler.cancel(keep, 2.0)  # after firing: harmless
     assert len(scheduler) == 0
 
 
@@ -114,7 +114,7 @@ def test_scheduler_fires_exactly_the_live_entries_in_sorted_order(entries):
     for when, cancel in entries:
         seq = scheduler.call_at(when, 0)
         if cancel:
-            scheduler.cancel(seq)
+            scheduler.cancel(seq, when)
         else:
             live.append((when, seq))
     scheduler.run_until(1e6)
@@ -124,7 +124,7 @@ def test_scheduler_fires_exactly_the_live_entries_in_sorted_order(entries):
 def test_cancelled_entries_do_not_pile_up_in_memory():
     scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: None)
     for i in range(10_000):
-        scheduler.cancel(scheduler.call_at(1e9 + i, i))  # far future, cancelled at once
+        scheduler.cancel(scheduler.call_at(1e9 + i, i), 1e9 + i)  # far future, cancelled at once
     assert len(scheduler) == 0
     assert len(scheduler._times) <= 2048
     keep = scheduler.call_at(5.0, 1)
@@ -193,8 +193,8 @@ def test_cancel_and_next_due_from_a_handler():
     def handler(item: str, when: float, seq: int) -> None:
         fired.append(item)
         if item == "a":
-            scheduler.cancel(seqs["b"])  # same bucket, not yet run
-            scheduler.cancel(seqs["a"])  # itself, already running: harmless
+            scheduler.cancel(seqs["b"], 5.0)  # same bucket, not yet run
+            scheduler.cancel(seqs["a"], 5.0)  # itself, already running: harmless
             assert scheduler.next_due() == 7.0
     scheduler: Scheduler[str] = Scheduler(handler)
     for name, when in (("a", 5.0), ("b", 5.0), ("c", 7.0)):
@@ -218,3 +218,75 @@ def test_a_raising_handler_consumes_its_entry_and_keeps_the_rest():
     assert len(scheduler) == 1 and scheduler.fired == 1  # "a" completed
     assert scheduler.run_until(5.0) == 1
     assert fired == ["a", "boom", "c"]
+
+
+def test_cancel_twice_or_at_another_moment_is_harmless():
+    fired: list[str] = []
+    scheduler: Scheduler[str] = Scheduler(lambda item, when, seq: fired.append(item))
+    a = scheduler.call_at(5.0, "a")
+    b = scheduler.call_at(5.0, "b")
+    scheduler.cancel(a, 6.0)  # not scheduled then: nothing happens
+    scheduler.cancel(0, 5.0)  # 0 is "no entry" (a call with nothing pending)
+    assert len(scheduler) == 2
+    scheduler.cancel(a, 5.0)
+    scheduler.cancel(a, 5.0)
+    assert len(scheduler) == 1
+    assert scheduler.run_until(5.0) == 1 and fired == ["b"]
+    scheduler.cancel(b, 5.0)
+    assert len(scheduler) == 0 and scheduler.next_due() is None
+
+
+def test_a_handler_cancelling_entries_fired_before_it_in_its_bucket_changes_nothing():
+    fired: list[str] = []
+    seqs: dict[str, int] = {}
+
+    def handler(item: str, when: float, seq: int) -> None:
+        fired.append(item)
+        if item == "c":
+            for name in ("a", "b", "c"):  # fired or firing: harmless
+                scheduler.cancel(seqs[name], 5.0)
+            scheduler.cancel(seqs["e"], 5.0)  # not yet run: dropped
+            assert len(scheduler) == 1  # only "d" is left
+    scheduler: Scheduler[str] = Scheduler(handler)
+    for name in "abcde":
+        seqs[name] = scheduler.call_at(5.0, name)
+    assert scheduler.run_until(5.0) == 4
+    assert fired == ["a", "b", "c", "d"] and len(scheduler) == 0
+
+
+@given(st.lists(st.tuples(st.sampled_from(["add", "cancel", "run"]),
+                          st.sampled_from([1.0, 2.0, 3.0]), st.integers(0, 30)),
+                max_size=80))
+def test_scheduler_matches_a_reference_model(ops):
+    fired: list[int] = []
+    model: dict[int, float] = {}  # live seq -> moment
+    added: list[tuple[int, float]] = []
+    now = 0.0
+
+    def handler(item: int, when: float, seq: int) -> None:
+        fired.append(seq)
+        assert model.pop(seq) == when <= now  # live, and due
+        if item % 3 == 0 and added:  # cancel something (maybe fired) from a handler
+            victim, at = added[item % len(added)]
+            scheduler.cancel(victim, at)
+            model.pop(victim, None)
+    scheduler: Scheduler[int] = Scheduler(handler)
+    for op, when, number in ops:
+        if op == "add":
+            seq = scheduler.call_at(now + when, number)
+            model[seq] = now + when
+            added.append((seq, now + when))
+        elif op == "cancel" and added:
+            victim, at = added[number % len(added)]
+            scheduler.cancel(victim, at)
+            model.pop(victim, None)
+        elif op == "run":
+            now += when
+            before = len(fired)
+            count = scheduler.run_until(now, limit=number or None)
+            assert count == len(fired) - before
+            if not number:  # no limit: everything due has fired
+                assert all(at > now for at in model.values())
+        assert len(scheduler) == len(model)
+        due = scheduler.next_due()
+        assert due == (min(model.values()) if model else None)
