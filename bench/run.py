@@ -110,7 +110,7 @@ def run_sections(args: argparse.Namespace) -> dict[str, Any]:
     if "engine" in wanted:
         import engine_bench
 
-        plan.append(("engine", lambda: engine_bench.run(sizes)))
+        plan.append(("engine", lambda: engine_bench.run(sizes, repeats=1 if args.smoke else 3)))
     if "fixture" in wanted:
         import fixture_bench
 
