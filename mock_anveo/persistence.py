@@ -57,15 +57,23 @@ def _call_to_dict(call: Call) -> dict[str, Any]:
 
 
 def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
-    legs = []
-    for number, callerid, answered_at, ended_at, outcome in doc["legs"]:
-        leg = Leg(str(number), str(callerid))
-        leg.answered_at, leg.ended_at, leg.outcome = answered_at, ended_at, outcome
-        legs.append(leg)
-    call = Call(str(doc["requestid"]), str(doc["action"]), legs, float(doc["created_at"]),
+    # The call keeps its legs' fields itself (see Call); Leg here only names them.
+    legs = [Leg(str(number), str(callerid), answered_at, ended_at, outcome)
+            for number, callerid, answered_at, ended_at, outcome in doc["legs"]]
+    if not 1 <= len(legs) <= 2:
+        raise ValueError(f"a call has one or two legs, not {len(legs)}")
+    first, second = legs[0], legs[1] if len(legs) == 2 else None
+    call = Call(str(doc["requestid"]), str(doc["action"]), first.number, first.callerid,
+                None if second is None else second.number,
+                None if second is None else second.callerid, float(doc["created_at"]),
                 delay_minutes=int(doc["delay_minutes"]), max_minutes=doc["max_minutes"],
                 memo=doc["memo"], billingcode=doc["billingcode"], callflow=doc["callflow"],
                 variables=doc["variables"], test=bool(doc["test"]))
+    call.first_answered_at, call.first_ended_at = first.answered_at, first.ended_at
+    call.first_outcome = first.outcome
+    if second is not None:
+        call.second_answered_at, call.second_ended_at = second.answered_at, second.ended_at
+        call.second_outcome = second.outcome
     call.phase = Phase(doc["phase"])
     call.reason = Reason(doc["reason"]) if doc["reason"] else None
     call.result = doc["result"]
@@ -73,8 +81,11 @@ def _call_from_dict(doc: dict[str, Any]) -> tuple[Call, list[Any] | None]:
     call.reserved = Decimal(doc.get("reserved", "0"))
     call.rate = Decimal(doc.get("rate", "0"))
     call.timeline = [(float(at), str(phase), str(note)) for at, phase, note in doc["timeline"]]
-    call.plan = tuple(LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"]))
-                      for b in doc["plan"])
+    plan = [LegBehaviour(b["outcome"], float(b["ring"]), float(b["talk"])) for b in doc["plan"]]
+    if len(plan) > len(legs):
+        raise ValueError(f"a plan of {len(plan)} legs for a call of {len(legs)}")
+    call.first_plan = plan[0] if plan else None
+    call.second_plan = plan[1] if len(plan) == 2 else None
     call.planned_reason = Reason(doc["planned_reason"]) if doc["planned_reason"] else None
     call.result_hint = doc["result_hint"]
     return call, doc["pending"]

@@ -24,7 +24,6 @@ from .calls import (
     ZERO,
     Call,
     IllegalTransition,
-    Leg,
     Phase,
     Reason,
     Status,
@@ -210,10 +209,9 @@ class Tenant:
             self._check_callerid(callerid)
         if not test:
             self._check_funds(2)
-        shown = callerid or first
-        legs = (Leg(first, callerid or second), Leg(second, shown))
-        call = Call(self._new_requestid(), "DIAL.CONNECT", legs, self.clock.now(), delay,
-                    max_minutes, memo, billingcode, None, None, test)
+        call = Call(self._new_requestid(), "DIAL.CONNECT", first, callerid or second, second,
+                    callerid or first, self.clock.now(), delay, max_minutes, memo, billingcode,
+                    None, None, test)
         self.calls[call.requestid] = call  # _accept, inlined: once per call
         if not test:
             self._schedule(call, call.created_at + delay * 60.0, "dial")
@@ -239,7 +237,7 @@ class Tenant:
                              f'CALLFLOW "{callflow}" is not a call flow of this account')
         if not test:
             self._check_funds(1)
-        call = Call(self._new_requestid(), "DIAL.CALLFLOW", (Leg(number, callerid),),
+        call = Call(self._new_requestid(), "DIAL.CALLFLOW", number, callerid, None, None,
                     self.clock.now(), delay_minutes=delay, memo=memo, billingcode=billingcode,
                     callflow=callflow, variables=variables or None, test=test)
         return self._accept(call)
@@ -326,8 +324,7 @@ class Tenant:
         elif step == "first":
             self._first_outcome(call, when)
         elif step == "second":
-            if self._answers(call, 1, when):
-                self._connect(call, when)
+            self._second_outcome(call, when)
         elif step == "end":
             self._end(call, when, call.planned_reason or COMPLETED)
         elif step == "hangup":
@@ -365,50 +362,49 @@ class Tenant:
     def _dial(self, call: Call, at: float) -> None:
         account = self.account
         rate = call.rate = account.rate_per_minute  # the rate a call starts with is its rate
-        legs = call.legs
-        if account.balance - self.committed < rate * len(legs):  # available() < one minute
+        legs = 1 if call.second_number is None else 2
+        if account.balance - self.committed < rate * legs:  # available() < one minute
             self._end(call, at, NO_FUNDS)
             return
-        number = legs[0].number
+        number = call.first_number
         if self.rules or "555" in number:
             behaviour, hint = scenarios.resolve(self.rules, number, call.action, FIRST,
                                                 self.rng)
         else:  # what resolve() returns without rules for a number that cannot be magic
             behaviour, hint = _DEFAULT_FIRST, None
-        call.plan = (behaviour,)
+        call.first_plan = behaviour
         call.result_hint = hint
         self._move(call, RINGING_FIRST, at, "first party ringing")
         self._schedule(call, at + behaviour.ring, "first")
 
-    def _answers(self, call: Call, index: int, at: float) -> bool:
-        """Settle leg ``index``'s outcome at ``at``; a leg that does not answer ends the call."""
-        outcome = call.plan[index].outcome
-        leg = call.legs[index]
-        if outcome != "answer":
-            leg.outcome = outcome
-            self._end(call, at, _FAILURE[outcome])
-            return False
-        leg.answered_at = at
-        leg.outcome = "answered"
-        return True
+    def _settle(self, call: Call, planned: str, at: float) -> str:
+        """The outcome at ``at`` of a leg of ``call`` whose plan says ``planned``: "answered",
+        or the failure, which ends the call. The caller records it on its leg."""
+        if planned == "answer":
+            return "answered"
+        self._end(call, at, _FAILURE[planned])
+        return planned
 
     def _first_outcome(self, call: Call, at: float) -> None:
-        if not self._answers(call, 0, at):
+        first = call.first_plan
+        assert first is not None, "_dial plans the first leg before scheduling its outcome"
+        outcome = call.first_outcome = self._settle(call, first.outcome, at)
+        if outcome != "answered":
             return
-        action = call.action
-        if action == "DIAL.CALLFLOW":
+        call.first_answered_at = at
+        number = call.second_number
+        if number is None:  # DIAL.CALLFLOW: its one party answered
             self._connect(call, at)
             return
         # Resolved now, not at dial time: a rule added while the first leg rang applies.
-        number = call.legs[1].number
         if self.rules or "555" in number:
-            second, hint = scenarios.resolve(self.rules, number, action, SECOND, self.rng)
+            second, hint = scenarios.resolve(self.rules, number, call.action, SECOND, self.rng)
         else:  # as in _dial
             second, hint = _DEFAULT_SECOND, None
-        call.plan = (call.plan[0], second)
+        call.second_plan = second
         call.result_hint = call.result_hint or hint
         self._move(call, RINGING_SECOND, at, "second party ringing")
-        first_hangs_up = at + call.plan[0].talk
+        first_hangs_up = at + first.talk
         second_at = at + second.ring
         if first_hangs_up < second_at:
             when, step = first_hangs_up, "hangup"
@@ -420,19 +416,25 @@ class Tenant:
             when, step = cut, "end"
         self._schedule(call, when, step)
 
+    def _second_outcome(self, call: Call, at: float) -> None:
+        second = call.second_plan
+        assert second is not None, "_first_outcome plans the second leg before its outcome"
+        outcome = call.second_outcome = self._settle(call, second.outcome, at)
+        if outcome == "answered":
+            call.second_answered_at = at
+            self._connect(call, at)
+
     def _connect(self, call: Call, at: float) -> None:
-        legs, plan = call.legs, call.plan
-        self._move(call, CONNECTED, at, "bridged" if len(legs) > 1 else "answered")
-        # The call ends at the first of: the earliest answered party's talk running out, the
-        # second party's talk, MAXCALLDURATION; ties go to that order. (Conditional
-        # expressions rather than min()/max(): builtin calls cost more on this path.)
-        start = legs[0].answered_at or at
-        for leg in legs[1:]:
-            answered = leg.answered_at or at
-            start = answered if answered < start else start
-        when, reason = start + plan[0].talk, COMPLETED
-        if len(plan) > 1:
-            second_end = at + plan[1].talk
+        first, second = call.first_plan, call.second_plan
+        assert first is not None, "a call connects once its first leg answered"
+        self._move(call, CONNECTED, at, "answered" if second is None else "bridged")
+        # The call ends at the first of: the first party's talk running out (it answered
+        # first), the second party's talk, MAXCALLDURATION; ties go to that order.
+        # (Conditional expressions rather than min()/max(): builtin calls cost more on this
+        # path.)
+        when, reason = (call.first_answered_at or at) + first.talk, COMPLETED
+        if second is not None:
+            second_end = at + second.talk
             when = second_end if second_end < when else when
         if call.max_minutes is not None:
             limit = at + call.max_minutes * 60.0
@@ -457,8 +459,7 @@ class Tenant:
         if call.test:
             return None
         minutes = 0
-        for leg in call.legs:
-            answered = leg.answered_at
+        for answered in (call.first_answered_at, call.second_answered_at):
             if answered is not None:  # billable(answered, until), inlined
                 billed = ceil((until - answered) / 60.0 - 1e-9)
                 if billed > 0:
@@ -471,8 +472,7 @@ class Tenant:
             free += reserved
         if cost > free and rate > 0:
             until = self._cut_off(call, until, max(0, int(free / rate)))
-            cost = rate * sum(billable(leg.answered_at, until) for leg in call.legs
-                              if leg.answered_at is not None)
+            cost = rate * sum(billable(answered, until) for answered in _answer_times(call))
             self.committed += cost - call.reserved
             call.reserved = cost
             return until
@@ -483,7 +483,7 @@ class Tenant:
     @staticmethod
     def _cut_off(call: Call, planned: float, budget: int) -> float:
         """The latest whole-minute moment before ``planned`` whose leg-minutes fit ``budget``."""
-        starts = sorted(leg.answered_at for leg in call.legs if leg.answered_at is not None)
+        starts = sorted(_answer_times(call))
         first = starts[0]
         low, high = 0, min(budget, billable(first, planned))  # largest k that fits
         while low < high:
@@ -499,10 +499,12 @@ class Tenant:
         if call.pending_seq:
             self.scheduler.cancel(call.pending_seq, call.pending_at)
             call.pending_seq = 0
-        legs = call.legs
-        for leg in legs:
-            if leg.answered_at is not None and leg.ended_at is None:
-                leg.ended_at = at
+        # Every answered party hangs up now (a leg's ended_at is set here only, once).
+        first_answered, second_answered = call.first_answered_at, call.second_answered_at
+        if first_answered is not None:
+            call.first_ended_at = at
+        if second_answered is not None:
+            call.second_ended_at = at
         call.reason = reason
         self._move(call, ENDED, at, _REASON_TEXT[reason])
         # Decimal zeros are not skipped here: ``x - Decimal("0.00")`` changes x's exponent,
@@ -511,10 +513,9 @@ class Tenant:
         call.reserved = ZERO
         if not call.test:
             minutes = 0
-            for leg in legs:  # Leg.billable_minutes, without a call per leg
-                answered, ended = leg.answered_at, leg.ended_at
-                if answered is not None and ended is not None:
-                    billed = ceil((ended - answered) / 60.0 - 1e-9)
+            for answered in (first_answered, second_answered):  # Leg.billable_minutes, inlined
+                if answered is not None:  # so it ended now
+                    billed = ceil((at - answered) / 60.0 - 1e-9)
                     if billed > 0:
                         minutes += billed
             call.charge = charge = call.rate * minutes
@@ -525,7 +526,7 @@ class Tenant:
                 charges = self.charges_by_billingcode
                 charges[code] = charges.get(code, ZERO) + charge
         if call.action == "DIAL.CALLFLOW":
-            answered = legs[0].answered_at is not None
+            answered = first_answered is not None
             call.result = call.result_hint if answered and call.result_hint is not None else (
                 "COMPLETED" if answered else reason.value.upper())
         retired = self._ended  # _retire, inlined: once per call
@@ -542,6 +543,11 @@ class Tenant:
             old = self._ended.popleft()
             if self.calls.pop(old, None) is not None:
                 self.calls_dropped += 1
+
+
+def _answer_times(call: Call) -> list[float]:
+    """When each answered leg of ``call`` answered (for the rare paths; the hot ones inline)."""
+    return [at for at in (call.first_answered_at, call.second_answered_at) if at is not None]
 
 
 def _discard(_call: Call, _when: float, _seq: int) -> None:

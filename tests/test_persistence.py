@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mock_anveo import persistence, service
+from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID
 from mock_anveo.errors import ControlError
 from mock_anveo.scenarios import rule_from_dict
 from mock_anveo.world import Settings, World
@@ -64,6 +65,48 @@ def test_a_bad_snapshot_changes_nothing():
     with pytest.raises(ControlError):
         persistence.restore(world, doc)
     assert json.dumps(persistence.snapshot(world)) == before
+
+
+def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
+    world = busy_world()
+    tenant = world.get(KEY)
+    flow = tenant.dial_callflow("12125551234", callerid=DOCS_CALLERID,
+                                callflow=DEFAULT_CALLFLOW)
+    tenant.advance(3)  # the call flow's one party answers; the bridged call is still talking
+    doc = json.loads(json.dumps(persistence.snapshot(world)))
+    copy = World(Settings(seed=5))
+    persistence.restore(copy, doc)
+    again = json.loads(json.dumps(persistence.snapshot(copy)))
+    # (Not the whole document: restoring renumbers the scheduler's sequence, keeping order.)
+    assert [(c["legs"], c["plan"]) for c in again["tenants"][0]["calls"]] == [
+        (c["legs"], c["plan"]) for c in doc["tenants"][0]["calls"]]
+    restored = copy.get(KEY).calls
+    for requestid, call in tenant.calls.items():
+        assert restored[requestid].legs == call.legs
+        assert restored[requestid].plan == call.plan
+    assert len(restored[flow.requestid].legs) == 1
+    assert {len(call.plan) for call in restored.values()} == {0, 1, 2}
+
+
+@pytest.mark.parametrize("legs", [0, 3])
+def test_a_snapshot_call_has_one_or_two_legs(legs: int):
+    world = busy_world()
+    before = json.dumps(persistence.snapshot(world))
+    doc = json.loads(before)
+    call = doc["tenants"][0]["calls"][0]
+    call["legs"] = (call["legs"] * 2)[:legs]
+    with pytest.raises(ControlError, match="one or two legs"):
+        persistence.restore(world, doc)
+    assert json.dumps(persistence.snapshot(world)) == before
+
+
+def test_a_snapshot_plan_has_no_more_legs_than_its_call():
+    world = busy_world()
+    doc = json.loads(json.dumps(persistence.snapshot(world)))
+    call = next(c for c in doc["tenants"][0]["calls"] if len(c["plan"]) == 2)
+    call["legs"] = call["legs"][:1]
+    with pytest.raises(ControlError, match="a plan of 2 legs for a call of 1"):
+        persistence.restore(world, doc)
 
 
 def test_state_file_save_is_atomic_and_restores(tmp_path: Path):

@@ -63,6 +63,19 @@ def test_second_party_busy_ends_the_call_before_start():
     assert call.charge == Decimal("0.01")
 
 
+def test_legs_are_read_only_views_of_the_call():
+    t = tenant()
+    call = t.dial_connect(A, B)
+    t.advance(5)  # the first party answered at 4 s; the second is ringing
+    first, second = call.legs
+    assert (first.number, first.answered_at, first.outcome) == (A, call.created_at + 4,
+                                                                 "answered")
+    assert (second.number, second.answered_at, second.outcome) == (B, None, None)
+    with pytest.raises(AttributeError):
+        first.outcome = "busy"  # type: ignore[misc]
+    assert call.legs[0].outcome == "answered"
+
+
 @pytest.mark.parametrize(("number", "reason", "after"), [
     (BUSY, Reason.BUSY, 2.0), (NO_ANSWER, Reason.NO_ANSWER, RING_TIMEOUT),
     (FAIL, Reason.FAILED, 1.0)])
