@@ -55,13 +55,12 @@ def child(n: int, seed: int = 1, whatif: str = "") -> dict[str, Any]:
 
         patches.apply(whatif)
 
-    from mock_anveo import gctune, malloctune
+    from mock_anveo import gctune
     from mock_anveo.accounts import default_account
     from mock_anveo.clock import Clock
     from mock_anveo.simulation import Tenant
 
-    gctune.install()  # the process policies `mock-anveo serve` runs the engine under
-    malloctune.install()
+    gctune.install()  # the collector policy `mock-anveo serve` runs the engine under
     base_rss = peak_rss()
     account = default_account()
     account.balance = Decimal(1_000_000)  # never runs dry: every call takes the full path

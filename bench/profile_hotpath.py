@@ -87,7 +87,6 @@ VARIANTS: dict[str, str] = {
     "gc.disable() (upper bound of the GC cost)": "import gc; gc.disable()",
     "whatif no-memo (parse and validate every request)": "no-memo",
     "whatif public-read (aiohttp's read_nowait)": "public-read",
-    "whatif malloc-defaults (glibc's thresholds)": "malloc-defaults",
     "whatif gc-young-every-10 (interpreter default)": "gc-young-every-10",
 }
 #: floor variants (floor_server.py --variant): the price of one piece of a door, alone.

@@ -204,10 +204,10 @@ def engine_section(engine: list[dict[str, Any]], baseline: dict[str, Any] | None
         "mark (`VmHWM`). The "
         "account is funded for every call, so each call takes the full path (dial, first leg "
         "answers, second leg answers, end and charge: 4 events). Server defaults: journal "
-        "10,000 entries, 100,000 ended calls kept, and the standalone server's process "
-        "policies (`mock_anveo.gctune`: survivors of generation-1 collections are frozen; "
-        "`mock_anveo.malloctune`). Each size runs several times in full mode: the row is the "
-        "median run, with the range of totals beside it.",
+        "10,000 entries, 100,000 ended calls kept, and the standalone server's collector "
+        "policy (`mock_anveo.gctune`: survivors of generation-1 collections are frozen). Each "
+        "size runs several times in full mode: the row is the median run, with the range of "
+        "totals beside it.",
         "",
         table(headers, rows),
         "",

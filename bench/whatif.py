@@ -16,8 +16,6 @@ Patches:
   every request is parsed and validated: what the memo saves, measured in the same run.
 - ``public-read``: take the body with aiohttp's public ``read_nowait`` instead of in place
   from its buffer (``app._buffered``): the price of the re-entry into the HTTP parser.
-- ``malloc-defaults``: leave glibc's allocator thresholds alone (``MOCK_ANVEO_MALLOC_TUNING=0``):
-  the price of the trim/grow cycle around socket reads that ``malloctune`` stops.
 - ``gc-young-every-10``: the interpreter's default generation-1 threshold (10) instead of the
   2 that ``gctune`` sets, to show what the shorter generation-1 pauses buy.
 """
@@ -66,12 +64,6 @@ def _public_read() -> None:
     app._buffered = buffered  # type: ignore[assignment]
 
 
-def _malloc_defaults() -> None:
-    import os
-
-    os.environ["MOCK_ANVEO_MALLOC_TUNING"] = "0"  # read by malloctune.install() at start
-
-
 def _gc_young_every_10() -> None:
     from mock_anveo import gctune
 
@@ -79,7 +71,7 @@ def _gc_young_every_10() -> None:
 
 
 PATCHES = {"gc-freeze": _gc_freeze, "gc-freeze-young": _gc_freeze_young,
-           "no-memo": _no_memo, "public-read": _public_read, "malloc-defaults": _malloc_defaults,
+           "no-memo": _no_memo, "public-read": _public_read,
            "gc-young-every-10": _gc_young_every_10}
 
 

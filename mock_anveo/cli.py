@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import gctune, malloctune, service
+from . import gctune, service
 from ._version import __version__
 from .accounts import default_account, load_accounts
 from .app import ServerOptions
@@ -123,9 +123,7 @@ async def serve(args: argparse.Namespace) -> int:
     options = ServerOptions(max_body=args.max_body, read_timeout=args.read_timeout,
                             control_token=args.control_token or None)
     running = await start(world, options, host=args.host, port=args.port)
-    # This process is ours: tune the collector and the allocator for long-lived state.
-    gctune.install()
-    malloctune.install()
+    gctune.install()  # this process is ours: tune the collector for long-lived state
     if not is_loopback(args.host):
         print(f"mock-anveo: WARNING: listening on {args.host}, reachable from other machines; "
               + ("the control API needs its token" if options.control_token else
