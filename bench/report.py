@@ -280,8 +280,10 @@ def stages_section(stages: list[dict[str, Any]], floor_rps: float | None) -> str
     rows = [[r["action"], r["stage"], f"{r['us']:.1f}" if r["us"] is not None else "n/a"]
             for r in stages]
     text = ["In-process, no HTTP: each stage of `service.handle` timed alone (best of 3). "
-            "Sub-stages are nested in the line below them; the whole pipeline is the last "
-            "line of each action."]
+            "Sub-stages are nested in the line below them. The whole pipeline is timed "
+            "twice: with a body the memo of accepted requests already holds (what a repeated "
+            "request costs) and with the memo emptied first (a new body: parse and both "
+            "schema passes)."]
     if floor_rps:
         text.append(f"For scale: the floor's whole HTTP request costs "
                     f"{1e6 / floor_rps:.0f} µs of wall time per request at its throughput.")
