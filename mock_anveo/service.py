@@ -56,8 +56,9 @@ def check_signature(tenant: Tenant, params: actions.Params) -> None:
 
 #: Accepted requests by (door, body or query). Parsing and validating are pure functions of
 #: those bytes, and test suites send the same ones again and again (a GETSTATUS polling loop,
-#: the same dial in every test), so an identical request skips both. Only acceptances are
-#: kept: a refusal is always worked out, and worded, afresh. Entries are shared and never
+#: the same dial in every test), so an identical request skips both. Only requests that pass
+#: both are kept: a malformed or invalid one is worked out, and worded, afresh every time,
+#: and the tenant and SIGNATURE checks run for every request. Entries are shared and never
 #: mutated (``ActionRequest`` is frozen; handlers only read ``params``).
 MEMO_LIMIT = 4096
 #: Longer bodies are validated every time: they are rare, and the memo's memory stays small.
