@@ -61,7 +61,7 @@ def test_an_identical_accepted_body_is_parsed_once_and_still_dials_a_new_call(
     assert [e[6].action for e in journaled] == ["DIAL.CONNECT", "DIAL.CONNECT"]
 
 
-def test_refusals_are_never_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_requests_are_never_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     parses = count_parses(monkeypatch)
     world = World()
     bad = xml_request("DIAL.CONNECT", [("PHONENUMBER", "12"), ("DESTPHONENUMBER", "1215701")])
