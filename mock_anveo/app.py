@@ -69,8 +69,6 @@ MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</t
                     b"<body><h1>Down for maintenance</h1><p>Please try again later.</p>"
                     b"</body></html>\n")
 _DOORS = {"/api/v3.asp": "v3", "/apicall.asp": "apicall", "/api/v2.asp": "v2"}
-
-
 _XML_HEADERS = {"Content-Type": f"{XML_TYPE}; charset=utf-8"}
 
 
@@ -178,16 +176,13 @@ def api_door(world: World, options: ServerOptions, door: str, path: str) -> Hand
                                      "<REQUEST> XML document")
                 raw = await _read_body(request, options)
             exchange = service.receive(world, door, raw, query=query)
-            if exchange.tenant is not None and exchange.tenant.faults:
-                fault = _fault(exchange, "before")
-                if fault is not None:
-                    return await _perform(request, exchange, fault, world)
-                service.execute(exchange)
-                fault = _fault(exchange, "after")
-                if fault is not None:
-                    return await _perform(request, exchange, fault, world)
-            else:
-                service.execute(exchange)
+            fault = _fault(exchange, "before")
+            if fault is not None:
+                return await _perform(request, exchange, fault, world)
+            service.execute(exchange)
+            fault = _fault(exchange, "after")
+            if fault is not None:
+                return await _perform(request, exchange, fault, world)
             service.record(world, exchange)
             return _xml(exchange.body)
         except AnveoError as error:
@@ -270,9 +265,9 @@ async def text_door(request: web.Request) -> web.Response:
         error = AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}")
         body, tenant = textdoor.render([("result", "error"), ("error", error.message)]), None
     journal = tenant.journal if tenant is not None else world.unattributed
-    journal.record("exchange", tenant.clock.now() if tenant else 0.0, world.wallclock(),
-                   door="v1", action="SMS", raw=query.encode("utf-8", "replace"),
-                   response=body.decode("utf-8"), code=error.code.value if error else "")
+    journal.exchange(tenant.clock.now() if tenant else 0.0, world.wallclock(), "v1", "SMS",
+                     None, query.encode("utf-8", "replace"), body.decode("utf-8"),
+                     error.code.value if error else "", "")
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
 

@@ -40,34 +40,11 @@ class Journal:
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 
-    def record(
-        self,
-        kind: str,
-        virtual: float,
-        real: float,
-        *,
-        door: str = "",
-        action: str = "",
-        params: Any = None,
-        raw: bytes = b"",
-        response: str = "",
-        code: str = "",
-        detail: str = "",
-    ) -> None:
-        """Append one entry, dropping the oldest when full."""
-        if len(self._entries) == self._entries.maxlen:
-            self.dropped += 1
-        self.seq += 1
-        if len(raw) > RAW_LIMIT:
-            raw = raw[:RAW_LIMIT]
-        self._entries.append(
-            (self.seq, kind, virtual, real, door, action, params, raw, response, code, detail)
-        )
-
     def exchange(  # noqa: PLR0917 - keywords cost a measurable share of a request here
             self, virtual: float, real: float, door: str, action: str, params: Any,
             raw: bytes, response: str, code: str, detail: str) -> None:
-        """``record`` for the hot path: one API exchange, positional arguments only."""
+        """Append one API exchange, dropping the oldest entry when full (positional: every
+        request of every door comes through here)."""
         entries = self._entries
         if len(entries) == entries.maxlen:
             self.dropped += 1

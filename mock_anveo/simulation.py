@@ -12,7 +12,6 @@ import random
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
-from math import ceil
 from typing import Any
 
 from . import scenarios
@@ -460,10 +459,8 @@ class Tenant:
             return None
         minutes = 0
         for answered in (call.first_answered_at, call.second_answered_at):
-            if answered is not None:  # billable(answered, until), inlined
-                billed = ceil((until - answered) / 60.0 - 1e-9)
-                if billed > 0:
-                    minutes += billed
+            if answered is not None:
+                minutes += billable(answered, until)
         rate = call.rate
         cost = rate * minutes
         reserved = call.reserved
@@ -513,11 +510,9 @@ class Tenant:
         call.reserved = ZERO
         if not call.test:
             minutes = 0
-            for answered in (first_answered, second_answered):  # Leg.billable_minutes, inlined
+            for answered in (first_answered, second_answered):
                 if answered is not None:  # so it ended now
-                    billed = ceil((at - answered) / 60.0 - 1e-9)
-                    if billed > 0:
-                        minutes += billed
+                    minutes += billable(answered, at)
             call.charge = charge = call.rate * minutes
             if charge:
                 self.account.balance -= charge
