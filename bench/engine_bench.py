@@ -55,10 +55,10 @@ def child(n: int, seed: int = 1, whatif: str = "") -> dict[str, Any]:
 
         patches.apply(whatif)
 
-    from mock_anveo import gctune
-    from mock_anveo.accounts import default_account
-    from mock_anveo.clock import Clock
-    from mock_anveo.simulation import Tenant
+    from mock_anveo.http import gctune
+    from mock_anveo.sim.accounts import default_account
+    from mock_anveo.sim.clock import Clock
+    from mock_anveo.sim.tenant import Tenant
 
     gctune.install()  # the collector policy `mock-anveo serve` runs the engine under
     base_rss = peak_rss()

@@ -99,8 +99,8 @@ START_CHILD = """
 import time
 began = time.perf_counter()
 import asyncio
-from mock_anveo.server import start
-from mock_anveo.world import World
+from mock_anveo.http.server import start
+from mock_anveo.sim.world import World
 imported = time.perf_counter()
 
 async def main():
@@ -168,8 +168,8 @@ def start_times(runs: int) -> dict[str, Any]:
 
 
 def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
-    """The slowest packages (cumulative seconds) importing ``mock_anveo.server``."""
-    done = subprocess.run([PYTHON, "-X", "importtime", "-c", "import mock_anveo.server"],
+    """The slowest packages (cumulative seconds) importing ``mock_anveo.http.server``."""
+    done = subprocess.run([PYTHON, "-X", "importtime", "-c", "import mock_anveo.http.server"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     rows = []
     for line in done.stderr.splitlines():

@@ -166,7 +166,7 @@ def http_section(http: dict[str, Any], baseline: dict[str, Any] | None) -> str:
         "**What the targets' rows measure.** wrk sends the same body again and again (the "
         "documented DIAL.CONNECT example; DIAL.GETSTATUS of up to 1,000 REQUESTIDs), as a test "
         "suite does with its dials and polling loops. mock-anveo remembers accepted requests "
-        "by their exact bytes (`mock_anveo/service.py`, at most 4,096 bodies of up to 2 KiB; "
+        "by their exact bytes (`mock_anveo/wire/pipeline.py`, at most 4,096 bodies of up to 2 KiB; "
         "malformed or invalid ones are never kept), so a repeated body skips the XML parse "
         "and both schema passes; "
         "everything else (tenant lookup, SIGNATURE check, the simulation, a fresh REQUESTID, "
@@ -206,7 +206,7 @@ def engine_section(engine: list[dict[str, Any]], baseline: dict[str, Any] | None
         "account is funded for every call, so each call takes the full path (dial, first leg "
         "answers, second leg answers, end and charge: 4 events). Server defaults: journal "
         "10,000 entries, 100,000 ended calls kept, and the standalone server's collector "
-        "policy (`mock_anveo.gctune`: survivors of generation-1 collections are frozen). Each "
+        "policy (`mock_anveo.http.gctune`: survivors of generation-1 collections are frozen). Each "
         "size runs several times in full mode: the row is the median run, with the range of "
         "totals beside it.",
         "",
@@ -237,7 +237,7 @@ def fixture_section(fixture: dict[str, Any]) -> str:
         "",
         table(["measure", "ms"], [
             ["bare interpreter (`python -c pass`)", f"{start['python_bare_s'] * 1e3:.0f}"],
-            ["import mock_anveo.server + world", f"{start['import_s'] * 1e3:.0f}"],
+            ["import mock_anveo.http.server + world", f"{start['import_s'] * 1e3:.0f}"],
             ["start (AppRunner + TCPSite on port 0)", f"{start['start_s'] * 1e3:.1f}"],
             ["first GET /_mock/health", f"{start['health_s'] * 1e3:.1f}"],
             ["**in-process total: import + start + first health**",

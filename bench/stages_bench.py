@@ -1,6 +1,6 @@
 """Cost of each stage of the request pipeline, in-process (no HTTP), in microseconds.
 
-Splits one DIAL.CONNECT and one DIAL.GETSTATUS into the stages ``service.handle`` runs:
+Splits one DIAL.CONNECT and one DIAL.GETSTATUS into the stages ``pipeline.handle`` runs:
 lxml parse, request.xsd validation, parameter validation (actions.xsd), the simulation call,
 rendering, and the journal append. Set beside the floor's per-request cost (1 / floor rps), it
 says how much of the HTTP budget each stage eats. Stages whose API has changed are reported as
@@ -47,12 +47,12 @@ def _time(fn: Callable[[], object], budget: float) -> float:
 
 def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     """Rows of (action, stage, µs); ``budget`` seconds per stage."""
-    from mock_anveo import actions, service, wire
-    from mock_anveo.world import World
+    from mock_anveo.sim.world import World
+    from mock_anveo.wire import actions, codec, pipeline
 
     world = World()
     connect = FIXTURE.read_bytes()
-    first = service.handle(world, "v3", connect)
+    first = pipeline.handle(world, "v3", connect)
     found = first.body.split(b'NAME="REQUESTID">', 1)[1].split(b"<", 1)[0].decode()
     status = status_body(found)
     rows: list[dict[str, Any]] = []
@@ -68,34 +68,35 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     from lxml import etree
 
     for action, body in (("DIAL.CONNECT", connect), ("DIAL.GETSTATUS", status)):
-        parser = wire._parser()
+        parser = codec._parser()
         root = etree.fromstring(body, parser)
-        request = wire.parse_xml(body, "v3")
+        request = codec.parse_xml(body, "v3")
         spec, params = actions.validate(request)
         tenant = world.get(request.userkey)
         assert tenant is not None
         reply = spec.handler(tenant, params, request.variables)
-        exchange = service.receive(world, "v3", body)
-        service.execute(exchange)
+        exchange = pipeline.receive(world, "v3", body)
+        pipeline.execute(exchange)
         add(action, "lxml parse (etree.fromstring)",
             lambda b=body, p=parser: etree.fromstring(b, p))
-        add(action, "request.xsd validate", lambda r=root: wire.REQUEST_SCHEMA.validate(r))
-        add(action, "wire.parse_xml (parse + checks + validate + extract)",
-            lambda b=body: wire.parse_xml(b, "v3"))
+        add(action, "request.xsd validate", lambda r=root: codec.REQUEST_SCHEMA.validate(r))
+        add(action, "codec.parse_xml (parse + checks + validate + extract)",
+            lambda b=body: codec.parse_xml(b, "v3"))
         add(action, "actions.validate (build canonical + actions.xsd)",
             lambda r=request: actions.validate(r))
         add(action, "handler (simulation)",
             lambda s=spec, t=tenant, p=params, r=request: s.handler(t, p, r.variables))
-        add(action, "wire.render", lambda r=reply: wire.render(r.result, r.values))
-        add(action, "service.record (journal append)", lambda e=exchange: service.record(world, e))
-        add(action, "service.handle (whole pipeline, the same body again: remembered)",
-            lambda b=body: service.handle(world, "v3", b))
+        add(action, "codec.render", lambda r=reply: codec.render(r.result, r.values))
+        add(action, "pipeline.record (journal append)",
+            lambda e=exchange: pipeline.record(world, e))
+        add(action, "pipeline.handle (whole pipeline, the same body again: remembered)",
+            lambda b=body: pipeline.handle(world, "v3", b))
 
         def fresh(b: bytes = body) -> object:  # the memo never holds what it is asked
-            service.forget_accepted()
-            return service.handle(world, "v3", b)
+            pipeline.forget_accepted()
+            return pipeline.handle(world, "v3", b)
 
-        add(action, "service.handle (whole pipeline, memo emptied first: parsed)", fresh)
+        add(action, "pipeline.handle (whole pipeline, memo emptied first: parsed)", fresh)
     return rows
 
 

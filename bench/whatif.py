@@ -12,7 +12,7 @@ Patches:
   young collections (pending calls, journal entries) is never traversed again, so full
   collections find nothing to do. Cyclic garbage that old is only reclaimed by an explicit
   ``gc.unfreeze(); gc.collect()``.
-- ``no-memo``: turn off the memo of accepted requests (``service.MEMO_BODY_MAX = -1``), so
+- ``no-memo``: turn off the memo of accepted requests (``pipeline.MEMO_BODY_MAX = -1``), so
   every request is parsed and validated: what the memo saves, measured in the same run.
 - ``public-read``: take the body with aiohttp's public ``read_nowait`` instead of in place
   from its buffer (``app._buffered``): the price of the re-entry into the HTTP parser.
@@ -47,15 +47,15 @@ def _gc_freeze_young() -> None:
 
 
 def _no_memo() -> None:
-    from mock_anveo import service
+    from mock_anveo.wire import pipeline
 
-    service.MEMO_BODY_MAX = -1  # no body is short enough to be remembered
+    pipeline.MEMO_BODY_MAX = -1  # no body is short enough to be remembered
 
 
 def _public_read() -> None:
     from aiohttp import web
 
-    from mock_anveo import app
+    from mock_anveo.http import app
 
     def buffered(request: web.Request) -> bytes | None:
         content = request.content
@@ -65,7 +65,7 @@ def _public_read() -> None:
 
 
 def _gc_young_every_10() -> None:
-    from mock_anveo import gctune
+    from mock_anveo.http import gctune
 
     gctune.YOUNG_PER_GEN1 = 10  # read by gctune.install(), which runs after the prelude
 

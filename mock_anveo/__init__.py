@@ -7,8 +7,8 @@ binds to a running one, and drives one fresh tenant of it.
 from __future__ import annotations
 
 from ._version import __version__
-from .controller import AsyncMockAnveo, Call, MockAnveo
 from .errors import AnveoError, Code, ControlError, MockAnveoError
+from .testing.controller import AsyncMockAnveo, Call, MockAnveo
 
 __all__ = [
     "AnveoError",

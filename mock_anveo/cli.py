@@ -10,13 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import gctune, service
 from ._version import __version__
-from .accounts import default_account, load_accounts
-from .app import ServerOptions
-from .clock import DEFAULT_EPOCH, parse_iso
-from .server import LOOPBACK, is_loopback, start
-from .world import Settings, World
+from .http import gctune
+from .http.app import ServerOptions
+from .http.server import LOOPBACK, is_loopback, start
+from .sim.accounts import default_account, load_accounts
+from .sim.clock import DEFAULT_EPOCH, parse_iso
+from .sim.world import Settings, World
+from .wire import pipeline
 
 
 def _positive_int(text: str) -> int:
@@ -100,7 +101,7 @@ def check(args: argparse.Namespace) -> int:
         print(f"mock-anveo check: cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
     world = World(_settings(args))
-    exchange = service.handle(world, "v3", data)
+    exchange = pipeline.handle(world, "v3", data)
     sys.stdout.write(exchange.body.decode("utf-8"))
     if exchange.error is not None:
         print(f"{args.file}: {exchange.error.code.value}: {exchange.error.message}",
@@ -114,9 +115,9 @@ async def serve(args: argparse.Namespace) -> int:
     world = World(_settings(args), monotonic=time.monotonic, wallclock=time.time)
     state = None
     if args.state_file:
-        from . import persistence
+        from .http import statefile
 
-        state = persistence.StateFile(args.state_file)
+        state = statefile.StateFile(args.state_file)
         message = state.restore(world)
         if message:
             print(f"mock-anveo: {message}", flush=True)

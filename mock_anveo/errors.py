@@ -4,6 +4,9 @@ The exception tree::
 
     MockAnveoError                 base of everything raised on purpose
     ├── AnveoError(code, message)  an API request was refused; rendered as an Anveo ERROR envelope
+    ├── SettingError(message, field)
+    │                              a setting, rule or document was refused by the core (also a
+    │                              ValueError); carries no HTTP status: the control API maps it
     └── ControlError(status, message, field)
                                    a control-API request was refused; rendered as JSON with a 4xx
 
@@ -104,6 +107,15 @@ class AnveoError(MockAnveoError):
 
     def __repr__(self) -> str:
         return f"AnveoError({self.code.value}, {self.message!r})"
+
+
+class SettingError(MockAnveoError, ValueError):
+    """The core refused a setting, rule or document: a message and the offending field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 class ControlError(MockAnveoError):

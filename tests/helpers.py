@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from mock_anveo.accounts import DOCS_USERKEY
-from mock_anveo.wire import RESPONSE_SCHEMA
+from mock_anveo.sim.accounts import DOCS_USERKEY
+from mock_anveo.wire.codec import RESPONSE_SCHEMA
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 KEY = DOCS_USERKEY

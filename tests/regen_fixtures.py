@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mock_anveo import service
-from mock_anveo.world import World
+from mock_anveo.sim.world import World
+from mock_anveo.wire import pipeline
 
-FIXTURES = Path(__file__).resolve().parent.parent / "mock_anveo" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "mock_anveo" / "wire" / "fixtures"
 
 
 def reply_for(request: bytes) -> bytes:
     """The reply a freshly started default server gives to ``request``."""
-    return service.handle(World(), "v3", request).body
+    return pipeline.handle(World(), "v3", request).body
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_anveo import service
-from mock_anveo.accounts import load_accounts
-from mock_anveo.world import Settings, World
+from mock_anveo.sim.accounts import load_accounts
+from mock_anveo.sim.world import Settings, World
+from mock_anveo.wire import pipeline
 
 from .helpers import Reply, v2_query, xml_request
 
@@ -27,9 +27,9 @@ def world() -> World:
 
 def send(world: World, params, userkey=STRICT, door="v3", action="DIAL.CONNECT") -> Reply:
     if door == "v2":
-        return Reply(service.handle(world, "v2", b"", query=v2_query(action, params, userkey,
+        return Reply(pipeline.handle(world, "v2", b"", query=v2_query(action, params, userkey,
                                                                      key_name="USERKEY")).body)
-    return Reply(service.handle(world, door, xml_request(action, params, userkey)).body)
+    return Reply(pipeline.handle(world, door, xml_request(action, params, userkey)).body)
 
 
 def signature(phrase: str, email: str) -> str:

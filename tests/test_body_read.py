@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from mock_anveo import app
-from mock_anveo.app import make_app
-from mock_anveo.world import World
+from mock_anveo.http import app
+from mock_anveo.http.app import make_app
+from mock_anveo.sim.world import World
 
 from .helpers import Reply, xml_request
 

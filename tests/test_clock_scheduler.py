@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_anveo.clock import DEFAULT_EPOCH, Clock, ClockError, iso, parse_iso, tick
-from mock_anveo.scheduler import Scheduler
+from mock_anveo.sim.clock import DEFAULT_EPOCH, Clock, ClockError, iso, parse_iso, tick
+from mock_anveo.sim.scheduler import Scheduler
 
 
 class FakeReal:

@@ -33,10 +33,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID
-from mock_anveo.calls import STATUS_OF, STATUS_RANK, TRANSITIONS, Phase, Status
-from mock_anveo.server import RunningServer, start
-from mock_anveo.world import World
+from mock_anveo.http.server import RunningServer, start
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID
+from mock_anveo.sim.calls import STATUS_OF, STATUS_RANK, TRANSITIONS, Phase, Status
+from mock_anveo.sim.world import World
 
 from .helpers import Reply, v2_query, xml_request
 

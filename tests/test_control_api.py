@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from mock_anveo.app import ServerOptions, make_app
-from mock_anveo.server import start
-from mock_anveo.world import World
+from mock_anveo.http.app import ServerOptions, make_app
+from mock_anveo.http.server import start
+from mock_anveo.sim.world import World
 
 from .helpers import KEY, Reply, xml_request
 

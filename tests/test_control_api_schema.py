@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mock_anveo.accounts import DOCS_USERKEY
-from mock_anveo.app import ServerOptions
-from mock_anveo.openapi import document
-from mock_anveo.server import ThreadedServer
+from mock_anveo.http.app import ServerOptions
+from mock_anveo.http.openapi import document
+from mock_anveo.http.server import ThreadedServer
+from mock_anveo.sim.accounts import DOCS_USERKEY
 
 try:
     import schemathesis

@@ -15,16 +15,16 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
-from mock_anveo import actions
-from mock_anveo.app import ServerOptions
-from mock_anveo.controller import (
+from mock_anveo.errors import ControlError
+from mock_anveo.http.app import ServerOptions
+from mock_anveo.http.server import ThreadedServer
+from mock_anveo.testing.controller import (
     AsyncMockAnveo,
     MockAnveo,
     Requests,
     UnexpectedServerError,
 )
-from mock_anveo.errors import ControlError
-from mock_anveo.server import ThreadedServer
+from mock_anveo.wire import actions
 
 from .helpers import xml_request
 
@@ -176,7 +176,7 @@ def test_advance_refuses_going_back_and_ambiguous_arguments(ctl: MockAnveo) -> N
 
 
 def test_frozen_clock_is_the_default_even_on_a_real_time_server() -> None:
-    from mock_anveo.world import Settings
+    from mock_anveo.sim.world import Settings
 
     with MockAnveo(settings=Settings(clock_rate=1000.0)) as anveo:
         assert anveo.clock().rate == 0

@@ -16,12 +16,12 @@ import json
 import random
 from decimal import Decimal
 
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
 from mock_anveo.errors import AnveoError
-from mock_anveo.persistence import tenant_to_dict
-from mock_anveo.scenarios import rule_from_dict
-from mock_anveo.simulation import Tenant
-from mock_anveo.views import call_view, clock_view, tenant_view
+from mock_anveo.http.views import call_view, clock_view, tenant_view
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
+from mock_anveo.sim.scenarios import rule_from_dict
+from mock_anveo.sim.snapshot import tenant_to_dict
+from mock_anveo.sim.tenant import Tenant
 
 NUMBERS = ["12157010680", "12125551234", "12125550100", "12125550101", "12125550102",
            "12125550104", "12125550115", "12125550161", "12125550133"]

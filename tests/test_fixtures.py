@@ -11,8 +11,8 @@ import xmlschema
 from aiohttp.test_utils import TestClient, TestServer
 
 from mock_anveo import cli
-from mock_anveo.app import make_app
-from mock_anveo.world import World
+from mock_anveo.http.app import make_app
+from mock_anveo.sim.world import World
 
 from .helpers import FIXTURES, Reply
 from .regen_fixtures import reply_for

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from lxml import etree
 
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, DOCS_USERKEY
-from mock_anveo.app import ServerOptions
-from mock_anveo.server import ThreadedServer
+from mock_anveo.http.app import ServerOptions
+from mock_anveo.http.server import ThreadedServer
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, DOCS_USERKEY
 
 from .helpers import Reply, v2_query, xml_request
 

@@ -36,9 +36,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mock_anveo.accounts import DOCS_USERKEY
-from mock_anveo.app import ServerOptions
-from mock_anveo.server import RunningServer, start
+from mock_anveo.http.app import ServerOptions
+from mock_anveo.http.server import RunningServer, start
+from mock_anveo.sim.accounts import DOCS_USERKEY
 
 from .helpers import Reply, escape, v2_query
 

@@ -16,14 +16,14 @@ def test_wheel_ships_schemas_fixtures_and_entry_points(tmp_path):
     (wheel,) = tmp_path.glob("mock_anveo-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for xsd in (ROOT / "schemas").glob("*.xsd"):
-        assert f"mock_anveo/schemas/{xsd.name}" in names
+        assert f"mock_anveo/wire/schemas/{xsd.name}" in names
     for fixture in (ROOT / "fixtures").glob("*.xml"):
-        assert f"mock_anveo/fixtures/{fixture.name}" in names
+        assert f"mock_anveo/wire/fixtures/{fixture.name}" in names
     assert "mock_anveo/py.typed" in names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "mock-anveo = mock_anveo.cli:main" in entry_points
-    assert "anveo = mock_anveo.pytest_plugin" in entry_points
+    assert "anveo = mock_anveo.testing.pytest_plugin" in entry_points
 
 
 def test_server_finds_its_schemas_from_any_directory(tmp_path):

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from mock_anveo import persistence, service
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID
-from mock_anveo.errors import ControlError
-from mock_anveo.scenarios import rule_from_dict
-from mock_anveo.world import Settings, World
+from mock_anveo.errors import SettingError
+from mock_anveo.http.statefile import StateFile
+from mock_anveo.sim import snapshot
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID
+from mock_anveo.sim.scenarios import rule_from_dict
+from mock_anveo.sim.world import Settings, World
+from mock_anveo.wire import pipeline
 
 from .helpers import KEY, Reply, xml_request
 
@@ -29,7 +31,7 @@ def busy_world() -> World:
     for number, delay in (("12125551234", "0"), ("19995551234", "0"), ("12125551234", "90")):
         params = [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", number),
                   ("DELAY", delay), ("BILLINGCODE", "x")]
-        assert Reply(service.handle(world, "v3", xml_request("DIAL.CONNECT", params)).body).ok
+        assert Reply(pipeline.handle(world, "v3", xml_request("DIAL.CONNECT", params)).body).ok
     tenant.advance(7)  # one call bridging, one ringing, one scheduled
     return world
 
@@ -37,7 +39,7 @@ def busy_world() -> World:
 def story(world: World) -> list[object]:
     tenant = world.get(KEY)
     tenant.run_until_idle()
-    reply = Reply(service.handle(world, "v3", xml_request(
+    reply = Reply(pipeline.handle(world, "v3", xml_request(
         "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")])
     ).body)
     return [reply.requestid, str(tenant.account.balance),
@@ -46,25 +48,25 @@ def story(world: World) -> list[object]:
 
 def test_snapshot_round_trip_continues_the_same_story():
     original = busy_world()
-    doc = json.loads(json.dumps(persistence.snapshot(original)))
+    doc = json.loads(json.dumps(snapshot.snapshot(original)))
     copy = World(Settings(seed=5))
-    assert persistence.restore(copy, doc) == 1
+    assert snapshot.restore(copy, doc) == 1
     assert story(copy) == story(original)
 
 
 def test_a_bad_snapshot_changes_nothing():
     world = busy_world()
-    before = json.dumps(persistence.snapshot(world))
-    for bad in ({}, {"format": "other"}, {"format": persistence.FORMAT},
-                {"format": persistence.FORMAT, "tenants": [{"account": {}}], "key_rng": []},
+    before = json.dumps(snapshot.snapshot(world))
+    for bad in ({}, {"format": "other"}, {"format": snapshot.FORMAT},
+                {"format": snapshot.FORMAT, "tenants": [{"account": {}}], "key_rng": []},
                 []):
-        with pytest.raises(ControlError):
-            persistence.restore(world, bad)
+        with pytest.raises(SettingError):
+            snapshot.restore(world, bad)
     doc = json.loads(before)
     doc["tenants"][0]["calls"][0]["phase"] = "flying"
-    with pytest.raises(ControlError):
-        persistence.restore(world, doc)
-    assert json.dumps(persistence.snapshot(world)) == before
+    with pytest.raises(SettingError):
+        snapshot.restore(world, doc)
+    assert json.dumps(snapshot.snapshot(world)) == before
 
 
 def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
@@ -73,10 +75,10 @@ def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
     flow = tenant.dial_callflow("12125551234", callerid=DOCS_CALLERID,
                                 callflow=DEFAULT_CALLFLOW)
     tenant.advance(3)  # the call flow's one party answers; the bridged call is still talking
-    doc = json.loads(json.dumps(persistence.snapshot(world)))
+    doc = json.loads(json.dumps(snapshot.snapshot(world)))
     copy = World(Settings(seed=5))
-    persistence.restore(copy, doc)
-    again = json.loads(json.dumps(persistence.snapshot(copy)))
+    snapshot.restore(copy, doc)
+    again = json.loads(json.dumps(snapshot.snapshot(copy)))
     # (Not the whole document: restoring renumbers the scheduler's sequence, keeping order.)
     assert [(c["legs"], c["plan"]) for c in again["tenants"][0]["calls"]] == [
         (c["legs"], c["plan"]) for c in doc["tenants"][0]["calls"]]
@@ -91,28 +93,28 @@ def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
 @pytest.mark.parametrize("legs", [0, 3])
 def test_a_snapshot_call_has_one_or_two_legs(legs: int):
     world = busy_world()
-    before = json.dumps(persistence.snapshot(world))
+    before = json.dumps(snapshot.snapshot(world))
     doc = json.loads(before)
     call = doc["tenants"][0]["calls"][0]
     call["legs"] = (call["legs"] * 2)[:legs]
-    with pytest.raises(ControlError, match="one or two legs"):
-        persistence.restore(world, doc)
-    assert json.dumps(persistence.snapshot(world)) == before
+    with pytest.raises(SettingError, match="one or two legs"):
+        snapshot.restore(world, doc)
+    assert json.dumps(snapshot.snapshot(world)) == before
 
 
 def test_a_snapshot_plan_has_no_more_legs_than_its_call():
     world = busy_world()
-    doc = json.loads(json.dumps(persistence.snapshot(world)))
+    doc = json.loads(json.dumps(snapshot.snapshot(world)))
     call = next(c for c in doc["tenants"][0]["calls"] if len(c["plan"]) == 2)
     call["legs"] = call["legs"][:1]
-    with pytest.raises(ControlError, match="a plan of 2 legs for a call of 1"):
-        persistence.restore(world, doc)
+    with pytest.raises(SettingError, match="a plan of 2 legs for a call of 1"):
+        snapshot.restore(world, doc)
 
 
 def test_state_file_save_is_atomic_and_restores(tmp_path: Path):
     path = tmp_path / "state.json"
     world = busy_world()
-    state = persistence.StateFile(path)
+    state = StateFile(path)
     assert "no state file" in state.restore(World())
     assert "saved 1 tenant" in state.save(world)
     assert not (tmp_path / "state.json.tmp").exists()
@@ -125,7 +127,7 @@ def test_corrupt_state_file_is_kept_aside_never_overwritten(tmp_path: Path):
     path = tmp_path / "state.json"
     path.write_text('{"format": "mock-anveo-snapshot/1", "tenants": [{"no": 1}]}')
     world = World()
-    message = persistence.StateFile(path).restore(world)
+    message = StateFile(path).restore(world)
     assert "could not be used" in message
     assert (tmp_path / "state.json.corrupt").read_text().startswith('{"format"')
     assert not path.exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_anveo.server import ThreadedServer
+from mock_anveo.http.server import ThreadedServer
 
 DOCS = Path(__file__).resolve().parent.parent / "README.md"
 BIN = str(Path(sys.executable).parent)
@@ -79,7 +79,7 @@ def test_each_test_gets_a_fresh_tenant_on_one_server(pytester: pytest.Pytester) 
 def test_marker_and_override_fixture_preset_the_tenant(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("""
         import pytest
-        from mock_anveo.app import ServerOptions
+        from mock_anveo.http.app import ServerOptions
 
         @pytest.fixture
         def anveo_tenant():
@@ -131,7 +131,7 @@ def test_server_exceptions_fail_the_test_with_their_traceback(
     pytester.makepyfile("""
         import dataclasses, urllib.request
         import pytest
-        from mock_anveo import actions
+        from mock_anveo.wire import actions
 
         @pytest.fixture
         def broken(monkeypatch):
@@ -239,7 +239,7 @@ def test_ci_recipe_with_a_fixed_port_and_the_environment(
 
 
 def test_loading_the_plugin_imports_neither_aiohttp_nor_hypothesis() -> None:
-    code = ("import sys, mock_anveo.pytest_plugin; "
+    code = ("import sys, mock_anveo.testing.pytest_plugin; "
             "print(sorted(m for m in ('aiohttp', 'lxml', 'hypothesis') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout

@@ -9,13 +9,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from mock_anveo import persistence
-from mock_anveo.accounts import Account
-from mock_anveo.app import make_app
-from mock_anveo.controller import MockAnveo
-from mock_anveo.server import ThreadedServer, start
-from mock_anveo.simulation import Tenant
-from mock_anveo.world import World
+from mock_anveo.http.app import make_app
+from mock_anveo.http.server import ThreadedServer, start
+from mock_anveo.sim import snapshot
+from mock_anveo.sim.accounts import Account
+from mock_anveo.sim.tenant import Tenant
+from mock_anveo.sim.world import World
+from mock_anveo.testing.controller import MockAnveo
 
 from .helpers import KEY, Reply, xml_request
 
@@ -74,7 +74,7 @@ async def test_v1_door_answers_200_and_records_a_bug(client, monkeypatch):
 async def test_reset_of_a_tenant_without_origin_is_a_409_and_keeps_it(client):
     world = World()
     world.add(Account("from-elsewhere"))  # neither configured nor created over the API
-    doc = persistence.snapshot(world)
+    doc = snapshot.snapshot(world)
     assert (await client.put("/_mock/snapshot", json=doc)).status == 200
     response = await client.post("/_mock/tenants/from-elsewhere/reset")
     assert response.status == 409
@@ -101,7 +101,7 @@ async def test_a_truncated_before_fault_does_not_process_the_request():
 
 
 async def test_a_snapshot_of_the_wrong_shape_is_a_400(client):
-    doc = json.loads(json.dumps(persistence.snapshot(World())))
+    doc = json.loads(json.dumps(snapshot.snapshot(World())))
     doc["tenants"][0]["charges_by_billingcode"] = []
     response = await client.put("/_mock/snapshot", json=doc)
     assert response.status == 400 and "snapshot is not valid" in (await response.json())["error"]

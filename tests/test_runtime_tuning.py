@@ -9,7 +9,7 @@ import sys
 
 PROBE = """
 import gc, json
-from mock_anveo import gctune
+from mock_anveo.http import gctune
 before = gc.get_threshold()
 gctune.install()
 print(json.dumps({"before": before, "after": gc.get_threshold(),

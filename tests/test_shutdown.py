@@ -6,9 +6,9 @@ import asyncio
 
 import aiohttp
 
-from mock_anveo.app import OPTIONS
-from mock_anveo.server import start
-from mock_anveo.world import World
+from mock_anveo.http.app import OPTIONS
+from mock_anveo.http.server import start
+from mock_anveo.sim.world import World
 
 from .helpers import KEY, Reply, xml_request
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
-from mock_anveo.calls import Phase, Reason, Status
 from mock_anveo.errors import AnveoError, Code
-from mock_anveo.journal import entry_to_dict
-from mock_anveo.scenarios import RING_TIMEOUT, magic, rule_from_dict
-from mock_anveo.simulation import Tenant
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
+from mock_anveo.sim.calls import Phase, Reason, Status
+from mock_anveo.sim.journal import entry_to_dict
+from mock_anveo.sim.scenarios import RING_TIMEOUT, magic, rule_from_dict
+from mock_anveo.sim.tenant import Tenant
 
 A, B = "12157010680", "12125551234"  # ordinary numbers: default behaviour
 BUSY, NO_ANSWER, FAIL, LONG = "12125550100", "12125550101", "12125550102", "12125550104"

@@ -17,10 +17,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from mock_anveo import service
-from mock_anveo.calls import STATUS_RANK, TRANSITIONS, Phase, Status
-from mock_anveo.scenarios import rule_from_dict
-from mock_anveo.world import Settings, World
+from mock_anveo.sim.calls import STATUS_RANK, TRANSITIONS, Phase, Status
+from mock_anveo.sim.scenarios import rule_from_dict
+from mock_anveo.sim.world import Settings, World
+from mock_anveo.wire import pipeline
 
 from .helpers import KEY, Reply, v2_query, xml_request
 
@@ -53,9 +53,9 @@ class CallEngine(RuleBasedStateMachine):
 
     def send(self, door: str, action: str, params: list[tuple[str, str]]) -> Reply:
         if door == "v2":
-            exchange = service.handle(self.world, door, b"", query=v2_query(action, params))
+            exchange = pipeline.handle(self.world, door, b"", query=v2_query(action, params))
         else:
-            exchange = service.handle(self.world, door, xml_request(action, params))
+            exchange = pipeline.handle(self.world, door, xml_request(action, params))
         return Reply(exchange.body)
 
     @rule(target=requests, first=NUMBERS, second=NUMBERS, delay=DELAYS,

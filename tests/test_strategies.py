@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_anveo import actions, service, strategies
-from mock_anveo.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
-from mock_anveo.app import ServerOptions
-from mock_anveo.service import Exchange
-from mock_anveo.strategies import NEAR_MISSES, AnveoRequest, NearMiss
-from mock_anveo.world import Settings, World
+from mock_anveo.http.app import ServerOptions
+from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
+from mock_anveo.sim.world import Settings, World
+from mock_anveo.testing import strategies
+from mock_anveo.testing.strategies import NEAR_MISSES, AnveoRequest, NearMiss
+from mock_anveo.wire import actions, pipeline
+from mock_anveo.wire.pipeline import Exchange
 
 #: Refusals about a request's target, not its form: what random REQUESTIDs may meet.
 STATE_ONLY = {"UNKNOWN_REQUESTID", "ALREADY_ENDED", "RESULT_NOT_READY", "NOT_A_CALLFLOW"}
@@ -30,8 +31,8 @@ AMPERSAND = "unescaped-ampersand"
 
 def send(world: World, door: str, payload: bytes | str) -> Exchange:
     if isinstance(payload, str):
-        return service.handle(world, door, payload.encode(), query=payload)
-    return service.handle(world, door, payload)
+        return pipeline.handle(world, door, payload.encode(), query=payload)
+    return pipeline.handle(world, door, payload)
 
 
 def send_miss(world: World, miss: NearMiss) -> Exchange:
@@ -210,7 +211,7 @@ def test_strategy_arguments_are_checked() -> None:
 
 
 def test_importing_mock_anveo_does_not_import_hypothesis() -> None:
-    code_ = ("import sys, mock_anveo, mock_anveo.controller, mock_anveo.server; "
+    code_ = ("import sys, mock_anveo, mock_anveo.testing.controller, mock_anveo.http.server; "
              "print('hypothesis' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True,
                          check=True, timeout=60).stdout

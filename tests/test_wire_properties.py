@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mock_anveo import actions, service, wire
-from mock_anveo.accounts import DOCS_CALLERID
-from mock_anveo.app import make_app
-from mock_anveo.world import World
+from mock_anveo.http.app import make_app
+from mock_anveo.sim.accounts import DOCS_CALLERID
+from mock_anveo.sim.world import World
+from mock_anveo.wire import actions, codec, pipeline
 
 from .helpers import Reply, v2_query, xml_request
 
@@ -56,9 +56,9 @@ def valid_connect(draw: st.DrawFn) -> list[tuple[str, str]]:
 def send(world: World, door: str, params: list[tuple[str, str]],
          action: str = "DIAL.CONNECT") -> Reply:
     if door == "v2":
-        exchange = service.handle(world, door, b"", query=v2_query(action, params))
+        exchange = pipeline.handle(world, door, b"", query=v2_query(action, params))
     else:
-        exchange = service.handle(world, door, xml_request(action, params))
+        exchange = pipeline.handle(world, door, xml_request(action, params))
     return Reply(exchange.body)
 
 
@@ -110,7 +110,7 @@ def test_every_single_fault_is_refused_naming_the_parameter(data, params, door):
 @given(st.binary(max_size=2000), st.sampled_from(["v3", "apicall"]))
 def test_arbitrary_bytes_get_an_envelope_never_an_exception(body, door):
     world = World()
-    exchange = service.handle(world, door, body)
+    exchange = pipeline.handle(world, door, body)
     Reply(exchange.body)
 
 
@@ -126,14 +126,14 @@ XMLISH = st.lists(st.sampled_from([
 
 @given(XMLISH)
 def test_xml_like_garbage_gets_an_envelope(body):
-    exchange = service.handle(World(), "v3", body)
+    exchange = pipeline.handle(World(), "v3", body)
     reply = Reply(exchange.body)
     assert reply.ok == (exchange.error is None)
 
 
 @given(st.text(max_size=300))
 def test_arbitrary_query_strings_get_an_envelope(query):
-    exchange = service.handle(World(), "v2", query.encode("utf-8", "replace"), query=query)
+    exchange = pipeline.handle(World(), "v2", query.encode("utf-8", "replace"), query=query)
     Reply(exchange.body)
 
 
@@ -147,7 +147,7 @@ QUERYISH = st.lists(st.sampled_from([
 
 @given(QUERYISH)
 def test_query_like_garbage_gets_an_envelope(query):
-    exchange = service.handle(World(), "v2", query.encode(), query=query)
+    exchange = pipeline.handle(World(), "v2", query.encode(), query=query)
     Reply(exchange.body)
 
 
@@ -169,9 +169,9 @@ def test_schema_and_python_rules_agree(action_name, data):
     assume(spec.params)
     name = data.draw(st.sampled_from(sorted(spec.params)))
     value = data.draw(VALUES)
-    canonical = wire.build_canonical(action_name, [(name, value)], [])
-    errors = wire.ACTIONS_SCHEMA.validate(canonical) or [
-        e for e in wire.ACTIONS_SCHEMA.error_log if e.message.startswith(f"Element '{name}'")]
+    canonical = codec.build_canonical(action_name, [(name, value)], [])
+    errors = codec.ACTIONS_SCHEMA.validate(canonical) or [
+        e for e in codec.ACTIONS_SCHEMA.error_log if e.message.startswith(f"Element '{name}'")]
     schema_ok = errors is True
     python_ok = spec.params[name].kind.problem(name, value) is None
     if schema_ok:  # a whole valid document: the Python rule must accept the value too
@@ -183,7 +183,7 @@ def test_schema_and_python_rules_agree(action_name, data):
 def test_schema_declares_exactly_the_registry():
     from lxml import etree
 
-    root = etree.parse(str(wire.__file__).replace("wire.py", "schemas/actions.xsd")).getroot()
+    root = etree.parse(str(codec.__file__).replace("codec.py", "schemas/actions.xsd")).getroot()
     ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
     declared = {e.get("name") for e in root.findall("xs:element", ns)}
     assert declared == set(actions.REGISTRY)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .accounts import Account, default_account
 from .clock import DEFAULT_EPOCH, Clock
 from .journal import Journal
-from .simulation import Tenant
+from .tenant import Tenant
 
 
 def _copy(account: Account) -> Account:

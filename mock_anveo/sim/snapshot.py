@@ -1,4 +1,4 @@
-"""Snapshots of the whole world as JSON, and the ``--state-file`` that keeps them across restarts.
+"""Snapshots of the whole world as JSON documents, and restoring them all or nothing.
 
 A snapshot holds every tenant: account, clock, calls with their pending engine step, rules,
 faults, random generators and journal. Restoring builds a complete new set of tenants first
@@ -7,22 +7,19 @@ and swaps it in only when everything parsed, so a bad snapshot changes nothing.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 from collections import OrderedDict, deque
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from ..errors import SettingError
 from .accounts import Account, apply_fields, check_userkey
 from .calls import Call, Leg, Phase, Reason
 from .clock import Clock
-from .errors import ControlError
 from .faults import fault_from_dict
 from .journal import entry_from_dict, entry_to_dict
 from .scenarios import LegBehaviour, rule_from_dict
-from .simulation import Sms, Tenant
+from .tenant import Sms, Tenant
 from .world import World
 
 FORMAT = "mock-anveo-snapshot/1"
@@ -171,7 +168,7 @@ def restore(world: World, doc: Any) -> int:
     """Replace the world's tenants with those of ``doc``; all or nothing. Returns the count."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ControlError(400, f"not a snapshot of format {FORMAT!r} (found {found!r})",
+        raise SettingError(f"not a snapshot of format {FORMAT!r} (found {found!r})",
                            "format")
     try:
         tenants: dict[str, Tenant] = {}
@@ -180,61 +177,14 @@ def restore(world: World, doc: Any) -> int:
             tenants[tenant.account.userkey] = tenant
         key_rng = random.Random()
         _set_rng(key_rng, doc["key_rng"])
-    except ControlError as exc:
-        raise ControlError(400, f"snapshot is not valid: {exc.message}", exc.field) from None
+    except SettingError as exc:
+        raise SettingError(f"snapshot is not valid: {exc.message}", exc.field) from None
     except KeyError as exc:
-        raise ControlError(400, f"snapshot is not valid: missing field {exc}") from None
+        raise SettingError(f"snapshot is not valid: missing field {exc}") from None
     except (TypeError, ValueError, IndexError, ArithmeticError, AttributeError) as exc:
-        raise ControlError(400, f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
+        raise SettingError(f"snapshot is not valid: {type(exc).__name__}: {exc}") from None
     for old in world.tenants.values():
         old.close()
     world.tenants = tenants
     world.key_rng = key_rng
     return len(tenants)
-
-
-class StateFile:
-    """``--state-file``: restored at start, written atomically at clean shutdown."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def restore(self, world: World) -> str:
-        """Load the file into ``world``; a bad file is moved aside, never overwritten."""
-        if not self.path.exists():
-            return f"no state file at {self.path} yet; starting fresh"
-        try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-            count = restore(world, doc)
-        except (OSError, ValueError, ControlError) as exc:
-            reason = exc.message if isinstance(exc, ControlError) else str(exc)
-            aside = self._aside()
-            os.replace(self.path, aside)
-            return (f"state file {self.path} could not be used ({reason}); "
-                    f"kept it as {aside} and started fresh")
-        return f"restored {count} tenant(s) from {self.path}"
-
-    def _aside(self) -> Path:
-        index = 0
-        while True:
-            candidate = self.path.with_name(f"{self.path.name}.corrupt"
-                                            + (f".{index}" if index else ""))
-            if not candidate.exists():
-                return candidate
-            index += 1
-
-    def save(self, world: World) -> str:
-        """Write, fsync and rename, so a crash leaves either the old file or the new one."""
-        data = json.dumps(snapshot(world), separators=(",", ":")).encode("utf-8")
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        directory = os.open(self.path.parent or Path("."), os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-        return f"saved {len(world.tenants)} tenant(s) to {self.path} ({len(data)} bytes)"

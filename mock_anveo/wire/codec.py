@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from lxml import etree
 
-from .errors import AnveoError, Code, shown
+from ..errors import AnveoError, Code, shown
 
 XML_SPACE = " \t\r\n"
 MAX_PARAMETERS = 100
@@ -51,7 +51,7 @@ class ActionRequest:
 
 
 def _schema(name: str) -> etree.XMLSchema:
-    data = resources.files("mock_anveo").joinpath("schemas").joinpath(name).read_bytes()
+    data = resources.files(__package__).joinpath("schemas").joinpath(name).read_bytes()
     return etree.XMLSchema(etree.fromstring(data))
 
 
@@ -337,7 +337,7 @@ def _fallback(root: Any) -> AnveoError:
             import xmlschema
 
             _xmlschema = xmlschema.XMLSchema(
-                str(resources.files("mock_anveo").joinpath("schemas").joinpath("request.xsd")))
+                str(resources.files(__package__).joinpath("schemas").joinpath("request.xsd")))
         error = _xmlschema.validate(etree.tostring(root), use_defaults=False) or None
     except Exception as exc:  # noqa: BLE001 - any failure here still means "invalid"
         error = exc

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..errors import AnveoError, Code
 from . import scenarios
 from .accounts import Account
 from .calls import (
@@ -29,7 +30,6 @@ from .calls import (
     billable,
 )
 from .clock import Clock, ClockError, tick
-from .errors import AnveoError, Code
 from .journal import Journal
 from .scenarios import Rule
 from .scheduler import Scheduler

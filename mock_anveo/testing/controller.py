@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-from .errors import ControlError
+from ..errors import ControlError
 from .records import (
     Call,
     Clock,
@@ -45,9 +45,9 @@ from .records import (
 if TYPE_CHECKING:
     import aiohttp
 
-    from .app import ServerOptions
-    from .server import RunningServer, ThreadedServer
-    from .world import Settings
+    from ..http.app import ServerOptions
+    from ..http.server import RunningServer, ThreadedServer
+    from ..sim.world import Settings
 
 __all__ = ["AsyncMockAnveo", "Call", "Clock", "JournalEntry", "Leg", "MockAnveo", "Requests",
            "ServerError", "Transition", "UnexpectedServerError"]
@@ -204,7 +204,7 @@ def _world_factory(settings: Settings | None) -> Callable[[], Any] | None:
         return None
 
     def build() -> Any:
-        from .world import World  # lazily: a remote controller never loads lxml or aiohttp
+        from ..sim.world import World  # lazily: a remote controller never loads lxml or aiohttp
 
         return World(settings, monotonic=time.monotonic, wallclock=time.time)
 
@@ -394,7 +394,7 @@ class MockAnveo(_Base):
     def open(self) -> Self:
         """Start the server if this controller owns one, then create and preset the tenant."""
         if self._spec.url is None:
-            from .server import ThreadedServer  # lazily, as above
+            from ..http.server import ThreadedServer  # lazily, as above
 
             self._server = ThreadedServer(_world_factory(self._spec.settings),
                                           self._spec.options).start()
@@ -566,7 +566,7 @@ class AsyncMockAnveo(_Base):
         import aiohttp
 
         if self._spec.url is None:
-            from .server import start
+            from ..http.server import start
 
             factory = _world_factory(self._spec.settings)
             self._running = await start(factory() if factory else None, self._spec.options)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hmac
 
-from . import actions, wire
-from .errors import AnveoError, Code
-from .simulation import Tenant
-from .world import World
+from ..errors import AnveoError, Code
+from ..sim.tenant import Tenant
+from ..sim.world import World
+from . import actions, codec
 
 
 class Exchange:
@@ -23,7 +23,7 @@ class Exchange:
     def __init__(self, door: str, raw: bytes) -> None:
         self.door = door
         self.raw = raw
-        self.request: wire.ActionRequest | None = None
+        self.request: codec.ActionRequest | None = None
         self.tenant: Tenant | None = None
         self.spec: actions.Action | None = None
         self.params: actions.Params = {}
@@ -63,7 +63,7 @@ def check_signature(tenant: Tenant, params: actions.Params) -> None:
 MEMO_LIMIT = 4096
 #: Longer bodies are validated every time: they are rare, and the memo's memory stays small.
 MEMO_BODY_MAX = 2048
-_accepted: dict[tuple[str, bytes | str], tuple[wire.ActionRequest, actions.Action,
+_accepted: dict[tuple[str, bytes | str], tuple[codec.ActionRequest, actions.Action,
                                                 actions.Params, bytes]] = {}
 
 
@@ -80,8 +80,8 @@ def receive(world: World, door: str, raw: bytes, *, query: str | None = None) ->
         known = _accepted.get(key)
         # Whoever replaced the action in the registry (a test's monkeypatch) gets a fresh pass.
         if known is None or actions.REGISTRY.get(known[0].action) is not known[1]:
-            request = (wire.parse_query(query, door) if query is not None
-                       else wire.parse_xml(raw, door))
+            request = (codec.parse_query(query, door) if query is not None
+                       else codec.parse_xml(raw, door))
             exchange.request = request
             exchange.tenant = world.get(request.userkey)
             exchange.spec, exchange.params = actions.validate(request)
@@ -122,12 +122,12 @@ def execute(exchange: Exchange) -> bytes:
         assert request is not None
         try:
             reply = exchange.spec.handler(exchange.tenant, exchange.params, request.variables)
-            exchange.body = wire.render(reply.result, reply.values)
+            exchange.body = codec.render(reply.result, reply.values)
             return exchange.body
         except AnveoError as error:
             exchange.error = error.with_traceback(None)
     assert exchange.error is not None
-    exchange.body = wire.render_error(exchange.error)
+    exchange.body = codec.render_error(exchange.error)
     return exchange.body
 
 

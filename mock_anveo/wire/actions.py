@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import wire
-from .errors import AnveoError, Code, shown
-from .simulation import Tenant
+from ..errors import AnveoError, Code, shown
+from ..sim.tenant import Tenant
+from . import codec
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ def action(name: str, *params: Param, variables: bool = False) -> Callable[[Hand
     return register
 
 
-def validate(request: wire.ActionRequest) -> tuple[Action, Params]:
+def validate(request: codec.ActionRequest) -> tuple[Action, Params]:
     """Check a request against its action's rules; returns the action and trimmed parameters."""
     spec = REGISTRY.get(request.action)
     if spec is None:
@@ -147,8 +147,8 @@ def validate(request: wire.ActionRequest) -> tuple[Action, Params]:
     if len(request.variables) > MAX_VARIABLES:
         raise AnveoError(Code.TOO_MANY_PARAMETERS,
                          f"at most {MAX_VARIABLES} VARIABLEs, got {len(request.variables)}")
-    canonical = wire.build_canonical(request.action, params.items(), request.variables)
-    if not wire.ACTIONS_SCHEMA.validate(canonical):
+    canonical = codec.build_canonical(request.action, params.items(), request.variables)
+    if not codec.ACTIONS_SCHEMA.validate(canonical):
         raise _explain(spec, params, request.variables)
     return spec, params
 
@@ -170,7 +170,7 @@ def _explain(spec: Action, params: Params, variables: Pairs) -> AnveoError:
         problem = VARIABLE_VALUE.problem(f"VARIABLE {name}", value)
         if problem:
             return AnveoError(Code.INVALID_PARAMETER, problem)
-    error = wire.last_error(wire.ACTIONS_SCHEMA)
+    error = codec.last_error(codec.ACTIONS_SCHEMA)
     detail = error.message if error else "invalid"
     return AnveoError(Code.INVALID_PARAMETER, f"{spec.name} parameters break the schema: {detail}")
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .app import ServerOptions
+    from ..http.app import ServerOptions
+    from ..sim.world import Settings
     from .controller import MockAnveo
-    from .world import Settings
 
 URL_ENV = "MOCK_ANVEO_URL"
 TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def anveo_server_options() -> ServerOptions:
     """Override me: options of the session's own server (ignored with --anveo-url)."""
-    from .app import ServerOptions  # lazily: pytest start-up stays free of aiohttp
+    from ..http.app import ServerOptions  # lazily: pytest start-up stays free of aiohttp
 
     return ServerOptions()
 
@@ -51,7 +51,7 @@ def anveo_server_options() -> ServerOptions:
 @pytest.fixture(scope="session")
 def anveo_settings() -> Settings:
     """Override me: world settings (seed, journal limit, ...) of the session's own server."""
-    from .world import Settings
+    from ..sim.world import Settings
 
     return Settings()
 
@@ -70,8 +70,8 @@ def anveo_url(request: pytest.FixtureRequest, anveo_server_options: ServerOption
     if given:
         yield given.rstrip("/")
         return
-    from .server import ThreadedServer
-    from .world import World
+    from ..http.server import ThreadedServer
+    from ..sim.world import World
 
     server = ThreadedServer(lambda: World(anveo_settings, monotonic=time.monotonic,
                                           wallclock=time.time), anveo_server_options).start()

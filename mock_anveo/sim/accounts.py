@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import ControlError
+from ..errors import SettingError
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
 DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
@@ -69,25 +69,25 @@ ACCOUNT_FIELDS = ("userkey", "email", "secure_phrase", "require_signature", "bal
 
 def _money(value: Any, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ControlError(400, f"{name} must be a decimal number, got {value!r}", name)
+        raise SettingError(f"{name} must be a decimal number, got {value!r}", name)
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ControlError(400, f"{name} must be a decimal number, got {value!r}", name) from None
+        raise SettingError(f"{name} must be a decimal number, got {value!r}", name) from None
     if not amount.is_finite() or amount < 0 or amount > Decimal("1e9"):
-        raise ControlError(400, f"{name} must be from 0 to 1000000000, got {value!r}", name)
+        raise SettingError(f"{name} must be from 0 to 1000000000, got {value!r}", name)
     return amount
 
 
 def _strings(value: Any, name: str, digits: bool) -> set[str]:
     if not isinstance(value, list) or len(value) > 1000:
-        raise ControlError(400, f"{name} must be a list of at most 1000 strings", name)
+        raise SettingError(f"{name} must be a list of at most 1000 strings", name)
     out: set[str] = set()
     for item in value:
         ok = isinstance(item, str) and 0 < len(item) <= 64 and (not digits or item.isdigit())
         if not ok or not item.isascii():
             kind = "digit strings" if digits else "strings of 1 to 64 characters"
-            raise ControlError(400, f"{name} must hold {kind}, got {item!r}", name)
+            raise SettingError(f"{name} must hold {kind}, got {item!r}", name)
         out.add(item)
     return out
 
@@ -96,20 +96,20 @@ def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
     """Validate and apply JSON/TOML fields to ``account`` (userkey excepted); returns it."""
     unknown = set(doc) - set(ACCOUNT_FIELDS)
     if unknown:
-        raise ControlError(400, f"unknown account fields {sorted(unknown)}; "
+        raise SettingError(f"unknown account fields {sorted(unknown)}; "
                                 f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
     if "email" in doc:
         if not isinstance(doc["email"], str) or len(doc["email"]) > 254:
-            raise ControlError(400, "email must be a string of at most 254 characters", "email")
+            raise SettingError("email must be a string of at most 254 characters", "email")
         account.email = doc["email"]
     if "secure_phrase" in doc:
         phrase = doc["secure_phrase"]
         if phrase is not None and (not isinstance(phrase, str) or len(phrase) > 256):
-            raise ControlError(400, "secure_phrase must be a string or null", "secure_phrase")
+            raise SettingError("secure_phrase must be a string or null", "secure_phrase")
         account.secure_phrase = phrase
     if "require_signature" in doc:
         if not isinstance(doc["require_signature"], bool):
-            raise ControlError(400, "require_signature must be true or false",
+            raise SettingError("require_signature must be true or false",
                                "require_signature")
         account.require_signature = doc["require_signature"]
     if "balance" in doc:
@@ -129,7 +129,7 @@ def check_userkey(userkey: Any) -> str:
     if (not isinstance(userkey, str) or not 0 < len(userkey) <= USERKEY_MAX
             or not userkey.isascii() or not userkey.isprintable() or " " in userkey
             or "/" in userkey):
-        raise ControlError(400, f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
+        raise SettingError(f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
                                 f"characters without spaces or '/', got {userkey!r}", "userkey")
     return userkey
 
@@ -149,10 +149,10 @@ def load_accounts(path: Path) -> list[Account]:
         try:
             key = check_userkey(table.get("userkey"))
             if key in seen:
-                raise ControlError(400, f"userkey {key} appears twice", "userkey")
+                raise SettingError(f"userkey {key} appears twice", "userkey")
             seen.add(key)
             rest = {k: v for k, v in table.items() if k != "userkey"}
             accounts.append(apply_fields(Account(key), rest))
-        except ControlError as exc:
+        except SettingError as exc:
             raise ValueError(f"config {path}, account #{index + 1}: {exc.message}") from exc
     return accounts

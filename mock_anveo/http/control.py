@@ -16,18 +16,18 @@ from typing import Any
 
 from aiohttp import web
 
+from .._version import __version__
+from ..errors import ControlError, SettingError
+from ..sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
+from ..sim.clock import ClockError, iso, parse_iso
+from ..sim.faults import fault_from_dict
+from ..sim.journal import entry_to_dict
+from ..sim.scenarios import rule_from_dict
+from ..sim.tenant import Tenant
+from ..sim.world import World
 from . import gctune
-from ._version import __version__
-from .accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, apply_fields, check_userkey
 from .app import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
-from .clock import ClockError, iso, parse_iso
-from .errors import ControlError
-from .faults import fault_from_dict
-from .journal import entry_to_dict
-from .scenarios import rule_from_dict
-from .simulation import Tenant
 from .views import call_view, clock_view, tenant_view
-from .world import World
 
 PREFIX = "/_mock"
 EARLIEST, LATEST = 0.0, 221845392000.0  # 1970-01-01 and 9000-01-01, in epoch seconds
@@ -59,6 +59,8 @@ def guarded(handler: Handler) -> Handler:
             return await handler(request)
         except ControlError as exc:
             return _error(exc.status, exc.message, exc.field)
+        except SettingError as exc:
+            return _error(400, exc.message, exc.field)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
@@ -146,14 +148,14 @@ async def errors(request: web.Request) -> web.Response:
 
 async def get_snapshot(request: web.Request) -> web.Response:
     """GET /_mock/snapshot: the whole state, restorable with PUT."""
-    from .persistence import snapshot
+    from ..sim.snapshot import snapshot
 
     return web.json_response(snapshot(request.config_dict[WORLD]))
 
 
 async def put_snapshot(request: web.Request) -> web.Response:
     """PUT /_mock/snapshot: replace the whole state (all or nothing)."""
-    from .persistence import restore
+    from ..sim.snapshot import restore
 
     count = restore(request.config_dict[WORLD], await _json(request, required=True))
     return web.json_response({"status": "restored", "tenants": count})

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from ..sim.world import World
 from .app import OPTIONS, WORLD, ServerOptions, make_app
-from .world import World
 
 LOOPBACK = "127.0.0.1"
 #: Longest request line aiohttp parses (its default is 8190); longer queries than the v2 door's

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from .errors import AnveoError, Code, shown
-from .simulation import Tenant
-from .world import World
+from ..errors import AnveoError, Code, shown
+from ..sim.tenant import Tenant
+from ..sim.world import World
 
 BAD_KEY = "apikey is missing or invalid.."
 _PHONE = re.compile(r"[0-9]{7,15}", re.ASCII)

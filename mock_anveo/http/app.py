@@ -19,10 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from . import service
-from .errors import AnveoError, Code, shown
-from .faults import pick
-from .world import World
+from ..errors import AnveoError, Code, shown
+from ..sim.faults import pick
+from ..sim.world import World
+from ..wire import pipeline
 
 
 @dataclass(slots=True)
@@ -139,10 +139,10 @@ async def _with_form(request: web.Request, options: ServerOptions, query: str) -
 
 
 def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Response:
-    exchange = service.Exchange(door, raw)
+    exchange = pipeline.Exchange(door, raw)
     exchange.error = error
-    service.execute(exchange)
-    service.record(world, exchange)
+    pipeline.execute(exchange)
+    pipeline.record(world, exchange)
     return _xml(exchange.body)
 
 
@@ -155,7 +155,7 @@ def api_door(world: World, options: ServerOptions, door: str, path: str) -> Hand
             return _refusal(AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"),
                             world, door, b"")
         raw = b""
-        exchange: service.Exchange | None = None
+        exchange: pipeline.Exchange | None = None
         try:
             _check_headers(request)
             query: str | None = None
@@ -175,15 +175,15 @@ def api_door(world: World, options: ServerOptions, door: str, path: str) -> Hand
                                      f"{request.method} is not accepted on {path}: POST a "
                                      "<REQUEST> XML document")
                 raw = await _read_body(request, options)
-            exchange = service.receive(world, door, raw, query=query)
+            exchange = pipeline.receive(world, door, raw, query=query)
             fault = _fault(exchange, "before")
             if fault is not None:
                 return await _perform(request, exchange, fault, world)
-            service.execute(exchange)
+            pipeline.execute(exchange)
             fault = _fault(exchange, "after")
             if fault is not None:
                 return await _perform(request, exchange, fault, world)
-            service.record(world, exchange)
+            pipeline.record(world, exchange)
             return _xml(exchange.body)
         except AnveoError as error:
             return _refusal(error, world, door, raw)
@@ -196,26 +196,26 @@ def api_door(world: World, options: ServerOptions, door: str, path: str) -> Hand
     return handle
 
 
-def _fault(exchange: service.Exchange, when: str) -> Any:
+def _fault(exchange: pipeline.Exchange, when: str) -> Any:
     tenant = exchange.tenant
     if tenant is None or not tenant.faults:
         return None
     return pick(tenant.faults, exchange.action, exchange.door, when, tenant.fault_rng)
 
 
-async def _perform(request: web.Request, exchange: service.Exchange, fault: Any,
+async def _perform(request: web.Request, exchange: pipeline.Exchange, fault: Any,
                    world: World) -> web.StreamResponse:
     """Carry out a fault. A 'before' fault leaves the request unprocessed, except latency,
     which only delays a normal reply."""
     exchange.fault = f"{fault.kind}:{fault.id}:{fault.when}"
     if not exchange.body:  # not processed yet: a 'before' fault
         if fault.kind == "latency":
-            service.execute(exchange)
+            pipeline.execute(exchange)
         elif fault.kind == "truncated":  # half of a refusal the request never got to
             exchange.error = AnveoError(Code.FAULT, "the reply was cut short on purpose "
                                                     "(a truncated fault; nothing was done)")
-            service.execute(exchange)
-    service.record(world, exchange)
+            pipeline.execute(exchange)
+    pipeline.record(world, exchange)
     options = request.app[OPTIONS]
     if fault.kind == "latency":
         await _pause(options, fault.seconds)
@@ -247,7 +247,7 @@ def _reset(request: web.Request) -> None:
 
 async def text_door(request: web.Request) -> web.Response:
     """GET or POST (form) /api/v1.asp: the legacy SMS door, plain-text replies."""
-    from . import textdoor
+    from ..wire import textdoor
 
     world = request.app[WORLD]
     options = request.app[OPTIONS]

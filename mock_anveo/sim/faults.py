@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ControlError
+from ..errors import SettingError
 
 KINDS = ("latency", "http-status", "html", "truncated", "reset", "hang")
 DOORS = ("v3", "apicall", "v2")
@@ -68,7 +68,7 @@ def _int(doc: dict[str, Any], key: str, default: int | None, low: int, high: int
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ControlError(400, f"{key} must be an integer from {low} to {high}, got {value!r}",
+        raise SettingError(f"{key} must be an integer from {low} to {high}, got {value!r}",
                            key)
     return value
 
@@ -76,35 +76,35 @@ def _int(doc: dict[str, Any], key: str, default: int | None, low: int, high: int
 def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     """Validate a JSON fault rule."""
     if not isinstance(doc, dict):
-        raise ControlError(400, "a fault rule must be a JSON object")
+        raise SettingError("a fault rule must be a JSON object")
     unknown = set(doc) - _FIELDS
     if unknown:
-        raise ControlError(400, f"unknown fault fields {sorted(unknown)}; known: "
+        raise SettingError(f"unknown fault fields {sorted(unknown)}; known: "
                                 f"{sorted(_FIELDS)}", sorted(unknown)[0])
     kind = doc.get("kind")
     if kind not in KINDS:
-        raise ControlError(400, f"kind must be one of {list(KINDS)}, got {kind!r}", "kind")
+        raise SettingError(f"kind must be one of {list(KINDS)}, got {kind!r}", "kind")
     action = doc.get("action")
     if action is not None and (not isinstance(action, str) or not 0 < len(action) <= 64):
-        raise ControlError(400, f"action must be an ACTION NAME, got {action!r}", "action")
+        raise SettingError(f"action must be an ACTION NAME, got {action!r}", "action")
     door = doc.get("door")
     if door is not None and door not in DOORS:
-        raise ControlError(400, f"door must be one of {list(DOORS)}, got {door!r}", "door")
+        raise SettingError(f"door must be one of {list(DOORS)}, got {door!r}", "door")
     probability = doc.get("probability")
     if probability is not None and (isinstance(probability, bool)
                                     or not isinstance(probability, int | float)
                                     or not 0 <= probability <= 1):
-        raise ControlError(400, f"probability must be from 0 to 1, got {probability!r}",
+        raise SettingError(f"probability must be from 0 to 1, got {probability!r}",
                            "probability")
     when = doc.get("when", "before")
     if when not in ("before", "after"):
-        raise ControlError(400, "when must be 'before' (the request is not processed) or "
+        raise SettingError("when must be 'before' (the request is not processed) or "
                                 f"'after' (processed, then the reply is spoiled), got {when!r}",
                            "when")
     seconds = doc.get("seconds", 1.0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
             0 <= seconds <= MAX_DELAY):
-        raise ControlError(400, f"seconds must be from 0 to {MAX_DELAY}, got {seconds!r}",
+        raise SettingError(f"seconds must be from 0 to {MAX_DELAY}, got {seconds!r}",
                            "seconds")
     times_default = None if "times" in doc and doc["times"] is None else 1
     return FaultRule(

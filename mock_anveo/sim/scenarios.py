@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ControlError
+from ..errors import SettingError
 
 OUTCOMES = ("answer", "busy", "no-answer", "fail")
 
@@ -43,7 +43,7 @@ def _field(where: str, key: str) -> str:
 def _number(doc: dict[str, Any], key: str, default: float, where: str) -> float:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86400:
-        raise ControlError(400, f"{_field(where, key)} must be seconds from 0 to 86400, "
+        raise SettingError(f"{_field(where, key)} must be seconds from 0 to 86400, "
                                 f"got {value!r}", _field(where, key))
     return float(value)
 
@@ -53,14 +53,14 @@ def behaviour_from_dict(doc: Any, where: str, default_ring: float) -> LegBehavio
     if isinstance(doc, str):
         doc = {"outcome": doc}
     if not isinstance(doc, dict):
-        raise ControlError(400, f"{where} must be an object or an outcome name", where)
+        raise SettingError(f"{where} must be an object or an outcome name", where)
     unknown = set(doc) - {"outcome", "ring", "talk"}
     if unknown:
-        raise ControlError(400, f"{where or 'the rule'} has unknown fields {sorted(unknown)}",
+        raise SettingError(f"{where or 'the rule'} has unknown fields {sorted(unknown)}",
                            where or sorted(unknown)[0])
     outcome = doc.get("outcome", "answer")
     if outcome not in OUTCOMES:
-        raise ControlError(400, f"{_field(where, 'outcome')} must be one of {list(OUTCOMES)}, "
+        raise SettingError(f"{_field(where, 'outcome')} must be one of {list(OUTCOMES)}, "
                                 f"got {outcome!r}", _field(where, "outcome"))
     ring_default = RING_TIMEOUT if outcome == "no-answer" else default_ring
     return LegBehaviour(outcome, _number(doc, "ring", ring_default, where),
@@ -147,32 +147,32 @@ _RULE_FIELDS = {"id", "match", "action", "leg", "sequence", "outcome", "ring", "
 def rule_from_dict(doc: Any, rule_id: str) -> Rule:
     """Validate a JSON scenario rule; ``outcome``/``ring``/``talk`` are a one-step sequence."""
     if not isinstance(doc, dict):
-        raise ControlError(400, "a scenario rule must be a JSON object")
+        raise SettingError("a scenario rule must be a JSON object")
     unknown = set(doc) - _RULE_FIELDS
     if unknown:
-        raise ControlError(400, f"unknown scenario fields {sorted(unknown)}; "
+        raise SettingError(f"unknown scenario fields {sorted(unknown)}; "
                                 f"known: {sorted(_RULE_FIELDS)}", sorted(unknown)[0])
     match = doc.get("match", "*")
     if not isinstance(match, str) or not match or len(match) > 64:
-        raise ControlError(400, f"match must be a number or glob pattern, got {match!r}",
+        raise SettingError(f"match must be a number or glob pattern, got {match!r}",
                            "match")
     action = doc.get("action")
     if action not in (None, "DIAL.CONNECT", "DIAL.CALLFLOW"):
-        raise ControlError(400, f"action must be DIAL.CONNECT or DIAL.CALLFLOW, got {action!r}",
+        raise SettingError(f"action must be DIAL.CONNECT or DIAL.CALLFLOW, got {action!r}",
                            "action")
     leg = doc.get("leg")
     if leg not in (None, "first", "second"):
-        raise ControlError(400, f"leg must be 'first' or 'second', got {leg!r}", "leg")
+        raise SettingError(f"leg must be 'first' or 'second', got {leg!r}", "leg")
     ring_default = DEFAULT_RING_SECOND if leg == "second" else DEFAULT_RING_FIRST
     raw_sequence = doc.get("sequence")
     if raw_sequence is None:
         single = {k: doc[k] for k in ("outcome", "ring", "talk") if k in doc}
         raw_sequence = [single] if single else []
     elif any(k in doc for k in ("outcome", "ring", "talk")):
-        raise ControlError(400, "give either sequence or outcome/ring/talk, not both",
+        raise SettingError("give either sequence or outcome/ring/talk, not both",
                            "sequence")
     if not isinstance(raw_sequence, list) or len(raw_sequence) > 100:
-        raise ControlError(400, "sequence must be a list of at most 100 steps", "sequence")
+        raise SettingError("sequence must be a list of at most 100 steps", "sequence")
     where = "" if "sequence" not in doc else "sequence[{}]"
     sequence = [behaviour_from_dict(step, where.format(i), ring_default)
                 for i, step in enumerate(raw_sequence)]
@@ -182,22 +182,22 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
                 or not all(isinstance(v, int | float) and not isinstance(v, bool)
                            and 0 <= v <= 1e6 for v in weights.values())
                 or sum(weights.values()) <= 0):
-            raise ControlError(400, f"weights must map outcomes {list(OUTCOMES)} to numbers "
+            raise SettingError(f"weights must map outcomes {list(OUTCOMES)} to numbers "
                                     f"from 0 to 1000000 with a positive sum, got {weights!r}",
                                "weights")
         if sequence:
-            raise ControlError(400, "give either weights or a sequence, not both", "weights")
+            raise SettingError("give either weights or a sequence, not both", "weights")
         weights = {k: float(v) for k, v in weights.items()}
     times = doc.get("times")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int)
                               or times < 1):
-        raise ControlError(400, f"times must be a positive integer, got {times!r}", "times")
+        raise SettingError(f"times must be a positive integer, got {times!r}", "times")
     result = doc.get("result")
     if result is not None and (not isinstance(result, str) or len(result) > 1024):
-        raise ControlError(400, "result must be a string of at most 1024 characters", "result")
+        raise SettingError("result must be a string of at most 1024 characters", "result")
     used = doc.get("used", 0)
     if isinstance(used, bool) or not isinstance(used, int) or used < 0:
-        raise ControlError(400, f"used must be a non-negative integer, got {used!r}", "used")
+        raise SettingError(f"used must be a non-negative integer, got {used!r}", "used")
     return Rule(rule_id, match, action, leg, sequence, weights, times, result, used)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calls import STATUS_OF, Call, Phase
-from .clock import iso
-from .simulation import Tenant
+from ..sim.calls import STATUS_OF, Call, Phase
+from ..sim.clock import iso
+from ..sim.tenant import Tenant
 
 
 def _iso(moment: float | None) -> str | None:

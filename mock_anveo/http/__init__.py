@@ -1,0 +1,1 @@
+"""The HTTP layer: aiohttp doors, the JSON control API, and server start and stop."""

@@ -1,0 +1,1 @@
+"""The simulation core: tenants, clocks, scheduling, calls, money and journals; stdlib only."""

@@ -1,0 +1,1 @@
+"""Testing helpers: the controller, its records, the pytest plugin and Hypothesis strategies."""
