@@ -65,7 +65,7 @@ def _is_lazy(module_file: Path, line_number: int) -> bool:
 
 
 def test_testing_layer_imports_http_wire_and_xml_only_lazily() -> None:
-    graph = grimp.build_graph("mock_anveo", include_external_packages=True)
+    graph = grimp.build_graph("mock_anveo", include_external_packages=True, cache_dir=None)
     eager = []
     for importer in sorted(graph.find_descendants("mock_anveo.testing") | {"mock_anveo"}):
         source = ROOT / (importer.replace(".", "/") + ".py")
@@ -83,7 +83,7 @@ def test_testing_layer_imports_http_wire_and_xml_only_lazily() -> None:
 
 
 def test_the_core_imports_the_standard_library_only() -> None:
-    graph = grimp.build_graph("mock_anveo", include_external_packages=True)
+    graph = grimp.build_graph("mock_anveo", include_external_packages=True, cache_dir=None)
     outside = {
         f"{module} -> {imported}"
         for module in graph.find_descendants("mock_anveo.sim")
