@@ -303,8 +303,8 @@ def variants(duration: float, tool: str = "auto", repeats: int = 2) -> list[dict
 #: Engine what-ifs: label -> bench.whatif patches.
 ENGINE_VARIANTS = {
     "as shipped": "",
-    "whatif gc-freeze": "gc-freeze",
-    "whatif gc-freeze-young": "gc-freeze-young",
+    "whatif gc-freeze-full-only (the cautious policy)": "gc-freeze-full-only",
+    "whatif gc-no-tuning (the interpreter's collector)": "gc-no-tuning",
 }
 
 

@@ -11,12 +11,15 @@ own module), so a move of either the setting or its reader is caught. ``python -
 applies every patch in a throwaway process to check them all.
 
 Patches:
-- ``gc-freeze``: after every full (generation 2) collection, ``gc.freeze()`` the survivors, so
-  long-lived calls and journal entries are never traversed again (pauses bounded by growth).
-- ``gc-freeze-young``: freeze after every generation-1 collection too: whatever survived two
-  young collections (pending calls, journal entries) is never traversed again, so full
-  collections find nothing to do. Cyclic garbage that old is only reclaimed by an explicit
-  ``gc.unfreeze(); gc.collect()``.
+- ``gc-freeze-full-only``: freeze the survivors after full (generation 2) collections only,
+  the cautious policy (``gctune.GENERATION = 2``, read by ``gctune._freeze_after_collection``),
+  to show what freezing after generation-1 collections too, as shipped, buys. (The earlier
+  ``gc-freeze`` and ``gc-freeze-young`` prototypes added their own ``gc.callbacks`` beside
+  gctune's once gctune shipped that policy, and so changed nothing: they are gone.)
+- ``gc-no-tuning``: the interpreter's own collector, no freezing and default thresholds:
+  ``gctune.install`` finds itself already installed (``gctune._installed = True``, read by
+  ``gctune.install``) and does nothing, to show what gctune buys as a whole. A reset or a
+  restore still freezes once (``gctune.thaw``).
 - ``no-memo``: turn off the memo of accepted requests (``pipeline.MEMO_BODY_MAX = -1``, read by
   ``pipeline.receive``), so every request is parsed and validated: what the memo saves.
 - ``public-read``: take the body with aiohttp's public ``read_nowait`` instead of in place
@@ -30,11 +33,10 @@ Patches:
 from __future__ import annotations
 
 import argparse
-import gc
+import subprocess
 import sys
 from collections.abc import Callable
 from types import FunctionType, ModuleType
-from typing import Any
 
 APPLIED: list[str] = []
 
@@ -72,20 +74,27 @@ def _globals_read(function: FunctionType) -> set[str]:
     return names
 
 
-def _gc_freeze() -> None:
-    def after_full_collection(phase: str, info: dict[str, Any]) -> None:
-        if phase == "stop" and info.get("generation") == 2:
-            gc.freeze()
+def _not_yet_installed(patch: str) -> ModuleType:
+    """``gctune``, after checking that its policy is not installed yet: a patch applied after
+    ``install()`` would change nothing."""
+    from mock_anveo.http import gctune
 
-    gc.callbacks.append(after_full_collection)
+    if getattr(gctune, "_installed", False):
+        raise TargetMoved(
+            f"what-if {patch!r}: mock_anveo.http.gctune.install() has already run (or "
+            "gc-no-tuning disabled it), so the collector policy is set: apply it before that"
+        )
+    return gctune
 
 
-def _gc_freeze_young() -> None:
-    def after_collection(phase: str, info: dict[str, Any]) -> None:
-        if phase == "stop" and info.get("generation", 0) >= 1:
-            gc.freeze()
+def _gc_freeze_full_only() -> None:
+    gctune = _not_yet_installed("gc-freeze-full-only")
+    replace("gc-freeze-full-only", gctune, "GENERATION", 2, read_by="_freeze_after_collection")
 
-    gc.callbacks.append(after_collection)
+
+def _gc_no_tuning() -> None:
+    gctune = _not_yet_installed("gc-no-tuning")
+    replace("gc-no-tuning", gctune, "_installed", True, read_by="install")
 
 
 def _no_memo() -> None:
@@ -109,19 +118,13 @@ def _public_read() -> None:
 
 
 def _gc_young_every_10() -> None:
-    from mock_anveo.http import gctune
-
-    if getattr(gctune, "_installed", False):
-        raise TargetMoved(
-            "what-if 'gc-young-every-10': mock_anveo.http.gctune.install() has "
-            "already run, so the threshold is set; apply the patch before it"
-        )
+    gctune = _not_yet_installed("gc-young-every-10")
     replace("gc-young-every-10", gctune, "YOUNG_PER_GEN1", 10, read_by="install")
 
 
 PATCHES: dict[str, Callable[[], None]] = {
-    "gc-freeze": _gc_freeze,
-    "gc-freeze-young": _gc_freeze_young,
+    "gc-freeze-full-only": _gc_freeze_full_only,
+    "gc-no-tuning": _gc_no_tuning,
     "no-memo": _no_memo,
     "public-read": _public_read,
     "gc-young-every-10": _gc_young_every_10,
@@ -139,24 +142,34 @@ def apply(names: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Apply the named patches (all by default) in this process: a check that each still
-    finds its target. Exit status 1, naming the target, when one has moved."""
+    """Apply the named patches together in this process, or with none named, each patch alone
+    in a fresh process (some exclude each other): a check that each still finds its target.
+    Exit status 1, naming the target, when one has moved."""
     parser = argparse.ArgumentParser(
         prog="python -m bench whatif",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "patches",
-        nargs="?",
-        default=",".join(PATCHES),
-        help=f"comma-separated, of {', '.join(PATCHES)} (default: all)",
+        "patches", nargs="?", help=f"comma-separated, of {', '.join(PATCHES)} (default: each)"
     )
     args = parser.parse_args(argv)
+    if args.patches is None:
+        failed = [
+            name
+            for name in PATCHES
+            if subprocess.run(
+                [sys.executable, "-m", "bench", "whatif", name], check=False, timeout=120
+            ).returncode
+        ]
+        if failed:
+            print(f"bench whatif: failed: {', '.join(failed)}", file=sys.stderr)
+            return 1
+        print(f"every what-if found its target: {', '.join(PATCHES)}")
+        return 0
     try:
         apply(args.patches)
     except (TargetMoved, ValueError) as exc:
         print(f"bench whatif: {exc}", file=sys.stderr)
         return 1
-    print(f"every what-if found its target: {', '.join(APPLIED)}")
     return 0

@@ -50,6 +50,8 @@ def test_every_whatif_finds_its_target() -> None:
 
 
 MOVABLE = [
+    ("gc-freeze-full-only", gctune, "GENERATION", "_freeze_after_collection"),
+    ("gc-no-tuning", gctune, "_installed", "install"),
     ("no-memo", pipeline, "MEMO_BODY_MAX", "receive"),
     ("public-read", app, "_buffered", "_read_body"),
     ("gc-young-every-10", gctune, "YOUNG_PER_GEN1", "install"),
@@ -84,6 +86,15 @@ def test_a_whatif_whose_reader_moved_fails_naming_it(
     ):
         whatif.apply(patch)
     assert getattr(module, name) is before
+
+
+@pytest.mark.parametrize("patch", ["gc-freeze-full-only", "gc-no-tuning", "gc-young-every-10"])
+def test_a_collector_whatif_applied_after_gctune_installed_fails(
+    monkeypatch: pytest.MonkeyPatch, patch: str
+) -> None:
+    monkeypatch.setattr(gctune, "_installed", True)
+    with pytest.raises(whatif.TargetMoved, match=re.escape("gctune.install() has already run")):
+        whatif.apply(patch)
 
 
 def test_an_unknown_whatif_is_refused() -> None:
