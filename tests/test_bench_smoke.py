@@ -7,6 +7,7 @@ temporary directory so docs/ is never overwritten.
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -40,6 +41,19 @@ def test_bench_smoke_writes_its_report(tmp_path: Path) -> None:
     report = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
     assert report.startswith("# Benchmarks")
     assert (tmp_path / "bench_results.json").exists()
+
+
+def test_one_entry_point_dispatches_to_every_command_and_nothing_edits_sys_path() -> None:
+    from bench.__main__ import COMMANDS
+
+    for command, (module, _) in COMMANDS.items():
+        assert callable(importlib.import_module(f"bench.{module}").main), command
+    done = _bench("--help")
+    assert done.returncode == 0 and all(command in done.stdout for command in COMMANDS)
+    assert _bench("no-such-command").returncode == 2
+    # Run as `python -m bench` from the root, the package imports itself: no path hacks.
+    edits = [p.name for p in (ROOT / "bench").glob("*.py") if "sys.path" in p.read_text("utf-8")]
+    assert edits == []
 
 
 def test_every_whatif_finds_its_target() -> None:
