@@ -137,24 +137,36 @@ def wait_http(url: str, timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def run_server(kind: str, extra: Sequence[str] = (), *, core: int = SERVER_CORE,
-               timeout: float = 15.0) -> Iterator[Server]:
+def run_server(
+    kind: str, extra: Sequence[str] = (), *, core: int = SERVER_CORE, timeout: float = 15.0
+) -> Iterator[Server]:
     """Start ``kind`` ("floor" or "mock-anveo") on a free loopback port, pinned; stop it after."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         url_file = Path(tmp) / "url"
         if kind == "floor":
-            cmd = [PYTHON, str(BENCH_DIR / "floor_server.py"), "--url-file", str(url_file),
-                   *extra]
+            cmd = [PYTHON, "-m", "bench", "floor", "--url-file", str(url_file), *extra]
         else:
-            cmd = [PYTHON, "-m", "mock_anveo", "serve", "--host", HOST, "--port", "0",
-                   "--url-file", str(url_file), *extra]
+            cmd = [
+                PYTHON,
+                "-m",
+                "mock_anveo",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                "0",
+                "--url-file",
+                str(url_file),
+                *extra,
+            ]
             if "--clock" not in extra:
                 cmd += ["--clock", "manual"]
         log = Path(tmp) / "stderr"
         began = time.perf_counter()
         with log.open("wb") as err:
-            process = subprocess.Popen(pinned(cmd, core), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                       stderr=err)
+            process = subprocess.Popen(
+                pinned(cmd, core), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err
+            )
         try:
             try:
                 url = _wait_url(url_file, process, timeout)
@@ -178,17 +190,24 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             process.wait(timeout)
 
 
-def run_json(cmd: Sequence[str], timeout: float, marker: str = "BENCHJSON ",
-             env: dict[str, str] | None = None) -> dict[str, object]:
+def run_json(
+    cmd: Sequence[str],
+    timeout: float,
+    marker: str = "BENCHJSON ",
+    env: dict[str, str] | None = None,
+) -> dict[str, object]:
     """Run ``cmd`` (bounded by ``timeout``) and parse the JSON line that follows ``marker``."""
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          check=False, env=env)
+    done = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(marker):
-            result: dict[str, object] = json.loads(line[len(marker):])
+            result: dict[str, object] = json.loads(line[len(marker) :])
             return result
-    raise RuntimeError(f"{cmd[0]} produced no result (exit {done.returncode}):\n"
-                       f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    raise RuntimeError(
+        f"{cmd[0]} produced no result (exit {done.returncode}):\n"
+        f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    )
 
 
 def emit(result: object) -> None:

@@ -6,7 +6,7 @@ calls) is its own. No HTTP, no XML: this is
 ``Tenant.dial_connect`` and ``Tenant.advance`` exactly as the server drives them, with the
 server's default journal and retention limits.
 
-Run one size: ``python bench/engine_bench.py --child 100000``.
+Run: ``python -m bench engine 10000 100000``; one size in this process: ``--child 100000``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ import gc
 import math
 import random
 import resource
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import PYTHON, emit, pinned, run_json
+from .common import PYTHON, emit, pinned, run_json
 
 SIXTY_DAYS_MINUTES = 60 * 24 * 60  # DELAY's documented maximum, 86400 minutes
 SERVER_CORE = 0
@@ -51,7 +46,7 @@ def child(n: int, seed: int = 1, whatif: str = "") -> dict[str, Any]:
     from decimal import Decimal
 
     if whatif:
-        import whatif as patches
+        from . import whatif as patches
 
         patches.apply(whatif)
 
@@ -95,17 +90,21 @@ def child(n: int, seed: int = 1, whatif: str = "") -> dict[str, Any]:
     }
 
 
-def run(sizes: list[int], timeout: float = 900.0, whatif: str = "",
-        repeats: int = 1) -> list[dict[str, Any]]:
+def run(
+    sizes: list[int], timeout: float = 900.0, whatif: str = "", repeats: int = 1
+) -> list[dict[str, Any]]:
     """Fresh pinned processes per size (``repeats`` of them: identical runs of a million calls
     differ by up to ~15% here); the median run by total time is reported, with every run's
     total in ``totals``. Derived per-event costs added."""
     results = []
     for n in sizes:
-        cmd = pinned([PYTHON, str(Path(__file__).resolve()), "--child", str(n),
-                      "--whatif", whatif], SERVER_CORE)
-        runs = sorted((run_json(cmd, timeout=timeout) for _ in range(max(1, repeats))),
-                      key=lambda r: float(r["total_s"]))
+        cmd = pinned(
+            [PYTHON, "-m", "bench", "engine", "--child", str(n), "--whatif", whatif], SERVER_CORE
+        )
+        runs = sorted(
+            (run_json(cmd, timeout=timeout) for _ in range(max(1, repeats))),
+            key=lambda r: float(r["total_s"]),
+        )
         result = runs[len(runs) // 2]
         result["totals"] = [float(r["total_s"]) for r in runs]
         events = max(1, int(result["events"]))
@@ -117,19 +116,15 @@ def run(sizes: list[int], timeout: float = 900.0, whatif: str = "",
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench engine", description=__doc__)
     parser.add_argument("--child", type=int, help="run one size in this process")
-    parser.add_argument("--whatif", default="", help="bench/whatif.py patches to apply")
+    parser.add_argument("--whatif", default="", help="bench.whatif patches to apply")
     parser.add_argument("--repeats", type=int, default=1, help="runs per size (median kept)")
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000, 100_000])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         emit(child(args.child, whatif=args.whatif))
     else:
         for result in run(args.sizes, whatif=args.whatif, repeats=args.repeats):
             print(result)
-
-
-if __name__ == "__main__":
-    main()

@@ -7,7 +7,7 @@
   loop and gets a first successful ``/_mock/health`` (what a pytest session pays), next to a
   bare ``python -c pass`` and to the CLI (spawn until ``/_mock/health`` answers).
 
-Run: ``python bench/fixture_bench.py [--iterations 2000] [--starts 5]``.
+Run: ``python -m bench fixture [--iterations 2000] [--starts 5]``.
 """
 
 from __future__ import annotations
@@ -18,17 +18,12 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import (
+from .common import (
     LOAD_CORE,
     PYTHON,
     ROOT,
@@ -89,8 +84,19 @@ def client(url: str, iterations: int) -> dict[str, Any]:
 def tenant_overhead(iterations: int) -> dict[str, Any]:
     """Run ``client`` against a fresh pinned server from a process on the load core."""
     with run_server("mock-anveo") as server:
-        cmd = pinned([PYTHON, str(Path(__file__).resolve()), "--client", server.url,
-                      "--iterations", str(iterations)], LOAD_CORE)
+        cmd = pinned(
+            [
+                PYTHON,
+                "-m",
+                "bench",
+                "fixture",
+                "--client",
+                server.url,
+                "--iterations",
+                str(iterations),
+            ],
+            LOAD_CORE,
+        )
         return run_json(cmd, timeout=180)
 
 
@@ -169,8 +175,14 @@ def start_times(runs: int) -> dict[str, Any]:
 
 def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
     """The slowest packages (cumulative seconds) importing ``mock_anveo.http.server``."""
-    done = subprocess.run([PYTHON, "-X", "importtime", "-c", "import mock_anveo.http.server"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", "import mock_anveo.http.server"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -191,17 +203,13 @@ def run(iterations: int, starts: int) -> dict[str, Any]:
     return {"tenant": tenant_overhead(iterations), "start": start_times(starts)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench fixture", description=__doc__)
     parser.add_argument("--client", help="(internal) run the tenant client against this URL")
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--starts", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.client:
         emit(client(args.client, args.iterations))
     else:
         print(json.dumps(run(args.iterations, args.starts), indent=2))
-
-
-if __name__ == "__main__":
-    main()

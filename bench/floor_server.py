@@ -7,7 +7,7 @@ an aiohttp handler does can be cheaper, so this is the ceiling any aiohttp serve
 ``--variant`` adds one piece of what mock-anveo's doors do (a middleware, reading the body,
 reading it under ``asyncio.timeout``) to price it alone.
 
-Run: ``python bench/floor_server.py [--port 0] [--url-file F] [--variant plain]``;
+Run: ``python -m bench floor [--port 0] [--url-file F] [--variant plain]``;
 SIGTERM or SIGINT stops it.
 """
 
@@ -21,9 +21,11 @@ from typing import Any
 
 from aiohttp import web
 
-REPLY = (b'<?xml version="1.0" standalone="no" ?>\n<RESPONSE>\n<RESULT>SUCCESS</RESULT>\n'
-         b'<VALUE NAME="REQUESTID">4885b6093ecc4d4cb25a5425da8a53edb6bde7cb</VALUE>\n'
-         b"</RESPONSE>\n")
+REPLY = (
+    b'<?xml version="1.0" standalone="no" ?>\n<RESPONSE>\n<RESULT>SUCCESS</RESULT>\n'
+    b'<VALUE NAME="REQUESTID">4885b6093ecc4d4cb25a5425da8a53edb6bde7cb</VALUE>\n'
+    b"</RESPONSE>\n"
+)
 
 
 async def fixed(_request: web.Request) -> web.Response:
@@ -91,15 +93,11 @@ async def serve(host: str, port: int, url_file: Path | None, variant: str = "pla
     await runner.cleanup()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench floor", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--url-file", type=Path)
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="plain")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     asyncio.run(serve(args.host, args.port, args.url_file, args.variant))
-
-
-if __name__ == "__main__":
-    main()

@@ -6,21 +6,16 @@ the mean of the two. Each mock-anveo workload gets a fresh server (manual clock)
 workload's stored calls never slow the next. Besides requests/s and latency, the server's own
 CPU time per request is reported: it is far less sensitive to noisy neighbours than requests/s.
 
-Run: ``python bench/http_bench.py [--duration 10]``.
+Run: ``python -m bench http [--duration 10]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import can_pin, cpu_seconds, rss_bytes, run_server
-from loadgen import have_wrk, run_load
+from .common import can_pin, cpu_seconds, rss_bytes, run_server
+from .loadgen import have_wrk, run_load
 
 #: (label, server kind, workload, target ratio of the floor's requests/s or None)
 RUNS: list[tuple[str, str, str, float | None]] = [
@@ -42,13 +37,20 @@ def run(duration: float, *, connections: int = 32, tool: str = "auto") -> dict[s
     for label, kind, workload, target in RUNS:
         with run_server(kind) as server:
             cpu_before = cpu_seconds(server.pid)
-            load = run_load(server.url + "/api/v3.asp", workload, duration,
-                            connections=connections, tool=tool)
+            load = run_load(
+                server.url + "/api/v3.asp", workload, duration, connections=connections, tool=tool
+            )
             cpu = cpu_seconds(server.pid) - cpu_before
             rss = rss_bytes(server.pid)
-        load.update(label=label, kind=kind, target=target, server_rss=rss,
-                    server_cpu_s=cpu, started_in=server.started_in,
-                    cpu_us_per_request=cpu / load["requests"] * 1e6 if load["requests"] else 0.0)
+        load.update(
+            label=label,
+            kind=kind,
+            target=target,
+            server_rss=rss,
+            server_cpu_s=cpu,
+            started_in=server.started_in,
+            cpu_us_per_request=cpu / load["requests"] * 1e6 if load["requests"] else 0.0,
+        )
         rows.append(load)
     floors = [r for r in rows if r["kind"] == "floor"]
     floor_rps = sum(r["rps"] for r in floors) / len(floors)
@@ -72,24 +74,29 @@ def run(duration: float, *, connections: int = 32, tool: str = "auto") -> dict[s
                 ok = ok and row["p99_ratio"] <= P99_FACTOR
             row["verdict"] = "meets" if ok else "misses"
     drift = abs(floors[0]["rps"] - floors[-1]["rps"]) / floor_rps if len(floors) > 1 else 0.0
-    return {"rows": rows, "floor_rps": floor_rps, "floor_p99_ms": floor_p99,
-            "floor_cpu_us": floor_cpu, "floor_drift": drift, "duration": duration,
-            "connections": connections, "pinned": can_pin(),
-            "tool": rows[0]["tool"] if rows else ("wrk" if have_wrk() else "python")}
+    return {
+        "rows": rows,
+        "floor_rps": floor_rps,
+        "floor_p99_ms": floor_p99,
+        "floor_cpu_us": floor_cpu,
+        "floor_drift": drift,
+        "duration": duration,
+        "connections": connections,
+        "pinned": can_pin(),
+        "tool": rows[0]["tool"] if rows else ("wrk" if have_wrk() else "python"),
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench http", description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     result = run(args.duration, tool=args.tool)
     for row in result["rows"]:
-        print(f"{row['label']:42} {row['rps']:8.0f} rps ({row['rps_ratio']:4.0%})  "
-              f"p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:7.2f} ms "
-              f"({row['p99_ratio']:.1f}x)  cpu {row['cpu_us_per_request']:6.1f} us/req "
-              f"{row['verdict']}")
-
-
-if __name__ == "__main__":
-    main()
+        print(
+            f"{row['label']:42} {row['rps']:8.0f} rps ({row['rps_ratio']:4.0%})  "
+            f"p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:7.2f} ms "
+            f"({row['p99_ratio']:.1f}x)  cpu {row['cpu_us_per_request']:6.1f} us/req "
+            f"{row['verdict']}"
+        )

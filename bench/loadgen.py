@@ -11,7 +11,7 @@ every ``every`` requests, GETSTATUS otherwise); ``post-unique`` and ``status-uni
 parser drops), so mock-anveo's memo of accepted requests never hits.
 
 Run the Python generator directly:
-``python bench/loadgen.py URL --workload post --duration 5 --connections 32``.
+``python -m bench loadgen URL --workload post --duration 5 --connections 32``.
 """
 
 from __future__ import annotations
@@ -20,16 +20,12 @@ import argparse
 import asyncio
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import FIXTURE, LOAD_CORE, PYTHON, emit, percentile, pinned, run_json, status_body
+from .common import FIXTURE, LOAD_CORE, PYTHON, emit, percentile, pinned, run_json, status_body
 
 LUA = Path(__file__).resolve().parent / "wrk_anveo.lua"
 REQUESTID = re.compile(rb'NAME="REQUESTID">([0-9a-f]+)<')
@@ -42,8 +38,15 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_load(url: str, workload: str, duration: float, *, connections: int = 32,
-             every: int = 5, tool: str = "auto") -> dict[str, Any]:
+def run_load(
+    url: str,
+    workload: str,
+    duration: float,
+    *,
+    connections: int = 32,
+    every: int = 5,
+    tool: str = "auto",
+) -> dict[str, Any]:
     """Drive ``url`` for ``duration`` seconds; returns requests/s, latency and errors."""
     use_wrk = tool == "wrk" or (tool == "auto" and have_wrk())
     every = every if workload == "mix" else 0  # "status" polls only, once it has its ids
@@ -53,9 +56,22 @@ def run_load(url: str, workload: str, duration: float, *, connections: int = 32,
         bound = duration + 30.0  # a hard stop for the generator process itself
         if use_wrk:
             seconds = max(1, round(duration))
-            cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-                   "-s", str(LUA), url, "--", workload, str(FIXTURE), str(status_file),
-                   str(every)]
+            cmd = [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(LUA),
+                url,
+                "--",
+                workload,
+                str(FIXTURE),
+                str(status_file),
+                str(every),
+            ]
             raw = run_json(pinned(cmd, LOAD_CORE), timeout=bound)
             errors = raw["errors"]
             assert isinstance(errors, dict)
@@ -69,9 +85,21 @@ def run_load(url: str, workload: str, duration: float, *, connections: int = 32,
                 "errors": sum(int(v) for v in errors.values()),
             }
         else:
-            cmd = [PYTHON, str(Path(__file__).resolve()), url, "--workload", workload,
-                   "--duration", str(duration), "--connections", str(connections),
-                   "--every", str(every)]
+            cmd = [
+                PYTHON,
+                "-m",
+                "bench",
+                "loadgen",
+                url,
+                "--workload",
+                workload,
+                "--duration",
+                str(duration),
+                "--connections",
+                str(connections),
+                "--every",
+                str(every),
+            ]
             result = run_json(pinned(cmd, LOAD_CORE), timeout=bound)
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     result["workload"] = workload
@@ -80,8 +108,9 @@ def run_load(url: str, workload: str, duration: float, *, connections: int = 32,
 
 
 # ---- the Python fallback --------------------------------------------------------------------
-async def _python_load(url: str, workload: str, duration: float, connections: int,
-                       every: int) -> dict[str, Any]:
+async def _python_load(
+    url: str, workload: str, duration: float, connections: int, every: int
+) -> dict[str, Any]:
     import aiohttp
 
     connect = FIXTURE.read_bytes()
@@ -140,26 +169,35 @@ async def _python_load(url: str, workload: str, duration: float, connections: in
         await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
     latencies.sort()
-    return {"tool": "python", "requests": len(latencies), "seconds": elapsed,
-            "p50_ms": percentile(latencies, 0.50) * 1e3,
-            "p99_ms": percentile(latencies, 0.99) * 1e3,
-            "max_ms": (latencies[-1] if latencies else 0.0) * 1e3, "errors": errors}
+    return {
+        "tool": "python",
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1e3,
+        "p99_ms": percentile(latencies, 0.99) * 1e3,
+        "max_ms": (latencies[-1] if latencies else 0.0) * 1e3,
+        "errors": errors,
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench loadgen", description=__doc__)
     parser.add_argument("url")
-    parser.add_argument("--workload", default="post",
-                        choices=("post", "status", "mix", "post-unique", "status-unique"))
+    parser.add_argument(
+        "--workload",
+        default="post",
+        choices=("post", "status", "mix", "post-unique", "status-unique"),
+    )
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--every", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("loopback URLs only")
-    emit(asyncio.run(_python_load(args.url, args.workload, min(args.duration, 600.0),
-                                  args.connections, args.every)))
-
-
-if __name__ == "__main__":
-    main()
+    emit(
+        asyncio.run(
+            _python_load(
+                args.url, args.workload, min(args.duration, 600.0), args.connections, args.every
+            )
+        )
+    )

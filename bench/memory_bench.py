@@ -11,29 +11,28 @@ Scenarios (each on a fresh, pinned server):
 
 Flatness is judged on the second half of the run (after the bounded stores filled up).
 
-Run: ``python bench/memory_bench.py [--duration 30]``.
+Run: ``python -m bench memory [--duration 30]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import rss_bytes, run_server
-from loadgen import run_load
+from .common import rss_bytes, run_server
+from .loadgen import run_load
 
 ENDED_LIMIT = 20_000  # small enough to fill within a bounded run
 SCENARIOS: list[tuple[str, str, list[str], bool]] = [
     ("GETSTATUS, journal full", "status", [], True),
-    ("DIAL.CONNECT, calls retired (fast clock)", "post",
-     ["--clock", "real", "--speed", "100000", "--ended-limit", str(ENDED_LIMIT)], True),
+    (
+        "DIAL.CONNECT, calls retired (fast clock)",
+        "post",
+        ["--clock", "real", "--speed", "100000", "--ended-limit", str(ENDED_LIMIT)],
+        True,
+    ),
     ("DIAL.CONNECT, manual clock (pending calls kept)", "post", [], False),
 ]
 
@@ -51,8 +50,9 @@ def _slope(points: list[tuple[float, int]]) -> float:
     return sum((t - mean_t) * (r - mean_r) for t, r in points) / var
 
 
-def sample(label: str, workload: str, extra: list[str], duration: float, tool: str,
-           period: float = 0.25) -> dict[str, Any]:
+def sample(
+    label: str, workload: str, extra: list[str], duration: float, tool: str, period: float = 0.25
+) -> dict[str, Any]:
     """Load one server for ``duration`` seconds while sampling its RSS every ``period``."""
     with run_server("mock-anveo", extra) as server:
         idle = rss_bytes(server.pid)
@@ -90,8 +90,12 @@ def sample(label: str, workload: str, extra: list[str], duration: float, tool: s
     }
 
 
-def run(duration: float, tool: str = "auto", *, manual_duration: float | None = None,
-        ) -> list[dict[str, Any]]:
+def run(
+    duration: float,
+    tool: str = "auto",
+    *,
+    manual_duration: float | None = None,
+) -> list[dict[str, Any]]:
     """Every scenario; the manual-clock one for ``manual_duration`` (default a third)."""
     rows = []
     for label, workload, extra, sustained in SCENARIOS:
@@ -100,17 +104,15 @@ def run(duration: float, tool: str = "auto", *, manual_duration: float | None = 
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench memory", description=__doc__)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for row in run(args.duration, args.tool):
-        print(f"{row['label']:50} {row['requests']:8d} req  idle {row['idle_rss'] >> 20} MB  "
-              f"mid {row['mid_rss'] >> 20} MB  end {row['end_rss'] >> 20} MB  "
-              f"2nd half {row['second_half_slope_mb_per_min']:+.2f} MB/min  "
-              f"{row['bytes_per_request']:.0f} B/req")
-
-
-if __name__ == "__main__":
-    main()
+        print(
+            f"{row['label']:50} {row['requests']:8d} req  idle {row['idle_rss'] >> 20} MB  "
+            f"mid {row['mid_rss'] >> 20} MB  end {row['end_rss'] >> 20} MB  "
+            f"2nd half {row['second_half_slope_mb_per_min']:+.2f} MB/min  "
+            f"{row['bytes_per_request']:.0f} B/req"
+        )

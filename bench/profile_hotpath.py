@@ -8,7 +8,7 @@ simulation, journal, aiohttp/asyncio, ...) and the hottest mock-anveo lines are 
 What-if variants start the same server with a small prelude (e.g. ``gc.disable()``) to bound
 the gain of a proposed change without editing mock_anveo/.
 
-Run: ``python bench/profile_hotpath.py [--duration 8] [--repeats 2] [--engine-n 100000]``
+Run: ``python -m bench profile [--duration 8] [--repeats 2] [--engine-n 100000]``
 (needs py-spy, ``pip install py-spy``, and root or ptrace permission, for the profile part).
 """
 
@@ -19,7 +19,6 @@ import contextlib
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -27,11 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import (
-    BENCH_DIR,
+from .common import (
     PYTHON,
     ROOT,
     SERVER_CORE,
@@ -42,19 +37,24 @@ from common import (
     stop,
     wait_http,
 )
-from loadgen import run_load
+from .loadgen import run_load
 
 #: A sample inside garbage collection counts as GC wherever it was triggered.
 GC_FRAME = re.compile(r"^(gc_collect_main|gc_collect|collect_with_callback|_PyObject_GC_)")
 #: Pipeline stages: a sample with one of these frames anywhere in its stack is that stage's.
 STAGES: list[tuple[str, re.Pattern[str]]] = [
-    ("XML parse + request.xsd (wire.parse_xml)", re.compile(r"^parse_xml \(mock_anveo/wire")),
-    ("parameters + actions.xsd (actions.validate)",
-     re.compile(r"^validate \(mock_anveo/actions")),
-    ("simulation (handler)", re.compile(r"\(mock_anveo/(simulation|calls|scheduler|scenarios)")),
-    ("journal (service.record)", re.compile(r"^record \(mock_anveo/service")),
-    ("render (wire.render)", re.compile(r"^render(_error)? \(mock_anveo/wire")),
-    ("body read + timeout (app._read_body)", re.compile(r"^_read_body \(mock_anveo/app")),
+    (
+        "XML parse + request.xsd (codec.parse_xml)",
+        re.compile(r"^parse_xml \(mock_anveo/wire/codec"),
+    ),
+    (
+        "parameters + actions.xsd (actions.validate)",
+        re.compile(r"^validate \(mock_anveo/wire/actions"),
+    ),
+    ("simulation (handler)", re.compile(r"\(mock_anveo/sim/")),
+    ("journal (pipeline.record)", re.compile(r"^record \(mock_anveo/wire/pipeline")),
+    ("render (codec.render)", re.compile(r"^render(_error)? \(mock_anveo/wire/codec")),
+    ("body read + timeout (app._read_body)", re.compile(r"^_read_body \(mock_anveo/http/app")),
 ]
 GC = "garbage collection"
 OURS = "rest of mock-anveo (door, middleware, Response object)"
@@ -97,8 +97,8 @@ def prelude_for(spec: str) -> str:
     """Python run before the CLI: a literal statement, or whatif patch names."""
     if not spec or spec.startswith("import "):
         return spec
-    return (f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import whatif; "
-            f"whatif.apply({spec!r})")
+    # The server runs from the repository root (cwd=ROOT), where ``bench`` is importable.
+    return f"from bench import whatif; whatif.apply({spec!r})"
 
 
 def have_pyspy() -> str | None:
@@ -110,23 +110,34 @@ def have_pyspy() -> str | None:
 
 
 @contextlib.contextmanager
-def server_with_prelude(prelude: str, timeout: float = 15.0,
-                        extra: tuple[str, ...] = ("--clock", "manual")) -> Iterator[Server]:
+def server_with_prelude(
+    prelude: str, timeout: float = 15.0, extra: tuple[str, ...] = ("--clock", "manual")
+) -> Iterator[Server]:
     """mock-anveo (manual clock unless ``extra`` says otherwise), pinned, after ``prelude``."""
     with tempfile.TemporaryDirectory(prefix="bench-prof-") as tmp:
         url_file = Path(tmp) / "url"
-        code = (f"{prelude}\nfrom mock_anveo.cli import main\n"
-                f"main(['serve', '--port', '0', '--url-file', {str(url_file)!r}, "
-                f"*{list(extra)!r}])")
+        code = (
+            f"{prelude}\nfrom mock_anveo.cli import main\n"
+            f"main(['serve', '--port', '0', '--url-file', {str(url_file)!r}, "
+            f"*{list(extra)!r}])"
+        )
+        log = Path(tmp) / "stderr"
         began = time.perf_counter()
-        process = subprocess.Popen(pinned([PYTHON, "-c", code], SERVER_CORE), cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with log.open("wb") as err:
+            process = subprocess.Popen(
+                pinned([PYTHON, "-c", code], SERVER_CORE),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         try:
             deadline = time.monotonic() + timeout
             url = ""
             while not url:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("profiled server did not start")
+                    # The tail names the cause, e.g. a what-if whose target has moved.
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                    raise RuntimeError(f"profiled server did not start:\n{tail}")
                 with contextlib.suppress(OSError):
                     url = url_file.read_text(encoding="utf-8").strip()
                 time.sleep(0.01)
@@ -153,8 +164,11 @@ def fold(raw: Path) -> dict[str, Any]:
         python_frames = [f for f in frames if PY_FRAME.search(f)]
         if python_frames:
             leaves[re.sub(r":\d+\)", ")", python_frames[-1])] += count
-        ours = [f for f in python_frames
-                if "(mock_anveo/" in f and not re.search(r"\(mock_anveo/(cli|__main__)\.py", f)]
+        ours = [
+            f
+            for f in python_frames
+            if "(mock_anveo/" in f and not re.search(r"\(mock_anveo/(cli|__main__)\.py", f)
+        ]
         if ours:
             lines[ours[-1]] += count
     share = {k: v / total for k, v in buckets.items()} if total else {}
@@ -166,11 +180,16 @@ def fold(raw: Path) -> dict[str, Any]:
     }
 
 
-def profile(duration: float, tool: str = "auto", rate: int = 200, *, repeats: int = 2,
-            engine_n: int = 100_000) -> dict[str, Any]:
+def profile(
+    duration: float,
+    tool: str = "auto",
+    rate: int = 200,
+    *,
+    repeats: int = 2,
+    engine_n: int = 100_000,
+) -> dict[str, Any]:
     """py-spy profiles of each workload, then what-if variants (HTTP and engine)."""
-    result: dict[str, Any] = {"profiles": {}, "variants": [], "duration": duration,
-                              "errors": {}}
+    result: dict[str, Any] = {"profiles": {}, "variants": [], "duration": duration, "errors": {}}
     spy = have_pyspy()
     parts: list[tuple[str, Callable[[], Any]]] = [
         ("floor_variants", lambda: floor_variants(duration, tool, repeats)),
@@ -196,9 +215,24 @@ def py_spy(spy: str, duration: float, tool: str, rate: int) -> dict[str, Any]:
         with server_with_prelude("") as server, tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "raw.txt"
             record = subprocess.Popen(
-                [spy, "record", "--pid", str(server.pid), "--duration", str(round(duration)),
-                 "--rate", str(rate), "--native", "--format", "raw", "--output", str(raw)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(server.pid),
+                    "--duration",
+                    str(round(duration)),
+                    "--rate",
+                    str(rate),
+                    "--native",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             time.sleep(0.5)  # let py-spy attach before the load starts
             load = run_load(server.url + "/api/v3.asp", workload, duration + 1, tool=tool)
             try:
@@ -236,14 +270,20 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
-def floor_variants(duration: float, tool: str = "auto", repeats: int = 2,
-                   ) -> list[dict[str, Any]]:
+def floor_variants(
+    duration: float,
+    tool: str = "auto",
+    repeats: int = 2,
+) -> list[dict[str, Any]]:
     """The floor plus one piece of a door at a time (DIAL.CONNECT body), best of ``repeats``."""
     runs: dict[str, list[dict[str, Any]]] = {v: [] for v in FLOOR_VARIANTS}
     for _ in range(repeats):  # interleaved, so drift hits every variant alike
         for variant in FLOOR_VARIANTS:
-            runs[variant].append(_measure(
-                lambda v=variant: run_server("floor", ["--variant", v]), "post", duration, tool))
+            runs[variant].append(
+                _measure(
+                    lambda v=variant: run_server("floor", ["--variant", v]), "post", duration, tool
+                )
+            )
     return [{"variant": v, **_best(r)} for v, r in runs.items()]
 
 
@@ -254,19 +294,23 @@ def variants(duration: float, tool: str = "auto", repeats: int = 2) -> list[dict
         for name, spec in VARIANTS.items():
             prelude = prelude_for(spec)
             for action, workload in WORKLOADS.items():
-                runs.setdefault((name, action), []).append(_measure(
-                    lambda p=prelude: server_with_prelude(p), workload, duration, tool))
+                runs.setdefault((name, action), []).append(
+                    _measure(lambda p=prelude: server_with_prelude(p), workload, duration, tool)
+                )
     return [{"variant": name, "action": action, **_best(r)} for (name, action), r in runs.items()]
 
 
-#: Engine what-ifs: label -> bench/whatif.py patches.
-ENGINE_VARIANTS = {"as shipped": "", "whatif gc-freeze": "gc-freeze",
-                   "whatif gc-freeze-young": "gc-freeze-young"}
+#: Engine what-ifs: label -> bench.whatif patches.
+ENGINE_VARIANTS = {
+    "as shipped": "",
+    "whatif gc-freeze-full-only (the cautious policy)": "gc-freeze-full-only",
+    "whatif gc-no-tuning (the interpreter's collector)": "gc-no-tuning",
+}
 
 
 def engine_variants(n: int) -> list[dict[str, Any]]:
     """The engine benchmark at one size with each engine what-if."""
-    import engine_bench
+    from . import engine_bench
 
     rows = []
     for name, patches in ENGINE_VARIANTS.items():
@@ -275,13 +319,13 @@ def engine_variants(n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench profile", description=__doc__)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--engine-n", type=int, default=100_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     result = profile(args.duration, args.tool, repeats=args.repeats, engine_n=args.engine_n)
     for action, folded in result["profiles"].items():
         print(f"== {action}: {folded.get('samples')} samples, load {folded.get('load')}")
@@ -294,18 +338,20 @@ def main() -> None:
         for name, share in folded.get("top_functions", []):
             print(f"  {share * 100:5.1f}%  {name}")
     for row in result.get("floor_variants", []):
-        print(f"floor {row['variant']:49} {'DIAL.CONNECT':15} {row['rps']:8.0f} rps "
-              f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms "
-              f"cpu {row['cpu_us_per_request']:.1f} us/req")
+        print(
+            f"floor {row['variant']:49} {'DIAL.CONNECT':15} {row['rps']:8.0f} rps "
+            f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms "
+            f"cpu {row['cpu_us_per_request']:.1f} us/req"
+        )
     for row in result["variants"]:
-        print(f"{row['variant']:55} {row['action']:15} {row['rps']:8.0f} rps "
-              f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms "
-              f"cpu {row['cpu_us_per_request']:.1f} us/req")
+        print(
+            f"{row['variant']:55} {row['action']:15} {row['rps']:8.0f} rps "
+            f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms "
+            f"cpu {row['cpu_us_per_request']:.1f} us/req"
+        )
     for row in result["engine_variants"]:
-        print(f"engine n={row['n']:,} {row['variant']:30} total {row['total_s']:.2f} s "
-              f"schedule {row['schedule_s']:.2f} s advance {row['advance_s']:.2f} s "
-              f"peak {row['peak_rss'] >> 20} MB")
-
-
-if __name__ == "__main__":
-    main()
+        print(
+            f"engine n={row['n']:,} {row['variant']:30} total {row['total_s']:.2f} s "
+            f"schedule {row['schedule_s']:.2f} s advance {row['advance_s']:.2f} s "
+            f"peak {row['peak_rss'] >> 20} MB"
+        )

@@ -1,4 +1,4 @@
-"""Markdown tables and PNG charts from the results of bench/run.py.
+"""Markdown tables and PNG charts from the results of ``python -m bench run``.
 
 Charts need matplotlib (``pip install -e '.[bench]'``); without it they are skipped with a
 note in the document, never an error.
@@ -41,14 +41,16 @@ def charts(results: dict[str, Any], out: Path) -> tuple[list[str], str | None]:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return [], ("matplotlib is not installed, so no charts were drawn "
-                    "(`pip install -e '.[bench]'`).")
+        return [], (
+            "matplotlib is not installed, so no charts were drawn (`pip install -e '.[bench]'`)."
+        )
     written: list[str] = []
     http = results.get("http")
     if http and http.get("rows"):
         rows = http["rows"]
-        labels = [r["label"].replace(" (", "\n(").replace("mock-anveo ", "mock-anveo\n")
-                  for r in rows]
+        labels = [
+            r["label"].replace(" (", "\n(").replace("mock-anveo ", "mock-anveo\n") for r in rows
+        ]
         colours = ["#888888" if r["kind"] == "floor" else "#2b6cb0" for r in rows]
         fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
         left.bar(range(len(rows)), [r["rps"] for r in rows], color=colours)
@@ -71,11 +73,17 @@ def charts(results: dict[str, Any], out: Path) -> tuple[list[str], str | None]:
         ns = [r["n"] for r in engine]
         fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
         left.plot(ns, [r["us_per_event"] for r in engine], "o-", label="per event (advance)")
-        left.plot(ns, [r["us_per_call_scheduled"] for r in engine], "s-",
-                  label="per call (DIAL.CONNECT)")
+        left.plot(
+            ns, [r["us_per_call_scheduled"] for r in engine], "s-", label="per call (DIAL.CONNECT)"
+        )
         base = engine[0]
-        left.plot(ns, [base["us_per_event"] * math.log2(n) / math.log2(base["n"]) for n in ns],
-                  ":", color="grey", label="O(log n) from the smallest n")
+        left.plot(
+            ns,
+            [base["us_per_event"] * math.log2(n) / math.log2(base["n"]) for n in ns],
+            ":",
+            color="grey",
+            label="O(log n) from the smallest n",
+        )
         left.set_xscale("log")
         left.set_xlabel("n calls")
         left.set_ylabel("µs")
@@ -88,8 +96,13 @@ def charts(results: dict[str, Any], out: Path) -> tuple[list[str], str | None]:
         right.set_xlabel("n calls")
         right.set_ylabel("seconds")
         twin = right.twinx()
-        twin.plot(ns, [r["peak_rss"] / 2**20 for r in engine], "s--", color="#c05621",
-                  label="peak RSS (MB)")
+        twin.plot(
+            ns,
+            [r["peak_rss"] / 2**20 for r in engine],
+            "s--",
+            color="#c05621",
+            label="peak RSS (MB)",
+        )
         twin.set_ylabel("peak RSS, MB")
         right.set_title("Engine: total time and peak memory")
         right.grid(alpha=0.3)
@@ -116,105 +129,160 @@ def charts(results: dict[str, Any], out: Path) -> tuple[list[str], str | None]:
 
 
 # ---- sections -------------------------------------------------------------------------------
-def _baseline_row(baseline: dict[str, Any] | None, section: str, key: str,
-                  value: Any) -> dict[str, Any] | None:
+def _baseline_row(
+    baseline: dict[str, Any] | None, section: str, key: str, value: Any
+) -> dict[str, Any] | None:
     if not baseline:
         return None
-    for row in baseline.get(section, {}).get("rows", []) if section == "http" else \
-            baseline.get(section) or []:
+    for row in (
+        baseline.get(section, {}).get("rows", [])
+        if section == "http"
+        else baseline.get(section) or []
+    ):
         if row.get(key) == value:
             return dict(row)
     return None
 
 
 def http_section(http: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    headers = ["server / workload", "requests/s", "vs floor", "p50 ms", "p99 ms",
-               "p99 vs floor", "server CPU µs/req", "floor CPU ÷ this CPU", "errors", "target",
-               "verdict"]
+    headers = [
+        "server / workload",
+        "requests/s",
+        "vs floor",
+        "p50 ms",
+        "p99 ms",
+        "p99 vs floor",
+        "server CPU µs/req",
+        "floor CPU ÷ this CPU",
+        "errors",
+        "target",
+        "verdict",
+    ]
     if baseline:
         headers[2:2] = ["before rps", "before p99 ms"]
     rows = []
     for r in http["rows"]:
         target = ""
         if r["target"] is not None:
-            target = f">= {_pct(r['target'])} rps" + (", p99 <= 3x" if r["workload"] == "post"
-                                                         else "")
-        row = [r["label"], f"{r['rps']:,.0f}", _pct(r["rps_ratio"]), _ms(r["p50_ms"]),
-               _ms(r["p99_ms"]), f"{r['p99_ratio']:.1f}x", f"{r['cpu_us_per_request']:.0f}",
-               _pct(r["cpu_ratio"]), str(r["errors"]), target, r["verdict"]]
+            target = f">= {_pct(r['target'])} rps" + (
+                ", p99 <= 3x" if r["workload"] == "post" else ""
+            )
+        row = [
+            r["label"],
+            f"{r['rps']:,.0f}",
+            _pct(r["rps_ratio"]),
+            _ms(r["p50_ms"]),
+            _ms(r["p99_ms"]),
+            f"{r['p99_ratio']:.1f}x",
+            f"{r['cpu_us_per_request']:.0f}",
+            _pct(r["cpu_ratio"]),
+            str(r["errors"]),
+            target,
+            r["verdict"],
+        ]
         if baseline:
             before = _baseline_row(baseline, "http", "label", r["label"])
-            row[2:2] = ([f"{before['rps']:,.0f}", _ms(before["p99_ms"])] if before
-                        else ["", ""])
+            row[2:2] = [f"{before['rps']:,.0f}", _ms(before["p99_ms"])] if before else ["", ""]
         rows.append(row)
-    pin = ("server pinned to core 0, load generator to core 1 (`taskset`)" if http["pinned"]
-           else "NOT pinned (no taskset or fewer than 2 cores)")
-    client_bound = "" if http["tool"] == "wrk" else (
-        " **wrk was not used: the Python generator saturates its own core near the floor's "
-        "rate, so requests/s ratios are meaningless here and no verdict is given; the CPU "
-        "columns still compare the servers.**")
-    return "\n".join([
-        f"Load generator: **{http['tool']}**, {http['connections']} keep-alive connections, "
-        f"{http['duration']:g} s per run, loopback only; {pin}. The floor was measured first "
-        f"and last; ratios use their mean ({http['floor_rps']:,.0f} requests/s, p99 "
-        f"{_ms(http['floor_p99_ms'])} ms); the two differ by {_pct(http['floor_drift'])}, a "
-        "measure of the noise in this run. *Server CPU µs/req* is the server process's own "
-        "CPU time divided by the requests it answered: it moves much less than requests/s "
-        "when other work shares the machine; *floor CPU ÷ this CPU* estimates the throughput "
-        "ratio both would reach with the core to themselves." + client_bound,
-        "",
-        "**What the targets' rows measure.** wrk sends the same body again and again (the "
-        "documented DIAL.CONNECT example; DIAL.GETSTATUS of up to 1,000 REQUESTIDs), as a test "
-        "suite does with its dials and polling loops. mock-anveo remembers accepted requests "
-        "by their exact bytes (`mock_anveo/wire/pipeline.py`, at most 4,096 bodies of up to 2 KiB; "
-        "malformed or invalid ones are never kept), so a repeated body skips the XML parse "
-        "and both schema passes; "
-        "everything else (tenant lookup, SIGNATURE check, the simulation, a fresh REQUESTID, "
-        "the journal) runs for every request. The *every body unique* rows send the same "
-        "requests with a numbered XML comment in each body, which the parser drops: nothing "
-        "is remembered, and each request pays for the full parse and validation.",
-        "",
-        table(headers, rows),
-    ])
+    pin = (
+        "server pinned to core 0, load generator to core 1 (`taskset`)"
+        if http["pinned"]
+        else "NOT pinned (no taskset or fewer than 2 cores)"
+    )
+    client_bound = (
+        ""
+        if http["tool"] == "wrk"
+        else (
+            " **wrk was not used: the Python generator saturates its own core near the floor's "
+            "rate, so requests/s ratios are meaningless here and no verdict is given; the CPU "
+            "columns still compare the servers.**"
+        )
+    )
+    return "\n".join(
+        [
+            f"Load generator: **{http['tool']}**, {http['connections']} keep-alive connections, "
+            f"{http['duration']:g} s per run, loopback only; {pin}. The floor was measured first "
+            f"and last; ratios use their mean ({http['floor_rps']:,.0f} requests/s, p99 "
+            f"{_ms(http['floor_p99_ms'])} ms); the two differ by {_pct(http['floor_drift'])}, a "
+            "measure of the noise in this run. *Server CPU µs/req* is the server process's own "
+            "CPU time divided by the requests it answered: it moves much less than requests/s "
+            "when other work shares the machine; *floor CPU ÷ this CPU* estimates the throughput "
+            "ratio both would reach with the core to themselves." + client_bound,
+            "",
+            "**What the targets' rows measure.** wrk sends the same body again and again (the "
+            "documented DIAL.CONNECT example; DIAL.GETSTATUS of up to 1,000 REQUESTIDs), as a test "
+            "suite does with its dials and polling loops. mock-anveo remembers accepted requests "
+            "by their exact bytes (`mock_anveo/wire/pipeline.py`, at most 4,096 bodies of up "
+            "to 2 KiB; "
+            "malformed or invalid ones are never kept), so a repeated body skips the XML parse "
+            "and both schema passes; "
+            "everything else (tenant lookup, SIGNATURE check, the simulation, a fresh REQUESTID, "
+            "the journal) runs for every request. The *every body unique* rows send the same "
+            "requests with a numbered XML comment in each body, which the parser drops: nothing "
+            "is remembered, and each request pays for the full parse and validation.",
+            "",
+            table(headers, rows),
+        ]
+    )
 
 
 def engine_section(engine: list[dict[str, Any]], baseline: dict[str, Any] | None) -> str:
-    headers = ["n calls", "schedule s", "advance s", "total s", "events", "µs/call scheduled",
-               "µs/event", "µs/event ÷ log2 n", "peak RSS", "RSS/call"]
+    headers = [
+        "n calls",
+        "schedule s",
+        "advance s",
+        "total s",
+        "events",
+        "µs/call scheduled",
+        "µs/event",
+        "µs/event ÷ log2 n",
+        "peak RSS",
+        "RSS/call",
+    ]
     if baseline:
         headers.insert(4, "before total s")
     rows = []
     for r in engine:
         totals = r.get("totals") or [r["total_s"]]
-        spread = (f" ({min(totals):.2f}-{max(totals):.2f}, {len(totals)} runs)"
-                  if len(totals) > 1 else "")
-        row = [f"{r['n']:,}", f"{r['schedule_s']:.2f}", f"{r['advance_s']:.2f}",
-               f"{r['total_s']:.2f}{spread}", f"{r['events']:,}",
-               f"{r['us_per_call_scheduled']:.2f}",
-               f"{r['us_per_event']:.2f}", f"{r['us_per_event_per_log2n']:.3f}",
-               _mb(r["peak_rss"]),
-               f"{(r['peak_rss'] - r['base_rss']) / r['n']:,.0f} B"]
+        spread = (
+            f" ({min(totals):.2f}-{max(totals):.2f}, {len(totals)} runs)" if len(totals) > 1 else ""
+        )
+        row = [
+            f"{r['n']:,}",
+            f"{r['schedule_s']:.2f}",
+            f"{r['advance_s']:.2f}",
+            f"{r['total_s']:.2f}{spread}",
+            f"{r['events']:,}",
+            f"{r['us_per_call_scheduled']:.2f}",
+            f"{r['us_per_event']:.2f}",
+            f"{r['us_per_event_per_log2n']:.3f}",
+            _mb(r["peak_rss"]),
+            f"{(r['peak_rss'] - r['base_rss']) / r['n']:,.0f} B",
+        ]
         if baseline:
             before = _baseline_row(baseline, "engine", "n", r["n"])
             row.insert(4, f"{before['total_s']:.2f}" if before else "")
         rows.append(row)
-    return "\n".join([
-        "One `Tenant`, n `dial_connect` calls with DELAYs drawn uniformly from 0 to 86,400 "
-        "minutes (60 days; seeded), then one `advance` past the last one. Each size runs in a "
-        "fresh process pinned to one core; peak memory is that process's own high-water "
-        "mark (`VmHWM`). The "
-        "account is funded for every call, so each call takes the full path (dial, first leg "
-        "answers, second leg answers, end and charge: 4 events). Server defaults: journal "
-        "10,000 entries, 100,000 ended calls kept, and the standalone server's collector "
-        "policy (`mock_anveo.http.gctune`: survivors of generation-1 collections are frozen). Each "
-        "size runs several times in full mode: the row is the median run, with the range of "
-        "totals beside it.",
-        "",
-        table(headers, rows),
-        "",
-        "If scheduling and firing cost O(log n) per event, *µs/event ÷ log2 n* stays flat "
-        "(or falls, as fixed per-event costs dominate).",
-    ])
+    return "\n".join(
+        [
+            "One `Tenant`, n `dial_connect` calls with DELAYs drawn uniformly from 0 to 86,400 "
+            "minutes (60 days; seeded), then one `advance` past the last one. Each size runs in a "
+            "fresh process pinned to one core; peak memory is that process's own high-water "
+            "mark (`VmHWM`). The "
+            "account is funded for every call, so each call takes the full path (dial, first leg "
+            "answers, second leg answers, end and charge: 4 events). Server defaults: journal "
+            "10,000 entries, 100,000 ended calls kept, and the standalone server's collector "
+            "policy (`mock_anveo.http.gctune`: survivors of generation-1 collections are "
+            "frozen). Each "
+            "size runs several times in full mode: the row is the median run, with the range of "
+            "totals beside it.",
+            "",
+            table(headers, rows),
+            "",
+            "If scheduling and firing cost O(log n) per event, *µs/event ÷ log2 n* stays flat "
+            "(or falls, as fixed per-event costs dominate).",
+        ]
+    )
 
 
 def fixture_section(fixture: dict[str, Any]) -> str:
@@ -224,70 +292,117 @@ def fixture_section(fixture: dict[str, Any]) -> str:
         f"Per-test overhead, {tenant['iterations']:,} create + delete pairs over one keep-alive "
         "connection (`http.client`, client pinned to the other core):",
         "",
-        table(["measure", "ms"], [
-            ["create + delete, mean", f"{tenant['pair_mean_ms']:.3f}"],
-            ["create + delete, p50", f"{tenant['pair_p50_ms']:.3f}"],
-            ["create + delete, p99", f"{tenant['pair_p99_ms']:.3f}"],
-            ["POST /_mock/tenants, mean", f"{tenant['create_mean_ms']:.3f}"],
-            ["DELETE /_mock/tenants/{userkey}, mean", f"{tenant['delete_mean_ms']:.3f}"],
-        ]),
+        table(
+            ["measure", "ms"],
+            [
+                ["create + delete, mean", f"{tenant['pair_mean_ms']:.3f}"],
+                ["create + delete, p50", f"{tenant['pair_p50_ms']:.3f}"],
+                ["create + delete, p99", f"{tenant['pair_p99_ms']:.3f}"],
+                ["POST /_mock/tenants, mean", f"{tenant['create_mean_ms']:.3f}"],
+                ["DELETE /_mock/tenants/{userkey}, mean", f"{tenant['delete_mean_ms']:.3f}"],
+            ],
+        ),
         "",
         f"Session start, median of {start['runs']} fresh processes, with a warm bytecode cache "
         "(as on any ordinary install):",
         "",
-        table(["measure", "ms"], [
-            ["bare interpreter (`python -c pass`)", f"{start['python_bare_s'] * 1e3:.0f}"],
-            ["import mock_anveo.http.server + world", f"{start['import_s'] * 1e3:.0f}"],
-            ["start (AppRunner + TCPSite on port 0)", f"{start['start_s'] * 1e3:.1f}"],
-            ["first GET /_mock/health", f"{start['health_s'] * 1e3:.1f}"],
-            ["**in-process total: import + start + first health**",
-             f"**{start['in_process_total_s'] * 1e3:.0f}**"],
-            ["whole process incl. interpreter start", f"{start['process_total_s'] * 1e3:.0f}"],
-            ["CLI `mock-anveo serve`: spawn to first health (environment as is)",
-             f"{start['cli_spawn_to_health_s'] * 1e3:.0f}"],
-            ["in-process total with the environment as is"
-             + (" (PYTHONDONTWRITEBYTECODE set: no .pyc, mock_anveo recompiled every start)"
-                if start.get("dont_write_bytecode") else ""),
-             f"{start.get('in_process_total_as_is_s', 0.0) * 1e3:.0f}"],
-        ]),
+        table(
+            ["measure", "ms"],
+            [
+                ["bare interpreter (`python -c pass`)", f"{start['python_bare_s'] * 1e3:.0f}"],
+                ["import mock_anveo.http.server + world", f"{start['import_s'] * 1e3:.0f}"],
+                ["start (AppRunner + TCPSite on port 0)", f"{start['start_s'] * 1e3:.1f}"],
+                ["first GET /_mock/health", f"{start['health_s'] * 1e3:.1f}"],
+                [
+                    "**in-process total: import + start + first health**",
+                    f"**{start['in_process_total_s'] * 1e3:.0f}**",
+                ],
+                ["whole process incl. interpreter start", f"{start['process_total_s'] * 1e3:.0f}"],
+                [
+                    "CLI `mock-anveo serve`: spawn to first health (environment as is)",
+                    f"{start['cli_spawn_to_health_s'] * 1e3:.0f}",
+                ],
+                [
+                    "in-process total with the environment as is"
+                    + (
+                        " (PYTHONDONTWRITEBYTECODE set: no .pyc, mock_anveo recompiled every start)"
+                        if start.get("dont_write_bytecode")
+                        else ""
+                    ),
+                    f"{start.get('in_process_total_as_is_s', 0.0) * 1e3:.0f}",
+                ],
+            ],
+        ),
         "",
         "Slowest packages to import (cumulative, `python -X importtime`):",
         "",
-        table(["package", "ms"], [[name, f"{seconds * 1e3:.0f}"]
-                                  for name, seconds in start["import_breakdown"]]),
+        table(
+            ["package", "ms"],
+            [[name, f"{seconds * 1e3:.0f}"] for name, seconds in start["import_breakdown"]],
+        ),
     ]
     return "\n".join(parts)
 
 
 def memory_section(memory: list[dict[str, Any]]) -> str:
-    rows = [[r["label"], f"{r['duration']:g}", f"{r['requests']:,}", _mb(r["idle_rss"]),
-             _mb(r["mid_rss"]), _mb(r["end_rss"]), _mb(r["peak_rss"]),
-             f"{r['second_half_slope_mb_per_min']:+.1f}",
-             f"{r['bytes_per_request']:,.0f}"] for r in memory]
-    return "\n".join([
-        "RSS of the server process sampled every 0.25 s while the load runs. *Mid* is the "
-        "first sample of the second half. Memory counts as flat when it grows less than 5% "
-        "over the second half, after the bounded stores (journal 10,000 entries; ended calls "
-        "20,000 with the fast clock) have filled; the slope is the least-squares fit over "
-        "that half. The manual-clock scenario keeps every call by design: its bytes/request "
-        "is the price of one pending call.",
-        "",
-        table(["scenario", "s", "requests", "idle", "mid", "end", "peak",
-               "2nd-half slope MB/min", "bytes/request (end - idle)"], rows),
-    ])
+    rows = [
+        [
+            r["label"],
+            f"{r['duration']:g}",
+            f"{r['requests']:,}",
+            _mb(r["idle_rss"]),
+            _mb(r["mid_rss"]),
+            _mb(r["end_rss"]),
+            _mb(r["peak_rss"]),
+            f"{r['second_half_slope_mb_per_min']:+.1f}",
+            f"{r['bytes_per_request']:,.0f}",
+        ]
+        for r in memory
+    ]
+    return "\n".join(
+        [
+            "RSS of the server process sampled every 0.25 s while the load runs. *Mid* is the "
+            "first sample of the second half. Memory counts as flat when it grows less than 5% "
+            "over the second half, after the bounded stores (journal 10,000 entries; ended calls "
+            "20,000 with the fast clock) have filled; the slope is the least-squares fit over "
+            "that half. The manual-clock scenario keeps every call by design: its bytes/request "
+            "is the price of one pending call.",
+            "",
+            table(
+                [
+                    "scenario",
+                    "s",
+                    "requests",
+                    "idle",
+                    "mid",
+                    "end",
+                    "peak",
+                    "2nd-half slope MB/min",
+                    "bytes/request (end - idle)",
+                ],
+                rows,
+            ),
+        ]
+    )
 
 
 def stages_section(stages: list[dict[str, Any]], floor_rps: float | None) -> str:
-    rows = [[r["action"], r["stage"], f"{r['us']:.1f}" if r["us"] is not None else "n/a"]
-            for r in stages]
-    text = ["In-process, no HTTP: each stage of `service.handle` timed alone (best of 3). "
-            "Sub-stages are nested in the line below them. The whole pipeline is timed "
-            "twice: with a body the memo of accepted requests already holds (what a repeated "
-            "request costs) and with the memo emptied first (a new body: parse and both "
-            "schema passes)."]
+    rows = [
+        [r["action"], r["stage"], f"{r['us']:.1f}" if r["us"] is not None else "n/a"]
+        for r in stages
+    ]
+    text = [
+        "In-process, no HTTP: each stage of `service.handle` timed alone (best of 3). "
+        "Sub-stages are nested in the line below them. The whole pipeline is timed "
+        "twice: with a body the memo of accepted requests already holds (what a repeated "
+        "request costs) and with the memo emptied first (a new body: parse and both "
+        "schema passes)."
+    ]
     if floor_rps:
-        text.append(f"For scale: the floor's whole HTTP request costs "
-                    f"{1e6 / floor_rps:.0f} µs of wall time per request at its throughput.")
+        text.append(
+            f"For scale: the floor's whole HTTP request costs "
+            f"{1e6 / floor_rps:.0f} µs of wall time per request at its throughput."
+        )
     return "\n".join([*text, "", table(["action", "stage", "µs"], rows)])
 
 
@@ -311,11 +426,15 @@ def profile_section(profile: dict[str, Any] | None) -> str:
                 f"py-spy `record --native` at 200 Hz, {folded['samples']:,} samples, while "
                 f"{load['tool']} drove {load['rps']:,.0f} requests/s (profiling slows it).",
                 "",
-                table(["bucket", "share of samples"],
-                      [[name, _pct(share)] for name, share in folded["buckets"]]),
+                table(
+                    ["bucket", "share of samples"],
+                    [[name, _pct(share)] for name, share in folded["buckets"]],
+                ),
                 "",
-                table(["hottest mock-anveo line (innermost own frame)", "share"],
-                      [[f"`{name}`", _pct(share)] for name, share in folded["top_lines"][:8]]),
+                table(
+                    ["hottest mock-anveo line (innermost own frame)", "share"],
+                    [[f"`{name}`", _pct(share)] for name, share in folded["top_lines"][:8]],
+                ),
                 "",
             ]
         floor_rows = profile.get("floor_variants") or []
@@ -327,12 +446,27 @@ def profile_section(profile: dict[str, Any] | None) -> str:
                 f"Best of {plain.get('repeats', 1)} interleaved runs each; CPU µs/request is "
                 "the server's own CPU time per request (the steadier measure).",
                 "",
-                table(["floor variant", "requests/s", "vs plain", "p99 ms", "CPU µs/req",
-                       "CPU vs plain"],
-                      [[r["variant"], f"{r['rps']:,.0f}", _pct(r["rps"] / (plain["rps"] or 1)),
-                        _ms(r["p99_ms"]), f"{r['cpu_us_per_request']:.1f}",
-                        f"{r['cpu_us_per_request'] - plain['cpu_us_per_request']:+.1f} µs"]
-                       for r in floor_rows]),
+                table(
+                    [
+                        "floor variant",
+                        "requests/s",
+                        "vs plain",
+                        "p99 ms",
+                        "CPU µs/req",
+                        "CPU vs plain",
+                    ],
+                    [
+                        [
+                            r["variant"],
+                            f"{r['rps']:,.0f}",
+                            _pct(r["rps"] / (plain["rps"] or 1)),
+                            _ms(r["p99_ms"]),
+                            f"{r['cpu_us_per_request']:.1f}",
+                            f"{r['cpu_us_per_request'] - plain['cpu_us_per_request']:+.1f} µs",
+                        ]
+                        for r in floor_rows
+                    ],
+                ),
                 "",
             ]
         variant_rows = profile.get("variants") or []
@@ -344,15 +478,33 @@ def profile_section(profile: dict[str, Any] | None) -> str:
                 return f"{row['cpu_us_per_request'] - base:+.0f} µs"
 
             parts += [
-                "### What-if prototypes (bench/whatif.py, monkeypatched, same run)",
+                "### What-if prototypes (bench.whatif, monkeypatched, same run)",
                 "",
-                table(["variant", "action", "requests/s", "vs as shipped", "p50 ms", "p99 ms",
-                       "CPU µs/req", "CPU vs as shipped"],
-                      [[r["variant"], r["action"], f"{r['rps']:,.0f}",
-                        _pct(r["rps"] / (shipped.get(r["action"], r)["rps"] or 1.0)),
-                        _ms(r["p50_ms"]), _ms(r["p99_ms"]), f"{r['cpu_us_per_request']:.0f}",
-                        cpu_delta(r)]
-                       for r in variant_rows]),
+                table(
+                    [
+                        "variant",
+                        "action",
+                        "requests/s",
+                        "vs as shipped",
+                        "p50 ms",
+                        "p99 ms",
+                        "CPU µs/req",
+                        "CPU vs as shipped",
+                    ],
+                    [
+                        [
+                            r["variant"],
+                            r["action"],
+                            f"{r['rps']:,.0f}",
+                            _pct(r["rps"] / (shipped.get(r["action"], r)["rps"] or 1.0)),
+                            _ms(r["p50_ms"]),
+                            _ms(r["p99_ms"]),
+                            f"{r['cpu_us_per_request']:.0f}",
+                            cpu_delta(r),
+                        ]
+                        for r in variant_rows
+                    ],
+                ),
                 "",
             ]
         engine_rows = profile.get("engine_variants") or []
@@ -361,11 +513,20 @@ def profile_section(profile: dict[str, Any] | None) -> str:
             parts += [
                 f"### Engine what-ifs at n = {base['n']:,}",
                 "",
-                table(["variant", "schedule s", "advance s", "total s", "vs as shipped",
-                       "peak RSS"],
-                      [[r["variant"], f"{r['schedule_s']:.2f}", f"{r['advance_s']:.2f}",
-                        f"{r['total_s']:.2f}", _pct(r["total_s"] / (base["total_s"] or 1)),
-                        _mb(r["peak_rss"])] for r in engine_rows]),
+                table(
+                    ["variant", "schedule s", "advance s", "total s", "vs as shipped", "peak RSS"],
+                    [
+                        [
+                            r["variant"],
+                            f"{r['schedule_s']:.2f}",
+                            f"{r['advance_s']:.2f}",
+                            f"{r['total_s']:.2f}",
+                            _pct(r["total_s"] / (base["total_s"] or 1)),
+                            _mb(r["peak_rss"]),
+                        ]
+                        for r in engine_rows
+                    ],
+                ),
                 "",
             ]
     if NOTES.exists():
@@ -379,45 +540,83 @@ def summary_section(results: dict[str, Any]) -> str:
     if http:
         for r in http["rows"]:
             if r["target"] is not None:
-                extra = (f", p99 {r['p99_ratio']:.1f}x floor" if r["workload"] == "post"
-                         else "")
-                rows.append([f"{r['label']}: >= {_pct(r['target'])} of floor rps"
-                             + (", p99 <= 3x floor" if r["workload"] == "post" else ""),
-                             f"{_pct(r['rps_ratio'])}{extra}", r["verdict"]])
+                extra = f", p99 {r['p99_ratio']:.1f}x floor" if r["workload"] == "post" else ""
+                rows.append(
+                    [
+                        f"{r['label']}: >= {_pct(r['target'])} of floor rps"
+                        + (", p99 <= 3x floor" if r["workload"] == "post" else ""),
+                        f"{_pct(r['rps_ratio'])}{extra}",
+                        r["verdict"],
+                    ]
+                )
             elif r["workload"].endswith("-unique"):
                 # Shown beside the targets so the memo's share of the figures above is plain.
-                rows.append([f"(no target) {r['label']}: nothing remembered, full parse and "
-                             "both schema passes", f"{_pct(r['rps_ratio'])}, p99 "
-                             f"{r['p99_ratio']:.1f}x floor", "for reference"])
+                rows.append(
+                    [
+                        f"(no target) {r['label']}: nothing remembered, full parse and "
+                        "both schema passes",
+                        f"{_pct(r['rps_ratio'])}, p99 {r['p99_ratio']:.1f}x floor",
+                        "for reference",
+                    ]
+                )
     fixture = results.get("fixture")
     if fixture:
         pair = fixture["tenant"]["pair_mean_ms"]
-        rows.append(["fixture per-test overhead < 1 ms", f"{pair:.2f} ms mean",
-                     "meets" if pair < 1.0 else "misses"])
+        rows.append(
+            [
+                "fixture per-test overhead < 1 ms",
+                f"{pair:.2f} ms mean",
+                "meets" if pair < 1.0 else "misses",
+            ]
+        )
         start = fixture["start"]["in_process_total_s"] * 1e3
-        rows.append(["session server start < 200 ms (import + start + first health)",
-                     f"{start:.0f} ms", "meets" if start < 200 else "misses"])
+        rows.append(
+            [
+                "session server start < 200 ms (import + start + first health)",
+                f"{start:.0f} ms",
+                "meets" if start < 200 else "misses",
+            ]
+        )
     engine = results.get("engine")
     if engine:
         big = engine[-1]
         ok_time = big["total_s"] < 15
         ok_mem = big["peak_rss"] < 1.5 * 2**30
         totals = big.get("totals") or [big["total_s"]]
-        spread = (f" (median of {len(totals)}: {min(totals):.1f}-{max(totals):.1f} s)"
-                  if len(totals) > 1 else "")
-        rows.append([f"engine: {big['n']:,} calls in < 15 s", f"{big['total_s']:.1f} s{spread}",
-                     ("meets" if ok_time else "misses") if big["n"] >= 1_000_000 else
-                     "(smaller n in this run)"])
-        rows.append([f"engine: {big['n']:,} calls peak < 1.5 GB", _mb(big["peak_rss"]),
-                     ("meets" if ok_mem else "misses") if big["n"] >= 1_000_000 else
-                     "(smaller n in this run)"])
+        spread = (
+            f" (median of {len(totals)}: {min(totals):.1f}-{max(totals):.1f} s)"
+            if len(totals) > 1
+            else ""
+        )
+        rows.append(
+            [
+                f"engine: {big['n']:,} calls in < 15 s",
+                f"{big['total_s']:.1f} s{spread}",
+                ("meets" if ok_time else "misses")
+                if big["n"] >= 1_000_000
+                else "(smaller n in this run)",
+            ]
+        )
+        rows.append(
+            [
+                f"engine: {big['n']:,} calls peak < 1.5 GB",
+                _mb(big["peak_rss"]),
+                ("meets" if ok_mem else "misses")
+                if big["n"] >= 1_000_000
+                else "(smaller n in this run)",
+            ]
+        )
         if len(engine) > 1:
             first, last = engine[0], engine[-1]
             growth = last["us_per_event"] / first["us_per_event"]
             log_growth = math.log2(last["n"]) / math.log2(first["n"])
-            rows.append([f"engine: per-event cost ~O(log n) ({first['n']:,} -> {last['n']:,})",
-                         f"x{growth:.2f} (log n grows x{log_growth:.2f})",
-                         "meets" if growth <= log_growth * 1.25 else "misses"])
+            rows.append(
+                [
+                    f"engine: per-event cost ~O(log n) ({first['n']:,} -> {last['n']:,})",
+                    f"x{growth:.2f} (log n grows x{log_growth:.2f})",
+                    "meets" if growth <= log_growth * 1.25 else "misses",
+                ]
+            )
     memory = results.get("memory")
     if memory:
         for r in memory:
@@ -425,8 +624,12 @@ def summary_section(results: dict[str, Any]) -> str:
                 continue
             growth = r["second_half_growth"] / max(1, r["mid_rss"])
             flat = abs(growth) < 0.05  # within 5% over the second half
-            rows.append([f"memory flat once full: {r['label']}",
-                         f"{growth * 100:+.1f}% over the 2nd half "
-                         f"({r['second_half_slope_mb_per_min']:+.1f} MB/min)",
-                         "meets" if flat else "misses"])
+            rows.append(
+                [
+                    f"memory flat once full: {r['label']}",
+                    f"{growth * 100:+.1f}% over the 2nd half "
+                    f"({r['second_half_slope_mb_per_min']:+.1f} MB/min)",
+                    "meets" if flat else "misses",
+                ]
+            )
     return table(["target", "measured", "verdict"], rows)

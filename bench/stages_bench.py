@@ -6,21 +6,17 @@ rendering, and the journal append. Set beside the floor's per-request cost (1 / 
 says how much of the HTTP budget each stage eats. Stages whose API has changed are reported as
 missing rather than failing the run.
 
-Run: ``python bench/stages_bench.py``.
+Run: ``python -m bench stages``.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import FIXTURE, status_body
+from .common import FIXTURE, status_body
 
 
 def _time(fn: Callable[[], object], budget: float) -> float:
@@ -77,20 +73,34 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
         reply = spec.handler(tenant, params, request.variables)
         exchange = pipeline.receive(world, "v3", body)
         pipeline.execute(exchange)
-        add(action, "lxml parse (etree.fromstring)",
-            lambda b=body, p=parser: etree.fromstring(b, p))
+        add(
+            action, "lxml parse (etree.fromstring)", lambda b=body, p=parser: etree.fromstring(b, p)
+        )
         add(action, "request.xsd validate", lambda r=root: codec.REQUEST_SCHEMA.validate(r))
-        add(action, "codec.parse_xml (parse + checks + validate + extract)",
-            lambda b=body: codec.parse_xml(b, "v3"))
-        add(action, "actions.validate (build canonical + actions.xsd)",
-            lambda r=request: actions.validate(r))
-        add(action, "handler (simulation)",
-            lambda s=spec, t=tenant, p=params, r=request: s.handler(t, p, r.variables))
+        add(
+            action,
+            "codec.parse_xml (parse + checks + validate + extract)",
+            lambda b=body: codec.parse_xml(b, "v3"),
+        )
+        add(
+            action,
+            "actions.validate (build canonical + actions.xsd)",
+            lambda r=request: actions.validate(r),
+        )
+        add(
+            action,
+            "handler (simulation)",
+            lambda s=spec, t=tenant, p=params, r=request: s.handler(t, p, r.variables),
+        )
         add(action, "codec.render", lambda r=reply: codec.render(r.result, r.values))
-        add(action, "pipeline.record (journal append)",
-            lambda e=exchange: pipeline.record(world, e))
-        add(action, "pipeline.handle (whole pipeline, the same body again: remembered)",
-            lambda b=body: pipeline.handle(world, "v3", b))
+        add(
+            action, "pipeline.record (journal append)", lambda e=exchange: pipeline.record(world, e)
+        )
+        add(
+            action,
+            "pipeline.handle (whole pipeline, the same body again: remembered)",
+            lambda b=body: pipeline.handle(world, "v3", b),
+        )
 
         def fresh(b: bytes = body) -> object:  # the memo never holds what it is asked
             pipeline.forget_accepted()
@@ -100,11 +110,8 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(prog="python -m bench stages", description=__doc__).parse_args(argv)
     for row in measure():
         shown = f"{row['us']:8.1f}" if row["us"] is not None else "     n/a"
         print(f"{row['action']:15} {shown} us  {row['stage']}")
-
-
-if __name__ == "__main__":
-    main()

@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from mock_anveo import cli
 
 from .helpers import FIXTURES, KEY, Reply
@@ -30,6 +32,7 @@ def serve(*args: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, url_file.read_text().strip()
 
 
+@pytest.mark.slow
 def test_serve_prints_url_and_key_binds_loopback_and_stops_on_sigterm(tmp_path):
     proc, url = serve(tmp=tmp_path)
     try:
@@ -46,6 +49,7 @@ def test_serve_prints_url_and_key_binds_loopback_and_stops_on_sigterm(tmp_path):
     assert "WARNING" not in out and "Traceback" not in out
 
 
+@pytest.mark.slow
 def test_serve_warns_loudly_when_exposed(tmp_path):
     proc, _ = serve("--host", "0.0.0.0", tmp=tmp_path)
     proc.send_signal(signal.SIGINT)
@@ -54,6 +58,7 @@ def test_serve_warns_loudly_when_exposed(tmp_path):
     assert proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_serve_with_config_and_speed(tmp_path):
     proc, url = serve("--config", str(ROOT / "examples" / "accounts.toml"), "--speed", "3600",
                       tmp=tmp_path)

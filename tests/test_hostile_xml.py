@@ -307,6 +307,7 @@ async def test_xml_attacks_are_refused_on_the_legacy_door_too(rig: Rig, attack: 
     assert await rig.state() == before
 
 
+@pytest.mark.slow
 def test_external_dtd_naming_a_fifo_does_not_freeze_the_server(tmp_path: Path) -> None:
     """A UTF-16 request naming a FIFO as its DTD once froze the whole server (BUG 2)."""
     import urllib.request

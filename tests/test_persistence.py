@@ -139,6 +139,7 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
+@pytest.mark.slow
 def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
     state = tmp_path / "state.json"
     url_file = tmp_path / "url"

@@ -212,6 +212,7 @@ def _probes(probe_dir: Path) -> list[tuple[str, str]]:
     return [(url, worker) for url, worker in found]
 
 
+@pytest.mark.slow
 def test_ci_recipe_xdist_workers_share_one_standalone_server(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(_PROBE_TESTS)
@@ -226,6 +227,7 @@ def test_ci_recipe_xdist_workers_share_one_standalone_server(
     assert {worker for _, worker in probes} == {"gw0", "gw1"}  # ... shared by both workers
 
 
+@pytest.mark.slow
 def test_ci_recipe_with_a_fixed_port_and_the_environment(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(_PROBE_TESTS)

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MARKED = re.compile(r'<!-- readme-test: (\w+)(?: expect="([^"]*)")? -->\n```\w*\n(.*?)```',
@@ -61,6 +63,7 @@ def _start(tmp_path: Path, serve_args: list[str]) -> tuple[subprocess.Popen[str]
     return proc, url_file.read_text().strip()
 
 
+@pytest.mark.slow
 def test_shell_examples_run_against_the_readme_server(tmp_path):
     ((_, run),) = blocks("run")
     serve = run.strip().split(" && ")[-1].split()
