@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
+from ..contract import PHONE
 from ..errors import AnveoError, Code, shown
 from ..sim.tenant import Tenant
 from ..sim.world import World
 
 BAD_KEY = "apikey is missing or invalid.."
-_PHONE = re.compile(r"[0-9]{7,15}", re.ASCII)
+_PHONE = PHONE.compiled()
 _SENDER = re.compile(r"[0-9]{1,15}|[A-Za-z0-9 ]{1,11}", re.ASCII)
 MESSAGE_MAX = 1600
 # GSM 03.38 basic characters: messages made only of these use 7-bit parts (160/153 chars);
