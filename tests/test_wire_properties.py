@@ -13,15 +13,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from mock_anveo import contract
 from mock_anveo.http.app import make_app
 from mock_anveo.sim.accounts import DOCS_CALLERID
 from mock_anveo.sim.world import World
+from mock_anveo.testing.valid import values
 from mock_anveo.wire import actions, pipeline, xsd
 
 from .helpers import Reply, v2_query, xml_request
 
 DOORS = ("v3", "apicall", "v2")
-PHONE = st.from_regex(r"[0-9]{7,15}", fullmatch=True)
+PHONE = st.from_regex(contract.PHONE.pattern or "", fullmatch=True)
 # XML 1.0 text without control characters; the mock strips XML whitespace at both ends.
 TEXT_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0xFFFD,
                            exclude_categories=("Cs",))
@@ -34,9 +36,9 @@ def _case(word: str) -> st.SearchStrategy[str]:
 
 
 OPTIONAL = {
-    "MAXCALLDURATION": st.integers(1, 1440).map(str),
+    "MAXCALLDURATION": values(contract.DURATION),
     "CALLERID": st.just(DOCS_CALLERID),  # must be verified for the account
-    "DELAY": st.integers(0, 86400).map(str),
+    "DELAY": values(contract.DELAY),
     "MEMO": st.text(TEXT_CHARS, max_size=200),
     "BILLINGCODE": st.text(TEXT_CHARS, max_size=60),
     "TEST": st.sampled_from(["TRUE", "FALSE"]).flatmap(_case),

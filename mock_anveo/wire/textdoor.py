@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from ..contract import PHONE
+from ..contract import PHONE, PHONE_DIGITS
 from ..errors import AnveoError, Code, shown
 from ..sim.tenant import Tenant
 from ..sim.world import World
@@ -61,8 +61,10 @@ def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError |
             raise AnveoError(Code.INVALID_PARAMETER, "from must be up to 15 digits or up to 11 "
                                                      f"letters and digits, got {shown(sender)}")
         if not _PHONE.fullmatch(destination):
-            raise AnveoError(Code.INVALID_PARAMETER, "destination must be 7 to 15 digits with "
-                                                     f"the country code, got {shown(destination)}")
+            low, high = PHONE_DIGITS
+            raise AnveoError(Code.INVALID_PARAMETER, f"destination must be {low} to {high} digits "
+                                                     "with the country code, got "
+                                                     f"{shown(destination)}")
         if not 0 < len(message) <= MESSAGE_MAX:
             raise AnveoError(Code.INVALID_PARAMETER, f"message must be 1 to {MESSAGE_MAX} "
                                                      f"characters, got {len(message)}")
