@@ -44,7 +44,7 @@ from urllib.parse import quote
 import aiohttp
 from lxml import etree
 
-from mock_anveo.wire.codec import RESPONSE_SCHEMA
+from mock_anveo.wire.xsd import RESPONSE_SCHEMA
 
 from .common import ROOT
 

@@ -44,11 +44,13 @@ def _time(fn: Callable[[], object], budget: float) -> float:
 def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     """Rows of (action, stage, µs); ``budget`` seconds per stage."""
     from mock_anveo.sim.world import World
-    from mock_anveo.wire import actions, codec, pipeline
+    from mock_anveo.wire import actions, pipeline, xmlparse, xsd
+    from mock_anveo.wire.render import render
 
     world = World()
     connect = FIXTURE.read_bytes()
-    first = pipeline.handle(world, "v3", connect)
+    pipe = pipeline.Pipeline(world)
+    first = pipe.handle("v3", connect)
     found = first.body.split(b'NAME="REQUESTID">', 1)[1].split(b"<", 1)[0].decode()
     status = status_body(found)
     rows: list[dict[str, Any]] = []
@@ -64,23 +66,23 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     from lxml import etree
 
     for action, body in (("DIAL.CONNECT", connect), ("DIAL.GETSTATUS", status)):
-        parser = codec._parser()
+        parser = xmlparse.parser()
         root = etree.fromstring(body, parser)
-        request = codec.parse_xml(body, "v3")
+        request = xmlparse.parse_xml(body)
         spec, params = actions.validate(request)
         tenant = world.get(request.userkey)
         assert tenant is not None
         reply = spec.handler(tenant, params, request.variables)
-        exchange = pipeline.receive(world, "v3", body)
+        exchange = pipe.receive("v3", body)
         pipeline.execute(exchange)
         add(
             action, "lxml parse (etree.fromstring)", lambda b=body, p=parser: etree.fromstring(b, p)
         )
-        add(action, "request.xsd validate", lambda r=root: codec.REQUEST_SCHEMA.validate(r))
+        add(action, "request.xsd validate", lambda r=root: xsd.REQUEST_SCHEMA.validate(r))
         add(
             action,
             "codec.parse_xml (parse + checks + validate + extract)",
-            lambda b=body: codec.parse_xml(b, "v3"),
+            lambda b=body: xmlparse.parse_xml(b),
         )
         add(
             action,
@@ -92,19 +94,19 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
             "handler (simulation)",
             lambda s=spec, t=tenant, p=params, r=request: s.handler(t, p, r.variables),
         )
-        add(action, "codec.render", lambda r=reply: codec.render(r.result, r.values))
+        add(action, "codec.render", lambda r=reply: render(r.result, r.values))
         add(
             action, "pipeline.record (journal append)", lambda e=exchange: pipeline.record(world, e)
         )
         add(
             action,
             "pipeline.handle (whole pipeline, the same body again: remembered)",
-            lambda b=body: pipeline.handle(world, "v3", b),
+            lambda b=body: pipe.handle("v3", b),
         )
 
         def fresh(b: bytes = body) -> object:  # the memo never holds what it is asked
-            pipeline.forget_accepted()
-            return pipeline.handle(world, "v3", b)
+            pipe.forget()
+            return pipe.handle("v3", b)
 
         add(action, "pipeline.handle (whole pipeline, memo emptied first: parsed)", fresh)
     return rows

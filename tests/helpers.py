@@ -1,46 +1,34 @@
-"""Small helpers shared by tests: building requests and reading replies."""
+"""Small helpers shared by tests: building requests (through ``wire.requests``, the one
+renderer) and reading replies."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 from lxml import etree
 
 from mock_anveo.sim.accounts import DOCS_USERKEY
-from mock_anveo.wire.codec import RESPONSE_SCHEMA
+from mock_anveo.wire.requests import ActionRequest, escape
+from mock_anveo.wire.xsd import RESPONSE_SCHEMA
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 KEY = DOCS_USERKEY
+__all__ = ["FIXTURES", "KEY", "Reply", "escape", "v2_query", "xml_request"]
 
 
-def xml_request(action: str, params: list[tuple[str, str]], userkey: str = KEY,
-                variables: list[tuple[str, str]] = ()) -> bytes:
+def xml_request(action: str, params: Sequence[tuple[str, str]], userkey: str = KEY,
+                variables: Sequence[tuple[str, str]] = ()) -> bytes:
     """A v3 <REQUEST> document with PARAMETERs in the given order."""
-    lines = ['<?xml version="1.0" standalone="no" ?>', "<REQUEST>",
-             f"<USERTOKEN><USERKEY>{userkey}</USERKEY></USERTOKEN>", f'<ACTION NAME="{action}">']
-    for name, value in params:
-        lines.append(f'<PARAMETER NAME="{name}">{escape(value)}</PARAMETER>')
-    for name, value in variables:
-        lines.append(f'<PARAMETER NAME="VARIABLE" VARIABLENAME="{name}">{escape(value)}'
-                     "</PARAMETER>")
-    lines += ["</ACTION>", "</REQUEST>"]
-    return "\n".join(lines).encode()
+    return ActionRequest(userkey, action, tuple(params), tuple(variables)).to_xml()
 
 
-def escape(text: str) -> str:
-    """XML-escape text content."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def v2_query(action: str, params: list[tuple[str, str]], userkey: str = KEY,
-             variables: list[tuple[str, str]] = (), key_name: str = "userkey") -> str:
+def v2_query(action: str, params: Sequence[tuple[str, str]], userkey: str = KEY,
+             variables: Sequence[tuple[str, str]] = (), key_name: str = "userkey") -> str:
     """A v2 GET query string, every value URL-encoded on its own."""
-    parts = [f"{key_name}={quote(userkey, safe='')}", f"action={quote(action, safe='')}"]
-    parts += [f"param[{quote(n, safe='')}]={quote(v, safe='')}" for n, v in params]
-    parts += [f"var[{quote(n, safe='')}]={quote(v, safe='')}" for n, v in variables]
-    return "&".join(parts)
+    request = ActionRequest(userkey, action, tuple(params), tuple(variables))
+    return request.to_query(userkey_field=key_name)
 
 
 class Reply:

@@ -16,6 +16,7 @@ from mock_anveo.testing import strategies
 from mock_anveo.testing.strategies import NEAR_MISSES, AnveoRequest, NearMiss
 from mock_anveo.wire import actions, pipeline
 from mock_anveo.wire.pipeline import Exchange
+from mock_anveo.wire.requests import ActionRequest
 
 #: Refusals about a request's target, not its form: what random REQUESTIDs may meet.
 STATE_ONLY = {"UNKNOWN_REQUESTID", "ALREADY_ENDED", "RESULT_NOT_READY", "NOT_A_CALLFLOW"}
@@ -188,9 +189,14 @@ def test_wrong_signature_is_refused(miss: NearMiss) -> None:
 
 def test_strategies_know_every_action_and_its_required_parameters() -> None:
     assert set(strategies.ACTIONS) == set(actions.REGISTRY)
-    for name, spec in actions.REGISTRY.items():
-        required = {p.name for p in spec.params.values() if p.required}
-        assert set(strategies._REQUIRED[name]) == required, name
+    assert strategies.AnveoRequest is strategies.ActionRequest is ActionRequest
+
+
+@given(st.sampled_from(sorted(actions.REGISTRY)).flatmap(strategies.requests))
+def test_drawn_requests_hold_every_required_parameter(request: ActionRequest) -> None:
+    sent = {name for name, _ in request.params}
+    spec = actions.REGISTRY[request.action]
+    assert {p.name for p in spec.params.values() if p.required} <= sent <= set(spec.params)
 
 
 def test_strategy_arguments_are_checked() -> None:
@@ -213,6 +219,15 @@ def test_strategy_arguments_are_checked() -> None:
 def test_importing_mock_anveo_does_not_import_hypothesis() -> None:
     code_ = ("import sys, mock_anveo, mock_anveo.testing.controller, mock_anveo.http.server; "
              "print('hypothesis' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "False"
+
+
+def test_importing_the_strategies_does_not_import_lxml() -> None:
+    """The testing layer renders requests with ``wire.requests``, which loads no lxml."""
+    code_ = ("import sys; from mock_anveo import strategies; strategies.xml_requests(); "
+             "strategies.near_misses(); print('lxml' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True,
                          check=True, timeout=60).stdout
     assert out.strip() == "False"

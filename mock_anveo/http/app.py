@@ -139,16 +139,14 @@ async def _with_form(request: web.Request, options: ServerOptions, query: str) -
 
 
 def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Response:
-    exchange = pipeline.Exchange(door, raw)
-    exchange.error = error
-    pipeline.execute(exchange)
-    pipeline.record(world, exchange)
-    return _xml(exchange.body)
+    return _xml(pipeline.refuse(world, door, raw, error).body)
 
 
-def api_door(world: World, options: ServerOptions, door: str, path: str) -> Handler:
+def api_door(world: World, options: ServerOptions, door: str, path: str,
+             pipe: pipeline.Pipeline | None = None) -> Handler:
     """The handler of one XML or query door: POST /api/v3.asp, POST /apicall.asp, or GET
     /api/v2.asp (POSTed forms accepted too); world, options and door are bound once here."""
+    pipe = pipe or pipeline.Pipeline(world)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if options.shutting_down:
@@ -175,7 +173,7 @@ def api_door(world: World, options: ServerOptions, door: str, path: str) -> Hand
                                      f"{request.method} is not accepted on {path}: POST a "
                                      "<REQUEST> XML document")
                 raw = await _read_body(request, options)
-            exchange = pipeline.receive(world, door, raw, query=query)
+            exchange = pipe.receive(door, raw, query=query)
             fault = _fault(exchange, "before")
             if fault is not None:
                 return await _perform(request, exchange, fault, world)
@@ -293,8 +291,9 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[OPTIONS] = options
     app[INTERNAL_ERRORS] = []
     app[STARTED] = time.time()
+    pipe = pipeline.Pipeline(world)  # one memo per server, shared by its doors
     for path, door in _DOORS.items():
-        app.router.add_route("*", path, api_door(world, options, door, path))
+        app.router.add_route("*", path, api_door(world, options, door, path, pipe))
     app.router.add_route("*", "/api/v1.asp", text_door)
     # A sub-application keeps the control API's middleware off the Anveo doors' hot path.
     app.add_subapp(control.PREFIX + "/", control.make_control_app())

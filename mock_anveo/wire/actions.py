@@ -1,8 +1,9 @@
-"""The action registry: ACTION NAME -> parameter rules and a handler over a ``Tenant``.
+"""The action registry: ACTION NAME -> its contract entry and a handler over a ``Tenant``.
 
-``schemas/actions.xsd`` decides whether parameter values are valid; the ``Kind`` rules here
-mirror it only to explain a failure in words (a test keeps the two in step). Handlers are thin:
-coerce validated strings, call the simulation, return a ``Reply``.
+The actions, parameters and value rules come from ``mock_anveo.contract``. ``actions.xsd``
+decides whether parameter values are valid; the contract's rules word a failure (a test keeps
+the two in step). Handlers are thin: coerce validated strings, call the simulation, return a
+``Reply``.
 """
 
 from __future__ import annotations
@@ -12,58 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .. import contract
+from ..contract import VARIABLE_NAME, VARIABLE_VALUE, VARIABLES_MAX, Kind, Param
 from ..errors import AnveoError, Code, shown
 from ..sim.tenant import Tenant
-from . import codec
+from .requests import ActionRequest
+from .xsd import ACTIONS_SCHEMA, build_canonical, last_error
+
+#: Each kind's rule compiled once (kinds are frozen, so they key a dict).
+_PATTERNS: dict[Kind, re.Pattern[str]] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
-    """A value rule: a full-match pattern, an optional integer range, and its message."""
-
-    pattern: re.Pattern[str]
-    rule: str
-    low: int | None = None
-    high: int | None = None
-
-    def problem(self, name: str, value: str) -> str | None:
-        """The message for a value that breaks this rule, or None when it is fine."""
-        ok = self.pattern.fullmatch(value) is not None
-        if ok and self.low is not None and self.high is not None:
-            ok = self.low <= int(value) <= self.high
-        return None if ok else f"{name} must be {self.rule}, got {shown(value)}"
-
-
-def _kind(pattern: str, rule: str, low: int | None = None, high: int | None = None) -> Kind:
-    return Kind(re.compile(pattern, re.ASCII | re.DOTALL), rule, low, high)
-
-
-PHONE = _kind(r"[0-9]{7,15}", "7 to 15 digits with the country code and no '+', spaces or "
-                              "dashes (e.g. 12157010680)")
-DELAY = _kind(r"[0-9]+", "a whole number of minutes from 0 to 86400", 0, 86400)
-DURATION = _kind(r"[0-9]+", "a whole number of minutes from 1 to 1440", 1, 1440)
-MEMO = _kind(r".{0,1024}", "at most 1024 characters")
-BILLINGCODE = _kind(r".{0,255}", "at most 255 characters")
-FLAG = _kind(r"(?i:true|false)", "TRUE or FALSE")
-KEY40 = _kind(r"[0-9A-Za-z]{40}", "the call flow's 40-character API key (letters and digits)")
-REQUESTID = _kind(r"[0-9a-fA-F]{40}", "40 hexadecimal characters, as returned by DIAL.CONNECT "
-                                      "or DIAL.CALLFLOW")
-VARIABLE_NAME = _kind(r"[A-Za-z_][A-Za-z0-9_]{0,63}", "a letter or '_' then up to 63 letters, "
-                                                      "digits or '_'")
-VARIABLE_VALUE = _kind(r".{0,1024}", "at most 1024 characters")
-MAX_VARIABLES = 50
-
-SIGNATURE = _kind(r"[0-9a-fA-F]{40}", "40 hexadecimal characters: HMAC-SHA1 of the account's "
-                                      "e-mail keyed by its secure phrase")
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One parameter an action takes."""
-
-    name: str
-    kind: Kind
-    required: bool = False
+def problem(kind: Kind, name: str, value: str) -> str | None:
+    """The message for a value of ``name`` that breaks ``kind``'s rule, or None when fine."""
+    pattern = _PATTERNS.get(kind)
+    if pattern is None:
+        pattern = _PATTERNS[kind] = kind.compiled()
+    ok = pattern.fullmatch(value) is not None
+    if ok and kind.low is not None and kind.high is not None:
+        ok = kind.low <= int(value) <= kind.high
+    return None if ok else f"{name} must be {kind.rule}, got {shown(value)}"
 
 
 class Reply(NamedTuple):
@@ -94,21 +63,20 @@ class Action:
 
 
 REGISTRY: dict[str, Action] = {}
-_COMMON = (Param("TEST", FLAG), Param("SIGNATURE", SIGNATURE))
 
 
-def action(name: str, *params: Param, variables: bool = False) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for ACTION ``name`` with its parameters (TEST, SIGNATURE implied)."""
+def action(name: str) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for ACTION ``name``, with the contract's parameters for it."""
+    spec = contract.ACTIONS[name]
 
     def register(handler: Handler) -> Handler:
-        spec = {p.name: p for p in (*params, *_COMMON)}
-        REGISTRY[name] = Action(name, spec, handler, variables)
+        REGISTRY[name] = Action(name, {p.name: p for p in spec.params}, handler, spec.variables)
         return handler
 
     return register
 
 
-def validate(request: codec.ActionRequest) -> tuple[Action, Params]:
+def validate(request: ActionRequest) -> tuple[Action, Params]:
     """Check a request against its action's rules; returns the action and trimmed parameters."""
     spec = REGISTRY.get(request.action)
     if spec is None:
@@ -144,33 +112,33 @@ def validate(request: codec.ActionRequest) -> tuple[Action, Params]:
                              f"{request.action} needs parameter {param.name}")
     if request.variables and not spec.variables:
         raise AnveoError(Code.UNKNOWN_PARAMETER, f"{request.action} takes no VARIABLE")
-    if len(request.variables) > MAX_VARIABLES:
+    if len(request.variables) > VARIABLES_MAX:
         raise AnveoError(Code.TOO_MANY_PARAMETERS,
-                         f"at most {MAX_VARIABLES} VARIABLEs, got {len(request.variables)}")
-    canonical = codec.build_canonical(request.action, params.items(), request.variables)
-    if not codec.ACTIONS_SCHEMA.validate(canonical):
+                         f"at most {VARIABLES_MAX} VARIABLEs, got {len(request.variables)}")
+    canonical = build_canonical(request.action, params.items(), request.variables)
+    if not ACTIONS_SCHEMA.validate(canonical):
         raise _explain(spec, params, request.variables)
     return spec, params
 
 
 def _explain(spec: Action, params: Params, variables: Pairs) -> AnveoError:
     for name, value in params.items():
-        problem = spec.params[name].kind.problem(name, value)
-        if problem:
-            return AnveoError(Code.INVALID_PARAMETER, problem)
+        found = problem(spec.params[name].kind, name, value)
+        if found:
+            return AnveoError(Code.INVALID_PARAMETER, found)
     names: set[str] = set()
     for name, value in variables:
-        problem = VARIABLE_NAME.problem("VARIABLENAME", name)
-        if problem:
-            return AnveoError(Code.INVALID_PARAMETER, problem)
+        found = problem(VARIABLE_NAME, "VARIABLENAME", name)
+        if found:
+            return AnveoError(Code.INVALID_PARAMETER, found)
         if name in names:
             return AnveoError(Code.DUPLICATE_PARAMETER,
                               f"VARIABLE {name} appears more than once; send it once")
         names.add(name)
-        problem = VARIABLE_VALUE.problem(f"VARIABLE {name}", value)
-        if problem:
-            return AnveoError(Code.INVALID_PARAMETER, problem)
-    error = codec.last_error(codec.ACTIONS_SCHEMA)
+        found = problem(VARIABLE_VALUE, f"VARIABLE {name}", value)
+        if found:
+            return AnveoError(Code.INVALID_PARAMETER, found)
+    error = last_error(ACTIONS_SCHEMA)
     detail = error.message if error else "invalid"
     return AnveoError(Code.INVALID_PARAMETER, f"{spec.name} parameters break the schema: {detail}")
 
@@ -185,9 +153,7 @@ def _requestid_reply(requestid: str) -> Reply:
     return Reply("SUCCESS", (("REQUESTID", requestid),))
 
 
-@action("DIAL.CONNECT", Param("PHONENUMBER", PHONE, True), Param("DESTPHONENUMBER", PHONE, True),
-        Param("MAXCALLDURATION", DURATION), Param("CALLERID", PHONE), Param("DELAY", DELAY),
-        Param("MEMO", MEMO), Param("BILLINGCODE", BILLINGCODE))
+@action("DIAL.CONNECT")
 def dial_connect(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """Ring PHONENUMBER, then DESTPHONENUMBER, and bridge them."""
     duration = p.get("MAXCALLDURATION")
@@ -198,9 +164,7 @@ def dial_connect(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     return _requestid_reply(call.requestid)
 
 
-@action("DIAL.CALLFLOW", Param("PHONENUMBER", PHONE, True), Param("CALLERID", PHONE, True),
-        Param("CALLFLOW", KEY40, True), Param("DELAY", DELAY), Param("MEMO", MEMO),
-        Param("BILLINGCODE", BILLINGCODE), variables=True)
+@action("DIAL.CALLFLOW")
 def dial_callflow(tenant: Tenant, p: Params, variables: Pairs) -> Reply:
     """Ring PHONENUMBER and run the call flow CALLFLOW with VARIABLEs."""
     call = tenant.dial_callflow(
@@ -210,20 +174,20 @@ def dial_callflow(tenant: Tenant, p: Params, variables: Pairs) -> Reply:
     return _requestid_reply(call.requestid)
 
 
-@action("DIAL.GETSTATUS", Param("REQUESTID", REQUESTID, True))
+@action("DIAL.GETSTATUS")
 def dial_getstatus(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """RESULT is the call's status: NONE, INIT, START or END."""
     return Reply(tenant.status(p["REQUESTID"]).value)
 
 
-@action("DIAL.CANCEL", Param("REQUESTID", REQUESTID, True))
+@action("DIAL.CANCEL")
 def dial_cancel(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """Cancel a scheduled call or hang up a live one."""
     call = tenant.cancel(p["REQUESTID"])
     return _requestid_reply(call.requestid)
 
 
-@action("DIAL.CALLFLOW.GETRESULT", Param("REQUESTID", REQUESTID, True))
+@action("DIAL.CALLFLOW.GETRESULT")
 def dial_callflow_getresult(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """RESULT is what the call flow produced."""
     return Reply(tenant.callflow_result(p["REQUESTID"]))

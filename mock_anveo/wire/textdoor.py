@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
+from ..contract import PHONE, PHONE_DIGITS
 from ..errors import AnveoError, Code, shown
 from ..sim.tenant import Tenant
 from ..sim.world import World
 
 BAD_KEY = "apikey is missing or invalid.."
-_PHONE = re.compile(r"[0-9]{7,15}", re.ASCII)
+_PHONE = PHONE.compiled()
 _SENDER = re.compile(r"[0-9]{1,15}|[A-Za-z0-9 ]{1,11}", re.ASCII)
 MESSAGE_MAX = 1600
 # GSM 03.38 basic characters: messages made only of these use 7-bit parts (160/153 chars);
@@ -60,8 +61,10 @@ def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError |
             raise AnveoError(Code.INVALID_PARAMETER, "from must be up to 15 digits or up to 11 "
                                                      f"letters and digits, got {shown(sender)}")
         if not _PHONE.fullmatch(destination):
-            raise AnveoError(Code.INVALID_PARAMETER, "destination must be 7 to 15 digits with "
-                                                     f"the country code, got {shown(destination)}")
+            low, high = PHONE_DIGITS
+            raise AnveoError(Code.INVALID_PARAMETER, f"destination must be {low} to {high} digits "
+                                                     "with the country code, got "
+                                                     f"{shown(destination)}")
         if not 0 < len(message) <= MESSAGE_MAX:
             raise AnveoError(Code.INVALID_PARAMETER, f"message must be 1 to {MESSAGE_MAX} "
                                                      f"characters, got {len(message)}")
