@@ -227,7 +227,7 @@ def test_fault_spoils_the_nth_request_once(ctl: MockAnveo) -> None:
     (fault,) = ctl.faults()
     assert (fault["id"], fault["fired"], fault["seen"]) == (rule["id"], 1, 2)
     assert [e.fault is not None for e in ctl.requests()] == [False, True, False]
-    ctl.remove(rule["id"])
+    ctl.remove(rule["id"], kind="fault")  # by id, the kind named
     assert ctl.faults() == []
 
 

@@ -4,7 +4,7 @@ One server per session (a background thread, or the one at ``--anveo-url`` /
 ``$MOCK_ANVEO_URL``); every test gets a controller on a fresh tenant, deleted at teardown.
 Exceptions the server recorded for that tenant fail the test at teardown. Imports stay light
 here because pytest loads this module in every session of an environment that has mock-anveo
-installed.
+installed: nothing of the server (aiohttp, lxml, the XSDs) loads unless a server is started.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def anveo_server_options() -> ServerOptions:
     """Override me: options of the session's own server (ignored with --anveo-url)."""
-    from ..http.app import ServerOptions  # lazily: pytest start-up stays free of aiohttp
+    from ..http.app import ServerOptions  # noqa: PLC0415 - aiohttp and lxml only when serving
 
     return ServerOptions()
 
@@ -51,7 +51,7 @@ def anveo_server_options() -> ServerOptions:
 @pytest.fixture(scope="session")
 def anveo_settings() -> Settings:
     """Override me: world settings (seed, journal limit, ...) of the session's own server."""
-    from ..sim.world import Settings
+    from ..sim.world import Settings  # noqa: PLC0415 - the core only when serving
 
     return Settings()
 
@@ -63,37 +63,46 @@ def anveo_tenant() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def anveo_url(request: pytest.FixtureRequest, anveo_server_options: ServerOptions,
-              anveo_settings: Settings) -> Iterator[str]:
-    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL, or one started here."""
+def _anveo_session(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | None]]:
+    """The session's server and control token: --anveo-url or $MOCK_ANVEO_URL (nothing of the
+    server is imported then), or a server started here from the two override fixtures."""
     given = request.config.getoption("anveo_url") or os.environ.get(URL_ENV)
     if given:
-        yield given.rstrip("/")
+        yield given.rstrip("/"), os.environ.get(TOKEN_ENV)
         return
-    from ..http.server import ThreadedServer
-    from ..sim.world import World
+    # Asked for only here, so a session bound to a remote server never builds them.
+    options: ServerOptions = request.getfixturevalue("anveo_server_options")
+    settings: Settings = request.getfixturevalue("anveo_settings")
+    from ..http.server import ThreadedServer  # noqa: PLC0415 - aiohttp only when serving
+    from ..sim.world import World  # noqa: PLC0415 - the core only when serving
 
-    server = ThreadedServer(lambda: World(anveo_settings, monotonic=time.monotonic,
-                                          wallclock=time.time), anveo_server_options).start()
+    server = ThreadedServer(lambda: World(settings, monotonic=time.monotonic,
+                                          wallclock=time.time), options).start()
     try:
-        yield server.url
+        yield server.url, os.environ.get(TOKEN_ENV) or options.control_token
     finally:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def anveo_url(_anveo_session: tuple[str, str | None]) -> str:
+    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL, or one started here."""
+    return _anveo_session[0]
+
+
 @pytest.fixture
-def anveo(request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any],
-          anveo_server_options: ServerOptions) -> Iterator[MockAnveo]:
+def anveo(request: pytest.FixtureRequest, _anveo_session: tuple[str, str | None],
+          anveo_tenant: dict[str, Any]) -> Iterator[MockAnveo]:
     """A controller on a fresh tenant of the session's server; the tenant goes at teardown."""
-    from .controller import MockAnveo
+    from .controller import MockAnveo  # noqa: PLC0415 - sessions that never use it skip it
 
     fields = dict(anveo_tenant)
     for marker in reversed(list(request.node.iter_markers("anveo"))):  # closest wins
         if marker.args:
             raise pytest.UsageError("@pytest.mark.anveo takes keyword arguments only")
         fields.update(marker.kwargs)
-    token = os.environ.get(TOKEN_ENV) or anveo_server_options.control_token
+    url, token = _anveo_session
     # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
     # server recorded for it, which fail the test here at teardown with their tracebacks.
-    with MockAnveo.remote(anveo_url, token, **fields) as controller:
+    with MockAnveo.remote(url, token, **fields) as controller:
         yield controller
