@@ -236,11 +236,3 @@ def test_ci_recipe_with_a_fixed_port_and_the_environment(
     done = _run_shell(block, pytester.path, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert {url for url, _ in _probes(tmp_path)} == {f"http://127.0.0.1:{port}"}
-
-
-def test_loading_the_plugin_imports_neither_aiohttp_nor_hypothesis() -> None:
-    code = ("import sys, mock_anveo.testing.pytest_plugin; "
-            "print(sorted(m for m in ('aiohttp', 'lxml', 'hypothesis') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
-    assert out.strip() == "[]"
