@@ -43,11 +43,6 @@ def shared_url() -> Iterator[str]:
     server.stop()
 
 
-def test_readme_pytest_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_docs="\n\n".join(_blocks("Use it in pytest", "python")))
-    pytester.runpytest("-q").assert_outcomes(passed=6)
-
-
 def test_each_test_gets_a_fresh_tenant_on_one_server(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         import urllib.error, urllib.request

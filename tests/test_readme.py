@@ -5,8 +5,9 @@ Blocks are marked with an HTML comment before them:
 .ci/run runs), ``shell`` (run with bash against a fresh server; ``expect="a|b"`` lists strings
 that must appear in order), ``output`` (the exact output of the shell block before it),
 ``synopsis`` (every flag must exist) and ``commands`` (slow scripts: each exists and accepts
-the flags shown). The Python and shell blocks of "Use it in pytest"
-and "Run it in CI" are run by tests/test_pytest_plugin.py.
+the flags shown). The Python blocks of "Use it in pytest" run here as a user would run them:
+in a fresh directory, with only the configuration that section shows; its shell blocks, and
+those of "Run it in CI", are run by tests/test_pytest_plugin.py.
 """
 
 from __future__ import annotations
@@ -116,6 +117,63 @@ def test_listed_commands_exist_and_answer_help():
             assert result.returncode == 0, (script, result.stderr)
             for flag in re.findall(r"--[\w-]+", flags):
                 assert flag in result.stdout, (script, flag)
+
+
+def _section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:] if end == -1 else README[start:end]
+
+
+def _fenced(title: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", _section(title), re.DOTALL)
+
+
+#: What a new project installs for the section's examples: pytest, mock-anveo (its plugin),
+#: pytest-asyncio (async tests) and hypothesis (the strategies' example). Nothing else loads:
+#: this environment's other plugins must not make an example pass that would fail there.
+FRESH_PLUGINS = ("mock_anveo.testing.pytest_plugin", "pytest_asyncio.plugin",
+                 "hypothesis.extra.pytestplugin")
+
+
+def _run_fresh(project: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``project``, holding only ``files``: no ini of this repository applies."""
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "MOCK_ANVEO_", "HYPOTHESIS_"))}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = [arg for name in FRESH_PLUGINS for arg in ("-p", name)]
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *plugins,
+                           "--rootdir", str(project), "-q", "-rA"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_pytest_section_runs_verbatim_in_a_fresh_project(tmp_path):
+    python = _fenced("Use it in pytest", "python")
+    (toml,) = _fenced("Use it in pytest", "toml")
+    assert len(python) >= 5 and "asyncio_default_fixture_loop_scope" in toml
+    result = _run_fresh(tmp_path / "project", {"test_examples.py": "\n\n".join(python),
+                                               "pyproject.toml": toml})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    tests = sum(block.count("\ndef test_") + block.count("\nasync def test_")
+                + block.startswith(("def test_", "async def test_")) for block in python)
+    assert re.search(rf"\b{tests} passed in ", output), output
+    assert "warning" not in output.lower(), output  # pytest-asyncio's included
+
+
+def test_async_example_runs_alone_in_a_fresh_project(tmp_path):
+    """Bug 19: copied into a new project, the async example failed ("async def functions are
+    not natively supported") because it relied on this repository's asyncio_mode=auto."""
+    (example,) = [b for b in _fenced("Use it in pytest", "python") if "async def test_" in b]
+    (toml,) = _fenced("Use it in pytest", "toml")
+    result = _run_fresh(tmp_path / "project", {"test_async.py": example,
+                                               "pyproject.toml": toml})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "1 passed in " in output, output
+    assert "warning" not in output.lower(), output
 
 
 def test_every_code_block_is_executed_somewhere():
