@@ -16,7 +16,10 @@ from collections.abc import Iterator
 import pytest
 
 import mock_anveo
+from mock_anveo import strategies
+from mock_anveo.errors import ControlError
 from mock_anveo.http.server import ThreadedServer
+from mock_anveo.testing.controller import MockAnveo
 
 HEAVY = ("aiohttp", "lxml", "xmlschema", "hypothesis", "mock_anveo.http", "mock_anveo.wire")
 PUBLIC = ("MockAnveo", "AsyncMockAnveo", "Call", "AnveoError", "Code", "ControlError",
@@ -49,17 +52,12 @@ def test_bare_import_loads_neither_the_controller_nor_the_errors() -> None:
 
 
 def test_public_names_resolve_and_stay_curated() -> None:
-    from mock_anveo.errors import ControlError
-    from mock_anveo.testing.controller import MockAnveo
-
     assert sorted(mock_anveo.__all__) == sorted(PUBLIC)
     assert mock_anveo.MockAnveo is MockAnveo and mock_anveo.ControlError is ControlError
     assert set(PUBLIC) <= set(dir(mock_anveo))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = mock_anveo.Nope  # type: ignore[attr-defined]
-    from mock_anveo import strategies  # a submodule, not a lazy name: still importable
-
-    assert strategies.xml_requests
+    assert strategies.xml_requests  # a submodule, not a lazy name: still importable
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from mock_anveo.cli import build_parser
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MARKED = re.compile(r'<!-- readme-test: (\w+)(?: expect="([^"]*)")? -->\n```\w*\n(.*?)```',
@@ -97,8 +99,6 @@ def test_shell_examples_run_against_the_readme_server(tmp_path):
 
 
 def test_every_flag_in_the_synopsis_exists():
-    from mock_anveo.cli import build_parser
-
     ((_, synopsis),) = blocks("synopsis")
     parser = build_parser()
     known = {option for action in parser._subparsers._group_actions[0].choices.values()

@@ -9,6 +9,7 @@ know how the bytes travel; ``transport`` does.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -72,7 +73,13 @@ class verb(Generic[P, T]):
     def __init__(self, build: Callable[Concatenate[Any, P], Op[T]]) -> None:
         self._build = build
         self.__doc__ = build.__doc__  # help() and IDEs show the verb's docstring
-        self.__wrapped__ = build  # ... and inspect.signature its parameters
+
+    @functools.cached_property
+    def _signature(self) -> inspect.Signature:
+        # The verb as a bound method shows it: no ``self``, and not the Op it builds.
+        whole = inspect.signature(self._build)
+        return whole.replace(parameters=list(whole.parameters.values())[1:],
+                             return_annotation=inspect.Signature.empty)
 
     @overload
     def __get__(self, face: None, owner: type[Any]) -> Self: ...
@@ -91,4 +98,5 @@ class verb(Generic[P, T]):
             # Arguments are checked here, when the verb is called, on both faces alike.
             return face._run(build(face, *args, **kwargs))  # noqa: SLF001 - the face's own runner
 
+        bound.__signature__ = self._signature  # type: ignore[attr-defined]
         return bound
