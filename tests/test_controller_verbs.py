@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import inspect
 import secrets
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from mock_anveo.http.server import ThreadedServer
 from mock_anveo.testing.controller import AsyncMockAnveo, MockAnveo
+from mock_anveo.testing.ops import verb
+from mock_anveo.testing.verbs import Controller
 
 from .helpers import xml_request
 
@@ -163,3 +167,17 @@ async def test_with_form_serves_blocking_clients_inside_async_tests() -> None:
     with MockAnveo() as anveo:
         dial(anveo, MEMO="from a coroutine")
         anveo.requests().assert_called_with(MEMO="from a coroutine")
+
+
+# ---- one implementation, two faces ----------------------------------------------------------
+def test_both_faces_share_every_verb_and_the_readme_lists_them() -> None:
+    names = sorted(n for n, v in vars(Controller).items() if isinstance(v, verb))
+    assert len(names) >= 20
+    sync, awaited = MockAnveo.remote("http://127.0.0.1:9"), AsyncMockAnveo.remote("http://x")
+    for name in names:
+        assert inspect.signature(getattr(sync, name)) == inspect.signature(
+            getattr(awaited, name)), name
+        assert "self" not in inspect.signature(getattr(sync, name)).parameters
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| verb | does |"):readme.index("`assert_called_with(PHONE")]
+    assert [n for n in names if f"`{n}(" not in table] == []
