@@ -27,10 +27,17 @@ from .helpers import xml_request
 FIRST, SECOND = "12157010680", "12125551234"  # ordinary numbers: answer after 4 s and 6 s
 
 
-def dial(anveo: MockAnveo, first: str = FIRST, second: str = SECOND,
-         extra: list[tuple[str, str]] | None = None) -> str:
-    body = xml_request("DIAL.CONNECT", [("PHONENUMBER", first), ("DESTPHONENUMBER", second),
-                                        *(extra or [])], userkey=anveo.userkey)
+def dial(
+    anveo: MockAnveo,
+    first: str = FIRST,
+    second: str = SECOND,
+    extra: list[tuple[str, str]] | None = None,
+) -> str:
+    body = xml_request(
+        "DIAL.CONNECT",
+        [("PHONENUMBER", first), ("DESTPHONENUMBER", second), *(extra or [])],
+        userkey=anveo.userkey,
+    )
     with urllib.request.urlopen(anveo.api_url, body) as reply:
         return reply.read().decode()
 
@@ -67,10 +74,15 @@ def test_own_server_in_a_thread_serves_a_fresh_tenant_and_stops() -> None:
 async def test_async_with_serves_in_the_running_loop() -> None:
     async with MockAnveo(balance="3.00") as anveo:
         assert isinstance(anveo, AsyncMockAnveo)
-        body = xml_request("DIAL.CONNECT", [("PHONENUMBER", FIRST),
-                                            ("DESTPHONENUMBER", SECOND)], userkey=anveo.userkey)
-        async with aiohttp.ClientSession() as session, session.post(anveo.api_url,
-                                                                    data=body) as reply:
+        body = xml_request(
+            "DIAL.CONNECT",
+            [("PHONENUMBER", FIRST), ("DESTPHONENUMBER", SECOND)],
+            userkey=anveo.userkey,
+        )
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(anveo.api_url, data=body) as reply,
+        ):
             assert "<RESULT>SUCCESS</RESULT>" in await reply.text()
         clock = await anveo.advance(until_idle=True)
         assert clock.pending_events == 0
@@ -278,8 +290,12 @@ def test_journal_holds_transitions_too(ctl: MockAnveo) -> None:
 
 # ---- account and reset --------------------------------------------------------------------------
 def test_preset_account_and_set_account(server_url: str) -> None:
-    with MockAnveo.remote(server_url, balance=Decimal("0.01"), verified_callerids=["15550001"],
-                          start=datetime(2030, 5, 1, 12, 0)) as anveo:
+    with MockAnveo.remote(
+        server_url,
+        balance=Decimal("0.01"),
+        verified_callerids=["15550001"],
+        start=datetime(2030, 5, 1, 12, 0),
+    ) as anveo:
         view = anveo.tenant()
         assert view["verified_callerids"] == ["15550001"]
         assert anveo.now() == datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -295,8 +311,12 @@ def test_preset_account_and_set_account(server_url: str) -> None:
 
 def test_reset_restores_the_configured_start(server_url: str) -> None:
     preset = [{"match": SECOND, "outcome": "busy"}]
-    with MockAnveo.remote(server_url, balance="9.00", scenarios=preset,
-                          faults=[{"kind": "latency", "seconds": 0, "times": None}]) as anveo:
+    with MockAnveo.remote(
+        server_url,
+        balance="9.00",
+        scenarios=preset,
+        faults=[{"kind": "latency", "seconds": 0, "times": None}],
+    ) as anveo:
         userkey = anveo.userkey
         dial(anveo)
         anveo.scenario(FIRST, "fail")

@@ -36,7 +36,8 @@ def ctl(server_url: str) -> Iterator[MockAnveo]:
 
 # ---- server errors --------------------------------------------------------------------------
 def test_server_exceptions_are_reported_with_their_traceback(
-        ctl: MockAnveo, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctl: MockAnveo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctl.check_errors()
 
     def boom(*_args: object) -> actions.Reply:
@@ -54,14 +55,17 @@ def test_server_exceptions_are_reported_with_their_traceback(
 
 
 def test_leaving_the_block_raises_what_the_server_recorded(
-        server_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*_args: object) -> actions.Reply:
         raise RuntimeError("boom at exit")
 
     spec = actions.REGISTRY["ACCOUNT.GETBALANCE"]
     monkeypatch.setitem(actions.REGISTRY, spec.name, dataclasses.replace(spec, handler=boom))
-    with (pytest.raises(UnexpectedServerError, match="boom at exit"),
-          MockAnveo.remote(server_url) as anveo):
+    with (
+        pytest.raises(UnexpectedServerError, match="boom at exit"),
+        MockAnveo.remote(server_url) as anveo,
+    ):
         body = xml_request("ACCOUNT.GETBALANCE", [], userkey=anveo.userkey)
         urllib.request.urlopen(anveo.api_url, body).read()
     with MockAnveo.remote(server_url) as clean:  # deleting the tenant forgot its errors

@@ -38,15 +38,25 @@ def ctl(server_url: str) -> Iterator[MockAnveo]:
 
 
 def send_sms(url: str, apikey: str, message: str) -> str:
-    query = urlencode({"apikey": apikey, "action": "sms", "from": FIRST,
-                       "destination": SECOND, "message": message})
+    query = urlencode(
+        {
+            "apikey": apikey,
+            "action": "sms",
+            "from": FIRST,
+            "destination": SECOND,
+            "message": message,
+        }
+    )
     with urllib.request.urlopen(f"{url}/api/v1.asp?{query}") as reply:
         return reply.read().decode()
 
 
 def dial(anveo: MockAnveo | AsyncMockAnveo, second: str = SECOND, **extra: str) -> None:
-    body = xml_request("DIAL.CONNECT", [("PHONENUMBER", FIRST), ("DESTPHONENUMBER", second),
-                                        *extra.items()], userkey=anveo.userkey)
+    body = xml_request(
+        "DIAL.CONNECT",
+        [("PHONENUMBER", FIRST), ("DESTPHONENUMBER", second), *extra.items()],
+        userkey=anveo.userkey,
+    )
     urllib.request.urlopen(anveo.api_url, body).read()
 
 
@@ -57,7 +67,11 @@ def test_sms_lists_what_the_v1_door_sent(ctl: MockAnveo) -> None:
     assert reply.startswith("result=success")
     (sms,) = ctl.sms()
     assert (sms.sender, sms.destination, sms.message, sms.parts) == (
-        FIRST, SECOND, "hello there", 1)
+        FIRST,
+        SECOND,
+        "hello there",
+        1,
+    )
     assert f"smsid={sms.smsid}" in reply and f"fee={sms.fee}" in reply
     assert isinstance(sms.fee, Decimal) and isinstance(sms.sent_at, datetime)
     assert sms.sent_at == ctl.now()  # virtual time, frozen at the tenant's start
@@ -78,8 +92,9 @@ async def test_async_face_has_the_same_new_verbs(server_url: str) -> None:
     async with AsyncMockAnveo.remote(server_url) as anveo:
         assert await anveo.sms() == []
         stranger = secrets.token_hex(20)
-        urllib.request.urlopen(anveo.api_url, xml_request("ACCOUNT.GETBALANCE", [],
-                                                          userkey=stranger)).read()
+        urllib.request.urlopen(
+            anveo.api_url, xml_request("ACCOUNT.GETBALANCE", [], userkey=stranger)
+        ).read()
         assert any(stranger in (e.request or "") for e in await anveo.server_journal())
         dial(anveo, MEMO="async")
         (await anveo.requests()).assert_called_with(MEMO="async")
@@ -176,8 +191,9 @@ def test_both_faces_share_every_verb_and_the_readme_lists_them() -> None:
     sync, awaited = MockAnveo.remote("http://127.0.0.1:9"), AsyncMockAnveo.remote("http://x")
     for name in names:
         assert inspect.signature(getattr(sync, name)) == inspect.signature(
-            getattr(awaited, name)), name
+            getattr(awaited, name)
+        ), name
         assert "self" not in inspect.signature(getattr(sync, name)).parameters
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("| verb | does |"):readme.index("`assert_called_with(PHONE")]
+    table = readme[readme.index("| verb | does |") : readme.index("`assert_called_with(PHONE")]
     assert [n for n in names if f"`{n}(" not in table] == []

@@ -33,7 +33,8 @@ def _blocks(title: str, language: str) -> list[str]:
 def _quiet_ini(request: pytest.FixtureRequest) -> None:
     if "pytester" in request.fixturenames:  # inner runs: no pytest-asyncio deprecation noise
         request.getfixturevalue("pytester").makeini(
-            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +122,7 @@ def test_marker_and_override_fixture_preset_the_tenant(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*keyword arguments only*", "*balance must be a decimal*"])
 
 
-def test_server_exceptions_fail_the_test_with_their_traceback(
-        pytester: pytest.Pytester) -> None:
+def test_server_exceptions_fail_the_test_with_their_traceback(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         import dataclasses, urllib.request
         import pytest
@@ -163,8 +163,9 @@ def test_server_exceptions_fail_the_test_with_their_traceback(
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
-def test_anveo_url_uses_a_running_server(pytester: pytest.Pytester, shared_url: str,
-                                         monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+def test_anveo_url_uses_a_running_server(
+    pytester: pytest.Pytester, shared_url: str, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     pytester.makepyfile(f"""
         def test_bound_to_the_given_server(anveo):
             assert anveo.url == {shared_url!r}
@@ -194,12 +195,22 @@ _PROBE_TESTS = """
 
 
 def _run_shell(block: str, cwd: Path, probe_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
-           "PROBE_DIR": str(probe_dir)}
+    env = {
+        **os.environ,
+        "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+        "PROBE_DIR": str(probe_dir),
+    }
     env.pop("MOCK_ANVEO_URL", None)
     env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(["bash", "-e", "-c", block], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=120, check=False)
+    return subprocess.run(
+        ["bash", "-e", "-c", block],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _probes(probe_dir: Path) -> list[tuple[str, str]]:
@@ -207,8 +218,10 @@ def _probes(probe_dir: Path) -> list[tuple[str, str]]:
     return [(url, worker) for url, worker in found]
 
 
+@pytest.mark.slow
 def test_ci_recipe_xdist_workers_share_one_standalone_server(
-        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
     pytester.makepyfile(_PROBE_TESTS)
     block = _blocks("Run it in CI", "sh")[0]
     assert "--port 0 --url-file" in block and "-n 2 --anveo-url" in block
@@ -221,8 +234,10 @@ def test_ci_recipe_xdist_workers_share_one_standalone_server(
     assert {worker for _, worker in probes} == {"gw0", "gw1"}  # ... shared by both workers
 
 
+@pytest.mark.slow
 def test_ci_recipe_with_a_fixed_port_and_the_environment(
-        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
     pytester.makepyfile(_PROBE_TESTS)
     with socket.socket() as sock:  # the docs say 8080; a test takes whatever port is free
         sock.bind(("127.0.0.1", 0))

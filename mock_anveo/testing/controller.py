@@ -35,8 +35,19 @@ from .verbs import Controller
 if TYPE_CHECKING:
     from ..http.server import RunningServer, ThreadedServer
 
-__all__ = ["AsyncMockAnveo", "Call", "Clock", "JournalEntry", "Leg", "MockAnveo", "Requests",
-           "ServerError", "Sms", "Transition", "UnexpectedServerError"]
+__all__ = [
+    "AsyncMockAnveo",
+    "Call",
+    "Clock",
+    "JournalEntry",
+    "Leg",
+    "MockAnveo",
+    "Requests",
+    "ServerError",
+    "Sms",
+    "Transition",
+    "UnexpectedServerError",
+]
 
 T = TypeVar("T")
 
@@ -70,8 +81,7 @@ class MockAnveo(Controller, SyncRunner):
         if self._spec.url is None:
             from ..http.server import ThreadedServer  # noqa: PLC0415 - aiohttp only when serving
 
-            self._server = ThreadedServer(self._spec.world_factory(),
-                                          self._spec.options).start()
+            self._server = ThreadedServer(self._spec.world_factory(), self._spec.options).start()
             self._base = self._server.url
         else:
             self._base = self._spec.url
@@ -104,8 +114,12 @@ class MockAnveo(Controller, SyncRunner):
     def __enter__(self) -> Self:
         return self.open()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         errors = self.close()
         if errors:  # a server bug must not pass silently; chained to the block's own error
             raise UnexpectedServerError(errors) from exc
@@ -116,8 +130,12 @@ class MockAnveo(Controller, SyncRunner):
         self._async = AsyncMockAnveo(**self._spec.arguments)
         return await self._async.open()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._async is not None:
             controller, self._async = self._async, None
             await controller.__aexit__(exc_type, exc, tb)
@@ -179,8 +197,12 @@ class AsyncMockAnveo(Controller, AsyncRunner):
     async def __aenter__(self) -> Self:
         return await self.open()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         errors = await self.close()
         if errors:
             raise UnexpectedServerError(errors) from exc

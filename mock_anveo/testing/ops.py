@@ -78,16 +78,19 @@ class verb(Generic[P, T]):
     def _signature(self) -> inspect.Signature:
         # The verb as a bound method shows it: no ``self``, and not the Op it builds.
         whole = inspect.signature(self._build)
-        return whole.replace(parameters=list(whole.parameters.values())[1:],
-                             return_annotation=inspect.Signature.empty)
+        return whole.replace(
+            parameters=list(whole.parameters.values())[1:],
+            return_annotation=inspect.Signature.empty,
+        )
 
     @overload
     def __get__(self, face: None, owner: type[Any]) -> Self: ...
     @overload
     def __get__(self, face: SyncRunner, owner: type[Any]) -> Callable[P, T]: ...
     @overload
-    def __get__(self, face: AsyncRunner, owner: type[Any]
-                ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(
+        self, face: AsyncRunner, owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
     def __get__(self, face: Any, owner: type[Any]) -> Any:
         if face is None:
             return self

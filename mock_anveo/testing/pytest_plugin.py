@@ -28,16 +28,21 @@ TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add ``--anveo-url``."""
     parser.getgroup("anveo").addoption(
-        "--anveo-url", default=None, metavar="URL",
+        "--anveo-url",
+        default=None,
+        metavar="URL",
         help=f"use the mock-anveo server running at URL (default: ${URL_ENV}; otherwise one "
-             "is started for the session)")
+        "is started for the session)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the ``anveo`` marker."""
     config.addinivalue_line(
-        "markers", "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
-                   "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0")
+        "markers",
+        "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
+        "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +81,9 @@ def _anveo_session(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | 
     from ..http.server import ThreadedServer  # noqa: PLC0415 - aiohttp only when serving
     from ..sim.world import World  # noqa: PLC0415 - the core only when serving
 
-    server = ThreadedServer(lambda: World(settings, monotonic=time.monotonic,
-                                          wallclock=time.time), options).start()
+    server = ThreadedServer(
+        lambda: World(settings, monotonic=time.monotonic, wallclock=time.time), options
+    ).start()
     try:
         yield server.url, os.environ.get(TOKEN_ENV) or options.control_token
     finally:
@@ -91,8 +97,11 @@ def anveo_url(_anveo_session: tuple[str, str | None]) -> str:
 
 
 @pytest.fixture
-def anveo(request: pytest.FixtureRequest, _anveo_session: tuple[str, str | None],
-          anveo_tenant: dict[str, Any]) -> Iterator[MockAnveo]:
+def anveo(
+    request: pytest.FixtureRequest,
+    _anveo_session: tuple[str, str | None],
+    anveo_tenant: dict[str, Any],
+) -> Iterator[MockAnveo]:
     """A controller on a fresh tenant of the session's server; the tenant goes at teardown."""
     from .controller import MockAnveo  # noqa: PLC0415 - sessions that never use it skip it
 

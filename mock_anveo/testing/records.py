@@ -14,8 +14,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Call", "Clock", "JournalEntry", "Leg", "ServerError", "Sms", "Transition",
-           "UnexpectedServerError", "iso_moment"]
+__all__ = [
+    "Call",
+    "Clock",
+    "JournalEntry",
+    "Leg",
+    "ServerError",
+    "Sms",
+    "Transition",
+    "UnexpectedServerError",
+    "iso_moment",
+]
 
 
 def _time(text: str | None) -> datetime | None:
@@ -80,14 +89,36 @@ class Call:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Call:
         """Build from the control API's JSON."""
-        legs = tuple(Leg(g["number"], g.get("callerid"), g.get("outcome"),
-                         _time(g.get("answered_at")), _time(g.get("ended_at")),
-                         int(g.get("billable_minutes") or 0)) for g in doc.get("legs", ()))
-        timeline = tuple(Transition(datetime.fromisoformat(s["at"]), s["phase"], s["status"],
-                                    s.get("note") or "") for s in doc.get("timeline", ()))
-        return cls(doc["requestid"], doc["action"], doc["status"], doc.get("reason"),
-                   bool(doc.get("test")), doc.get("memo"), doc.get("billingcode"),
-                   Decimal(str(doc.get("charge", "0"))), legs, timeline, doc)
+        legs = tuple(
+            Leg(
+                g["number"],
+                g.get("callerid"),
+                g.get("outcome"),
+                _time(g.get("answered_at")),
+                _time(g.get("ended_at")),
+                int(g.get("billable_minutes") or 0),
+            )
+            for g in doc.get("legs", ())
+        )
+        timeline = tuple(
+            Transition(
+                datetime.fromisoformat(s["at"]), s["phase"], s["status"], s.get("note") or ""
+            )
+            for s in doc.get("timeline", ())
+        )
+        return cls(
+            doc["requestid"],
+            doc["action"],
+            doc["status"],
+            doc.get("reason"),
+            bool(doc.get("test")),
+            doc.get("memo"),
+            doc.get("billingcode"),
+            Decimal(str(doc.get("charge", "0"))),
+            legs,
+            timeline,
+            doc,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +134,13 @@ class Clock:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Clock:
         """Build from the control API's JSON."""
-        return cls(datetime.fromisoformat(doc["now"]), float(doc.get("rate", 0)),
-                   int(doc.get("pending_events", 0)), _time(doc.get("next_event_at")),
-                   int(doc.get("events_fired", 0)))
+        return cls(
+            datetime.fromisoformat(doc["now"]),
+            float(doc.get("rate", 0)),
+            int(doc.get("pending_events", 0)),
+            _time(doc.get("next_event_at")),
+            int(doc.get("events_fired", 0)),
+        )
 
 
 _RESULT = re.compile(r"<RESULT>(.*?)</RESULT>", re.DOTALL)
@@ -170,10 +205,20 @@ class JournalEntry:
             params, variables = _pairs(parsed.get("params")), _pairs(parsed.get("variables"))
         else:
             params, variables = _pairs(parsed), {}
-        return cls(int(doc["seq"]), doc["kind"], datetime.fromisoformat(doc["virtual_time"]),
-                   datetime.fromisoformat(doc["real_time"]), doc.get("door"), doc.get("action"),
-                   params, variables, doc.get("request"), doc.get("response"),
-                   doc.get("error_code"), doc.get("detail"))
+        return cls(
+            int(doc["seq"]),
+            doc["kind"],
+            datetime.fromisoformat(doc["virtual_time"]),
+            datetime.fromisoformat(doc["real_time"]),
+            doc.get("door"),
+            doc.get("action"),
+            params,
+            variables,
+            doc.get("request"),
+            doc.get("response"),
+            doc.get("error_code"),
+            doc.get("detail"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +237,16 @@ class Sms:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Sms:
         """Build from the control API's JSON."""
-        return cls(doc["smsid"], doc["from"], doc["destination"], doc["message"],
-                   int(doc["parts"]), Decimal(str(doc["fee"])),
-                   datetime.fromisoformat(doc["sent_at"]), doc)
+        return cls(
+            doc["smsid"],
+            doc["from"],
+            doc["destination"],
+            doc["message"],
+            int(doc["parts"]),
+            Decimal(str(doc["fee"])),
+            datetime.fromisoformat(doc["sent_at"]),
+            doc,
+        )
 
 
 @dataclass(frozen=True, slots=True)

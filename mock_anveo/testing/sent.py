@@ -94,13 +94,17 @@ class Requests(Sequence[JournalEntry]):
         "not sent"); parameters not named here may hold anything."""
         wanted = ", ".join(f"{k}={v!r}" for k, v in params.items())
         if not self._entries:
-            raise AssertionError(f"expected the last API request to have {wanted}; "
-                                 "mock-anveo received no API request")
+            raise AssertionError(
+                f"expected the last API request to have {wanted}; "
+                "mock-anveo received no API request"
+            )
         found = _differences(self._entries[-1], params)
         if found:
             raise AssertionError(
-                f"the last API request does not have {wanted}:\n  " + "\n  ".join(found)
-                + f"\n{self._listing()}")
+                f"the last API request does not have {wanted}:\n  "
+                + "\n  ".join(found)
+                + f"\n{self._listing()}"
+            )
 
     def assert_any_call(self, **params: Any) -> None:
         """Fail unless SOME request carried these parameters (as in ``assert_called_with``)."""

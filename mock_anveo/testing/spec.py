@@ -35,16 +35,28 @@ class Spec:
     arguments: Mapping[str, Any]  # as given, to build the async twin
 
     @classmethod
-    def build(cls, *, url: str | None, token: str | None, settings: Settings | None,
-              options: ServerOptions | None, scenarios: Iterable[Mapping[str, Any]],
-              faults: Iterable[Mapping[str, Any]], balance: Money | None,
-              rate_per_minute: Money | None, verified_callerids: Iterable[str] | None,
-              callflows: Iterable[str] | None, start: datetime | str | None,
-              **fields: Any) -> Spec:
+    def build(
+        cls,
+        *,
+        url: str | None,
+        token: str | None,
+        settings: Settings | None,
+        options: ServerOptions | None,
+        scenarios: Iterable[Mapping[str, Any]],
+        faults: Iterable[Mapping[str, Any]],
+        balance: Money | None,
+        rate_per_minute: Money | None,
+        verified_callerids: Iterable[str] | None,
+        callflows: Iterable[str] | None,
+        start: datetime | str | None,
+        **fields: Any,
+    ) -> Spec:
         """Check and copy the controller's keyword arguments."""
         if url is not None and (settings is not None or options is not None):
-            raise ValueError("settings and options configure a server this controller "
-                             "starts; a remote server is configured by its own command line")
+            raise ValueError(
+                "settings and options configure a server this controller "
+                "starts; a remote server is configured by its own command line"
+            )
         # Lists, not the caller's iterables: the async twin and reset() read them again.
         callerids = None if verified_callerids is None else list(verified_callerids)
         flows = None if callflows is None else list(callflows)
@@ -53,15 +65,34 @@ class Spec:
         fields.update(
             balance=None if balance is None else str(balance),
             rate_per_minute=None if rate_per_minute is None else str(rate_per_minute),
-            verified_callerids=callerids, callflows=flows,
-            start=None if start is None else iso_moment(start))
-        arguments = dict(fields, url=url, token=token, settings=settings, options=options,
-                         scenarios=rules, faults=spoilers, verified_callerids=callerids,
-                         callflows=flows, balance=balance, rate_per_minute=rate_per_minute,
-                         start=start)
-        return cls(url.rstrip("/") if url else None, token,
-                   {k: v for k, v in fields.items() if v is not None}, rules, spoilers,
-                   settings, options, arguments)
+            verified_callerids=callerids,
+            callflows=flows,
+            start=None if start is None else iso_moment(start),
+        )
+        arguments = dict(
+            fields,
+            url=url,
+            token=token,
+            settings=settings,
+            options=options,
+            scenarios=rules,
+            faults=spoilers,
+            verified_callerids=callerids,
+            callflows=flows,
+            balance=balance,
+            rate_per_minute=rate_per_minute,
+            start=start,
+        )
+        return cls(
+            url.rstrip("/") if url else None,
+            token,
+            {k: v for k, v in fields.items() if v is not None},
+            rules,
+            spoilers,
+            settings,
+            options,
+            arguments,
+        )
 
     def create_body(self) -> dict[str, Any]:
         """POST /_mock/tenants: the tenant with its preset rules, in one request."""

@@ -136,14 +136,16 @@ class AsyncTransport:
 
         self.url = url
         self._session: aiohttp.ClientSession | None = aiohttp.ClientSession(
-            headers=_headers(token), timeout=aiohttp.ClientTimeout(total=CONTROL_TIMEOUT))
+            headers=_headers(token), timeout=aiohttp.ClientTimeout(total=CONTROL_TIMEOUT)
+        )
 
     async def run(self, op: Op[T]) -> T:
         """Send ``op`` and parse its answer."""
         if self._session is None:
             raise RuntimeError("the controller is closed")
-        async with self._session.request(op.method, self.url + op.path,
-                                         data=encode(op)) as response:
+        async with self._session.request(
+            op.method, self.url + op.path, data=encode(op)
+        ) as response:
             return finish(op, response.status, await response.read())
 
     async def close(self) -> None:

@@ -1,18 +1,19 @@
 """The controller's verbs, each written once as the control request it sends (see ``ops``).
 
-``Controller`` holds the configuration, what the controller knows locally (``url``,
-``userkey``) and every verb; ``MockAnveo`` and ``AsyncMockAnveo`` (``controller``) add a
-transport and a lifecycle, and run the same verbs blocking or awaited.
+``Controller`` adds every verb to what the controller knows locally (``base``);
+``MockAnveo`` and ``AsyncMockAnveo`` (``controller``) add a transport and a lifecycle, and run
+the same verbs blocking or awaited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
+from .base import ControllerBase, json_object, server_errors
 from .ops import Op, verb
 from .records import (
     Call,
@@ -24,22 +25,13 @@ from .records import (
     iso_moment,
 )
 from .sent import Requests
-from .spec import Money, Spec
-
-if TYPE_CHECKING:
-    from ..http.app import ServerOptions
-    from ..sim.world import Settings
 
 __all__ = ["Controller"]
 
 _RULE_FOLDERS = {"scenario": "scenarios", "fault": "faults"}
 
 
-def _dict(doc: Any) -> dict[str, Any]:
-    return dict(doc)
-
-
-def _dicts(doc: Any) -> list[dict[str, Any]]:
+def _objects(doc: Any) -> list[dict[str, Any]]:
     return [dict(d) for d in doc]
 
 
@@ -49,12 +41,6 @@ def _none(_doc: Any) -> None:
 
 def _entries(doc: Any) -> list[JournalEntry]:
     return [JournalEntry.from_json(e) for e in doc["entries"]]
-
-
-def server_errors(docs: Any) -> list[ServerError]:
-    """Records of the unexpected exceptions a server reported."""
-    return [ServerError(e.get("where", ""), e.get("error", ""), e.get("traceback", ""),
-                        e.get("userkey")) for e in docs or ()]
 
 
 def _raise_errors(docs: Any) -> None:
@@ -68,88 +54,14 @@ def _query(path: str, **given: Any) -> str:
     return path + ("?" + urlencode(query) if query else "")
 
 
-class Controller:
-    """Configuration, local properties and the verbs both faces share (see ``MockAnveo``)."""
-
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        token: str | None = None,
-        userkey: str | None = None,
-        balance: Money | None = None,
-        rate_per_minute: Money | None = None,
-        verified_callerids: Iterable[str] | None = None,
-        callflows: Iterable[str] | None = None,
-        email: str | None = None,
-        secure_phrase: str | None = None,
-        require_signature: bool | None = None,
-        start: datetime | str | None = None,
-        clock_rate: float | None = 0.0,
-        scenarios: Iterable[Mapping[str, Any]] = (),
-        faults: Iterable[Mapping[str, Any]] = (),
-        settings: Settings | None = None,
-        options: ServerOptions | None = None,
-    ) -> None:
-        arguments = {name: value for name, value in locals().items()
-                     if name not in ("self", "__class__")}
-        self._spec = Spec.build(**arguments)
-        self._base: str | None = None
-        self._userkey: str | None = None
-
-    # ---- what the controller knows locally ----
-    @property
-    def url(self) -> str:
-        """The server's base URL, e.g. ``http://127.0.0.1:38211``."""
-        if self._base is None:
-            raise RuntimeError("not started: use `with MockAnveo() as anveo:` (or open())")
-        return self._base
-
-    @property
-    def api_url(self) -> str:
-        """The XML ("v3") door: POST ``<REQUEST>`` documents here."""
-        return self.url + "/api/v3.asp"
-
-    @property
-    def apicall_url(self) -> str:
-        """The legacy XML door ``/apicall.asp``."""
-        return self.url + "/apicall.asp"
-
-    @property
-    def v2_url(self) -> str:
-        """The HTTP GET ("v2") door."""
-        return self.url + "/api/v2.asp"
-
-    @property
-    def v1_url(self) -> str:
-        """The legacy text SMS ("v1") door."""
-        return self.url + "/api/v1.asp"
-
-    @property
-    def userkey(self) -> str:
-        """This controller's tenant: the USERKEY your client must send."""
-        if self._userkey is None:
-            raise RuntimeError("not started: use `with MockAnveo() as anveo:` (or open())")
-        return self._userkey
-
-    @property
-    def _t(self) -> str:
-        return "/_mock/tenants/" + quote(self.userkey, safe="")
-
-    # ---- the lifecycle's requests (the faces run them from open() and close()) ----
-    def _create(self) -> Op[dict[str, Any]]:
-        return Op("POST", "/_mock/tenants", _dict, self._spec.create_body())
-
-    def _delete(self) -> Op[list[ServerError]]:
-        # The server answers a deletion with the tenant's unexpected errors, saving a request.
-        return Op("DELETE", self._t, lambda d: server_errors((d or {}).get("errors")),
-                  missing_ok=True)
+class Controller(ControllerBase):
+    """Every verb both faces share (see ``MockAnveo``), on top of the local configuration."""
 
     # ---- verbs: each one control request ----
     @verb
     def tenant(self) -> Op[dict[str, Any]]:
         """The tenant as the control API shows it: account, money, clock, counters."""
-        return Op("GET", self._t, _dict)
+        return Op("GET", self._t, json_object)
 
     @verb
     def balance(self) -> Op[Decimal]:
@@ -160,7 +72,7 @@ class Controller:
     def set_account(self, /, **fields: Any) -> Op[dict[str, Any]]:
         """Change account fields (balance, verified_callerids, require_signature, ...)."""
         body = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
-        return Op("PATCH", self._t, _dict, body)
+        return Op("PATCH", self._t, json_object, body)
 
     @verb
     def clock(self) -> Op[Clock]:
@@ -173,14 +85,18 @@ class Controller:
         return Op("GET", self._t + "/clock", lambda d: Clock.from_json(d).now)
 
     @verb
-    def advance(self, seconds: float | timedelta | None = None, *,
-                to: datetime | str | None = None, until_idle: bool = False,
-                max_seconds: float | None = None) -> Op[Clock]:
+    def advance(
+        self,
+        seconds: float | timedelta | None = None,
+        *,
+        to: datetime | str | None = None,
+        until_idle: bool = False,
+        max_seconds: float | None = None,
+    ) -> Op[Clock]:
         """Move virtual time by ``seconds``, ``to`` a moment, or ``until_idle``; due events fire."""
         body: dict[str, Any] = {}
         if seconds is not None:
-            body["seconds"] = (seconds.total_seconds() if isinstance(seconds, timedelta)
-                               else seconds)
+            body["seconds"] = seconds.total_seconds() if isinstance(seconds, timedelta) else seconds
         if to is not None:
             body["to"] = iso_moment(to)
         if until_idle:
@@ -192,8 +108,13 @@ class Controller:
         return Op("POST", self._t + "/clock/advance", Clock.from_json, body)
 
     @verb
-    def calls(self, *, status: str | None = None, action: str | None = None,
-              billingcode: str | None = None) -> Op[list[Call]]:
+    def calls(
+        self,
+        *,
+        status: str | None = None,
+        action: str | None = None,
+        billingcode: str | None = None,
+    ) -> Op[list[Call]]:
         """The tenant's calls, oldest first, optionally filtered."""
         path = _query(self._t + "/calls", status=status, action=action, billingcode=billingcode)
         return Op("GET", path, lambda d: [Call.from_json(c) for c in d])
@@ -204,8 +125,9 @@ class Controller:
         return Op("GET", f"{self._t}/calls/{quote(requestid, safe='')}", Call.from_json)
 
     @verb
-    def journal(self, action: str | None = None, *, kind: str | None = None
-                ) -> Op[list[JournalEntry]]:
+    def journal(
+        self, action: str | None = None, *, kind: str | None = None
+    ) -> Op[list[JournalEntry]]:
         """Journal entries (exchanges and call transitions), optionally by action and kind."""
         return Op("GET", _query(self._t + "/journal", action=action, kind=kind), _entries)
 
@@ -227,40 +149,73 @@ class Controller:
         return Op("GET", _query("/_mock/journal", limit=limit), _entries)
 
     @verb
-    def scenario(self, match: str = "*", outcome: str | None = None, *,
-                 action: str | None = None, leg: str | None = None, ring: float | None = None,
-                 talk: float | None = None, sequence: Sequence[str | Mapping[str, Any]] |
-                 None = None, weights: Mapping[str, float] | None = None,
-                 times: int | None = None, result: str | None = None) -> Op[dict[str, Any]]:
+    def scenario(
+        self,
+        match: str = "*",
+        outcome: str | None = None,
+        *,
+        action: str | None = None,
+        leg: str | None = None,
+        ring: float | None = None,
+        talk: float | None = None,
+        sequence: Sequence[str | Mapping[str, Any]] | None = None,
+        weights: Mapping[str, float] | None = None,
+        times: int | None = None,
+        result: str | None = None,
+    ) -> Op[dict[str, Any]]:
         """Make numbers matching ``match`` (a number or glob) behave so; returns the rule."""
-        doc = {"match": match, "outcome": outcome, "action": action, "leg": leg, "ring": ring,
-               "talk": talk, "times": times, "result": result,
-               "sequence": None if sequence is None else list(sequence),
-               "weights": None if weights is None else dict(weights)}
+        doc = {
+            "match": match,
+            "outcome": outcome,
+            "action": action,
+            "leg": leg,
+            "ring": ring,
+            "talk": talk,
+            "times": times,
+            "result": result,
+            "sequence": None if sequence is None else list(sequence),
+            "weights": None if weights is None else dict(weights),
+        }
         body = {k: v for k, v in doc.items() if v is not None}
-        return Op("POST", self._t + "/scenarios", _dict, body)
+        return Op("POST", self._t + "/scenarios", json_object, body)
 
     @verb
-    def fault(self, kind: str, *, action: str | None = None, door: str | None = None,
-              nth: int | None = None, probability: float | None = None,
-              times: int | None = 1, when: str | None = None, seconds: float | None = None,
-              status: int | None = None) -> Op[dict[str, Any]]:
+    def fault(
+        self,
+        kind: str,
+        *,
+        action: str | None = None,
+        door: str | None = None,
+        nth: int | None = None,
+        probability: float | None = None,
+        times: int | None = 1,
+        when: str | None = None,
+        seconds: float | None = None,
+        status: int | None = None,
+    ) -> Op[dict[str, Any]]:
         """Spoil matching API requests on purpose (``times=None``: every time); returns the rule."""
-        doc = {"action": action, "door": door, "nth": nth, "probability": probability,
-               "when": when, "seconds": seconds, "status": status}
+        doc = {
+            "action": action,
+            "door": door,
+            "nth": nth,
+            "probability": probability,
+            "when": when,
+            "seconds": seconds,
+            "status": status,
+        }
         body: dict[str, Any] = {k: v for k, v in doc.items() if v is not None}
         body.update(kind=kind, times=times)  # times=None is sent: it means "every time"
-        return Op("POST", self._t + "/faults", _dict, body)
+        return Op("POST", self._t + "/faults", json_object, body)
 
     @verb
     def scenarios(self) -> Op[list[dict[str, Any]]]:
         """The tenant's scenario rules, with their ``used`` counts."""
-        return Op("GET", self._t + "/scenarios", _dicts)
+        return Op("GET", self._t + "/scenarios", _objects)
 
     @verb
     def faults(self) -> Op[list[dict[str, Any]]]:
         """The tenant's fault rules, with their ``seen`` and ``fired`` counts."""
-        return Op("GET", self._t + "/faults", _dicts)
+        return Op("GET", self._t + "/faults", _objects)
 
     @verb
     def remove(self, rule: Mapping[str, Any] | str, *, kind: str | None = None) -> Op[None]:
@@ -272,8 +227,10 @@ class Controller:
             rule_id = str(rule)
         folder = _RULE_FOLDERS.get(kind) if isinstance(kind, str) else None
         if folder is None:
-            raise ValueError(f"remove() needs the rule's kind, 'scenario' or 'fault', "
-                             f"got {kind!r} for rule {rule_id!r}")
+            raise ValueError(
+                f"remove() needs the rule's kind, 'scenario' or 'fault', "
+                f"got {kind!r} for rule {rule_id!r}"
+            )
         return Op("DELETE", f"{self._t}/{folder}/{quote(rule_id, safe='')}", _none)
 
     @verb
