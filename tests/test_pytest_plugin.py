@@ -246,3 +246,24 @@ def test_ci_recipe_with_a_fixed_port_and_the_environment(
     done = _run_shell(block, pytester.path, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert {url for url, _ in _probes(tmp_path)} == {f"http://127.0.0.1:{port}"}
+
+
+def test_overriding_anveo_url_binds_the_fixture_to_that_server(
+    pytester: pytest.Pytester, shared_url: str
+) -> None:
+    pytester.makeconftest(f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def anveo_url():
+            return {shared_url!r}
+
+        @pytest.fixture(scope="session")
+        def anveo_server_options():
+            raise AssertionError("no server of our own is started")
+    """)
+    pytester.makepyfile("""
+        def test_bound(anveo, anveo_url):
+            assert anveo.url == anveo_url and anveo.balance() == 100
+    """)
+    pytester.runpytest("-q").assert_outcomes(passed=1)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 URL_ENV = "MOCK_ANVEO_URL"
 TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
+#: The control token of the server this session started, if it has one.
+_OWN_TOKEN = pytest.StashKey[str | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,12 +70,12 @@ def anveo_tenant() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def _anveo_session(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | None]]:
-    """The session's server and control token: --anveo-url or $MOCK_ANVEO_URL (nothing of the
-    server is imported then), or a server started here from the two override fixtures."""
+def anveo_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL (nothing of the server
+    is imported then), or one started here from the two override fixtures above."""
     given = request.config.getoption("anveo_url") or os.environ.get(URL_ENV)
     if given:
-        yield given.rstrip("/"), os.environ.get(TOKEN_ENV)
+        yield given.rstrip("/")
         return
     # Asked for only here, so a session bound to a remote server never builds them.
     options: ServerOptions = request.getfixturevalue("anveo_server_options")
@@ -84,23 +86,16 @@ def _anveo_session(request: pytest.FixtureRequest) -> Iterator[tuple[str, str | 
     server = ThreadedServer(
         lambda: World(settings, monotonic=time.monotonic, wallclock=time.time), options
     ).start()
+    request.config.stash[_OWN_TOKEN] = options.control_token  # the anveo fixture sends it
     try:
-        yield server.url, os.environ.get(TOKEN_ENV) or options.control_token
+        yield server.url
     finally:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def anveo_url(_anveo_session: tuple[str, str | None]) -> str:
-    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL, or one started here."""
-    return _anveo_session[0]
-
-
 @pytest.fixture
 def anveo(
-    request: pytest.FixtureRequest,
-    _anveo_session: tuple[str, str | None],
-    anveo_tenant: dict[str, Any],
+    request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any]
 ) -> Iterator[MockAnveo]:
     """A controller on a fresh tenant of the session's server; the tenant goes at teardown."""
     from .controller import MockAnveo  # noqa: PLC0415 - sessions that never use it skip it
@@ -110,8 +105,8 @@ def anveo(
         if marker.args:
             raise pytest.UsageError("@pytest.mark.anveo takes keyword arguments only")
         fields.update(marker.kwargs)
-    url, token = _anveo_session
+    token = os.environ.get(TOKEN_ENV) or request.config.stash.get(_OWN_TOKEN, None)
     # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
     # server recorded for it, which fail the test here at teardown with their tracebacks.
-    with MockAnveo.remote(url, token, **fields) as controller:
+    with MockAnveo.remote(anveo_url, token, **fields) as controller:
         yield controller
