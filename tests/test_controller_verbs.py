@@ -194,6 +194,8 @@ def test_both_faces_share_every_verb_and_the_readme_lists_them() -> None:
             getattr(awaited, name)
         ), name
         assert "self" not in inspect.signature(getattr(sync, name)).parameters
+        assert inspect.iscoroutinefunction(getattr(awaited, name)), name
+        assert not inspect.iscoroutinefunction(getattr(sync, name)), name
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("| verb | does |") : readme.index("`assert_called_with(PHONE")]
     assert [n for n in names if f"`{n}(" not in table] == []

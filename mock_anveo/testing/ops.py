@@ -96,10 +96,17 @@ class verb(Generic[P, T]):
             return self
         build = self._build
 
-        @functools.wraps(build)
-        def bound(*args: P.args, **kwargs: P.kwargs) -> Any:
-            # Arguments are checked here, when the verb is called, on both faces alike.
-            return face._run(build(face, *args, **kwargs))  # noqa: SLF001 - the face's own runner
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            return await face._run(build(face, *args, **kwargs))  # noqa: SLF001 - its runner
 
-        bound.__signature__ = self._signature  # type: ignore[attr-defined]
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            return face._run(build(face, *args, **kwargs))  # noqa: SLF001 - its runner
+
+        # The async face gets a real coroutine function, as inspect and unittest.mock expect.
+        bound: Callable[..., Any] = awaited if isinstance(face, AsyncRunner) else blocking
+        functools.update_wrapper(bound, build)
+        setattr(bound, "__signature__", self._signature)  # noqa: B010 - not in function's type
         return bound
+
+    def __repr__(self) -> str:
+        return f"<verb {self._build.__name__}{self._signature}>"
