@@ -1,14 +1,20 @@
 """mock-anveo: an offline, deterministic test double of the Anveo telephony API.
 
 ``MockAnveo`` starts a server (in a thread, or in the running loop with ``async with``) or
-binds to a running one, and drives one fresh tenant of it.
+binds to a running one, and drives one fresh tenant of it. The names below load on first use,
+so ``import mock_anveo`` (which pytest does for the plugin in every session) stays cheap.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .errors import AnveoError, Code, ControlError, MockAnveoError
-from .testing.controller import AsyncMockAnveo, Call, MockAnveo
+
+if TYPE_CHECKING:
+    from .errors import AnveoError, Code, ControlError, MockAnveoError
+    from .testing.controller import AsyncMockAnveo, Call, MockAnveo
 
 __all__ = [
     "AnveoError",
@@ -20,3 +26,26 @@ __all__ = [
     "MockAnveoError",
     "__version__",
 ]
+
+_HOMES = {
+    "AnveoError": ".errors",
+    "Code": ".errors",
+    "ControlError": ".errors",
+    "MockAnveoError": ".errors",
+    "AsyncMockAnveo": ".testing.controller",
+    "Call": ".testing.controller",
+    "MockAnveo": ".testing.controller",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -33,7 +33,8 @@ def _blocks(title: str, language: str) -> list[str]:
 def _quiet_ini(request: pytest.FixtureRequest) -> None:
     if "pytester" in request.fixturenames:  # inner runs: no pytest-asyncio deprecation noise
         request.getfixturevalue("pytester").makeini(
-            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+            "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +42,6 @@ def shared_url() -> Iterator[str]:
     server = ThreadedServer().start()
     yield server.url
     server.stop()
-
-
-def test_readme_pytest_examples_pass(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_docs="\n\n".join(_blocks("Use it in pytest", "python")))
-    pytester.runpytest("-q").assert_outcomes(passed=6)
 
 
 def test_each_test_gets_a_fresh_tenant_on_one_server(pytester: pytest.Pytester) -> None:
@@ -126,8 +122,7 @@ def test_marker_and_override_fixture_preset_the_tenant(pytester: pytest.Pytester
     result.stdout.fnmatch_lines(["*keyword arguments only*", "*balance must be a decimal*"])
 
 
-def test_server_exceptions_fail_the_test_with_their_traceback(
-        pytester: pytest.Pytester) -> None:
+def test_server_exceptions_fail_the_test_with_their_traceback(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("""
         import dataclasses, urllib.request
         import pytest
@@ -168,8 +163,9 @@ def test_server_exceptions_fail_the_test_with_their_traceback(
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
-def test_anveo_url_uses_a_running_server(pytester: pytest.Pytester, shared_url: str,
-                                         monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+def test_anveo_url_uses_a_running_server(
+    pytester: pytest.Pytester, shared_url: str, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     pytester.makepyfile(f"""
         def test_bound_to_the_given_server(anveo):
             assert anveo.url == {shared_url!r}
@@ -199,12 +195,22 @@ _PROBE_TESTS = """
 
 
 def _run_shell(block: str, cwd: Path, probe_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
-           "PROBE_DIR": str(probe_dir)}
+    env = {
+        **os.environ,
+        "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+        "PROBE_DIR": str(probe_dir),
+    }
     env.pop("MOCK_ANVEO_URL", None)
     env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(["bash", "-e", "-c", block], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=120, check=False)
+    return subprocess.run(
+        ["bash", "-e", "-c", block],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _probes(probe_dir: Path) -> list[tuple[str, str]]:
@@ -214,7 +220,8 @@ def _probes(probe_dir: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.slow
 def test_ci_recipe_xdist_workers_share_one_standalone_server(
-        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
     pytester.makepyfile(_PROBE_TESTS)
     block = _blocks("Run it in CI", "sh")[0]
     assert "--port 0 --url-file" in block and "-n 2 --anveo-url" in block
@@ -229,7 +236,8 @@ def test_ci_recipe_xdist_workers_share_one_standalone_server(
 
 @pytest.mark.slow
 def test_ci_recipe_with_a_fixed_port_and_the_environment(
-        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
     pytester.makepyfile(_PROBE_TESTS)
     with socket.socket() as sock:  # the docs say 8080; a test takes whatever port is free
         sock.bind(("127.0.0.1", 0))
@@ -240,9 +248,22 @@ def test_ci_recipe_with_a_fixed_port_and_the_environment(
     assert {url for url, _ in _probes(tmp_path)} == {f"http://127.0.0.1:{port}"}
 
 
-def test_loading_the_plugin_imports_neither_aiohttp_nor_hypothesis() -> None:
-    code = ("import sys, mock_anveo.testing.pytest_plugin; "
-            "print(sorted(m for m in ('aiohttp', 'lxml', 'hypothesis') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
-    assert out.strip() == "[]"
+def test_overriding_anveo_url_binds_the_fixture_to_that_server(
+    pytester: pytest.Pytester, shared_url: str
+) -> None:
+    pytester.makeconftest(f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def anveo_url():
+            return {shared_url!r}
+
+        @pytest.fixture(scope="session")
+        def anveo_server_options():
+            raise AssertionError("no server of our own is started")
+    """)
+    pytester.makepyfile("""
+        def test_bound(anveo, anveo_url):
+            assert anveo.url == anveo_url and anveo.balance() == 100
+    """)
+    pytester.runpytest("-q").assert_outcomes(passed=1)

@@ -5,8 +5,9 @@ Blocks are marked with an HTML comment before them:
 .ci/run runs), ``shell`` (run with bash against a fresh server; ``expect="a|b"`` lists strings
 that must appear in order), ``output`` (the exact output of the shell block before it),
 ``synopsis`` (every flag must exist) and ``commands`` (slow scripts: each exists and accepts
-the flags shown). The Python and shell blocks of "Use it in pytest"
-and "Run it in CI" are run by tests/test_pytest_plugin.py.
+the flags shown). The Python blocks of "Use it in pytest" run here as a user would run them:
+in a fresh directory, with only the configuration that section shows; its shell blocks, and
+those of "Run it in CI", are run by tests/test_pytest_plugin.py.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from mock_anveo.cli import build_parser
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-MARKED = re.compile(r'<!-- readme-test: (\w+)(?: expect="([^"]*)")? -->\n```\w*\n(.*?)```',
-                    re.DOTALL)
+MARKED = re.compile(
+    r'<!-- readme-test: (\w+)(?: expect="([^"]*)")? -->\n```\w*\n(.*?)```', re.DOTALL
+)
 BLOCKS = [(kind, expect, body) for kind, expect, body in MARKED.findall(README)]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -53,8 +57,13 @@ def _mock_anveo_command() -> list[str]:
 
 def _start(tmp_path: Path, serve_args: list[str]) -> tuple[subprocess.Popen[str], str]:
     url_file = tmp_path / "url"
-    proc = subprocess.Popen([*serve_args, "--port", "0", "--url-file", str(url_file)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*serve_args, "--port", "0", "--url-file", str(url_file)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     while not (url_file.exists() and url_file.read_text().strip()):
         assert proc.poll() is None, proc.communicate()[0]
@@ -79,11 +88,18 @@ def test_shell_examples_run_against_the_readme_server(tmp_path):
                 continue
             if kind != "shell":
                 continue
-            script = body.replace(DEFAULT_URL, url).replace(".venv/bin/mock-anveo",
-                                                            " ".join(_mock_anveo_command()))
-            result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT,
-                                    env=env, capture_output=True, text=True, timeout=60,
-                                    check=False)
+            script = body.replace(DEFAULT_URL, url).replace(
+                ".venv/bin/mock-anveo", " ".join(_mock_anveo_command())
+            )
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             assert result.returncode == 0, (script, result.stdout, result.stderr)
             output = result.stdout + result.stderr
             position = 0
@@ -99,12 +115,13 @@ def test_shell_examples_run_against_the_readme_server(tmp_path):
 
 
 def test_every_flag_in_the_synopsis_exists():
-    from mock_anveo.cli import build_parser
-
     ((_, synopsis),) = blocks("synopsis")
     parser = build_parser()
-    known = {option for action in parser._subparsers._group_actions[0].choices.values()
-             for option in action._option_string_actions}
+    known = {
+        option
+        for action in parser._subparsers._group_actions[0].choices.values()
+        for option in action._option_string_actions
+    }
     flags = set(re.findall(r"--[a-z-]+", synopsis))
     assert flags and flags <= known, flags - known
 
@@ -112,13 +129,106 @@ def test_every_flag_in_the_synopsis_exists():
 def test_listed_commands_exist_and_answer_help():
     """Slow commands are not run here, but each script must exist and parse its flags."""
     for _, body in blocks("commands"):
-        for script, flags in re.findall(r"\.venv/bin/python (\S+\.py)((?: --?[\w-]+(?: \d+)?)*)",
-                                        body):
-            result = subprocess.run([sys.executable, str(ROOT / script), "--help"], cwd=ROOT,
-                                    capture_output=True, text=True, timeout=60, check=False)
+        for script, flags in re.findall(
+            r"\.venv/bin/python (\S+\.py)((?: --?[\w-]+(?: \d+)?)*)", body
+        ):
+            result = subprocess.run(
+                [sys.executable, str(ROOT / script), "--help"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             assert result.returncode == 0, (script, result.stderr)
             for flag in re.findall(r"--[\w-]+", flags):
                 assert flag in result.stdout, (script, flag)
+
+
+def _section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:] if end == -1 else README[start:end]
+
+
+def _fenced(title: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", _section(title), re.DOTALL)
+
+
+#: What a new project installs for the section's examples: pytest, mock-anveo (its plugin),
+#: pytest-asyncio (async tests) and hypothesis (the strategies' example). Nothing else loads:
+#: this environment's other plugins must not make an example pass that would fail there.
+FRESH_PLUGINS = (
+    "mock_anveo.testing.pytest_plugin",
+    "pytest_asyncio.plugin",
+    "hypothesis.extra.pytestplugin",
+)
+
+
+def _run_fresh(project: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``project``, holding only ``files``: no ini of this repository applies."""
+    project.mkdir()
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "MOCK_ANVEO_", "HYPOTHESIS_"))
+    }
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = [arg for name in FRESH_PLUGINS for arg in ("-p", name)]
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *plugins,
+            "--rootdir",
+            str(project),
+            "-q",
+            "-rA",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_pytest_section_runs_verbatim_in_a_fresh_project(tmp_path):
+    python = _fenced("Use it in pytest", "python")
+    (toml,) = _fenced("Use it in pytest", "toml")
+    assert len(python) >= 5 and "asyncio_default_fixture_loop_scope" in toml
+    result = _run_fresh(
+        tmp_path / "project", {"test_examples.py": "\n\n".join(python), "pyproject.toml": toml}
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    tests = sum(
+        block.count("\ndef test_")
+        + block.count("\nasync def test_")
+        + block.startswith(("def test_", "async def test_"))
+        for block in python
+    )
+    assert re.search(rf"\b{tests} passed in ", output), output
+    assert "warning" not in output.lower(), output  # pytest-asyncio's included
+
+
+@pytest.mark.slow
+def test_async_example_runs_alone_in_a_fresh_project(tmp_path):
+    """Bug 19: copied into a new project, the async example failed ("async def functions are
+    not natively supported") because it relied on this repository's asyncio_mode=auto."""
+    (example,) = [b for b in _fenced("Use it in pytest", "python") if "async def test_" in b]
+    (toml,) = _fenced("Use it in pytest", "toml")
+    result = _run_fresh(tmp_path / "project", {"test_async.py": example, "pyproject.toml": toml})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "1 passed in " in output, output
+    assert "warning" not in output.lower(), output
 
 
 def test_every_code_block_is_executed_somewhere():

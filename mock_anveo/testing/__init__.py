@@ -1,1 +1,2 @@
-"""Testing helpers: the controller, its records, the pytest plugin and Hypothesis strategies."""
+"""Testing helpers: the controller (ops, transport, spec, base, verbs, controller), its
+records (records, sent), the pytest plugin and Hypothesis strategies."""

@@ -4,7 +4,7 @@ One server per session (a background thread, or the one at ``--anveo-url`` /
 ``$MOCK_ANVEO_URL``); every test gets a controller on a fresh tenant, deleted at teardown.
 Exceptions the server recorded for that tenant fail the test at teardown. Imports stay light
 here because pytest loads this module in every session of an environment that has mock-anveo
-installed.
+installed: nothing of the server (aiohttp, lxml, the XSDs) loads unless a server is started.
 """
 
 from __future__ import annotations
@@ -23,27 +23,34 @@ if TYPE_CHECKING:
 
 URL_ENV = "MOCK_ANVEO_URL"
 TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
+#: The control token of the server this session started, if it has one.
+_OWN_TOKEN = pytest.StashKey[str | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add ``--anveo-url``."""
     parser.getgroup("anveo").addoption(
-        "--anveo-url", default=None, metavar="URL",
+        "--anveo-url",
+        default=None,
+        metavar="URL",
         help=f"use the mock-anveo server running at URL (default: ${URL_ENV}; otherwise one "
-             "is started for the session)")
+        "is started for the session)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the ``anveo`` marker."""
     config.addinivalue_line(
-        "markers", "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
-                   "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0")
+        "markers",
+        "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
+        "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0",
+    )
 
 
 @pytest.fixture(scope="session")
 def anveo_server_options() -> ServerOptions:
     """Override me: options of the session's own server (ignored with --anveo-url)."""
-    from ..http.app import ServerOptions  # lazily: pytest start-up stays free of aiohttp
+    from ..http.app import ServerOptions  # noqa: PLC0415 - aiohttp and lxml only when serving
 
     return ServerOptions()
 
@@ -51,7 +58,7 @@ def anveo_server_options() -> ServerOptions:
 @pytest.fixture(scope="session")
 def anveo_settings() -> Settings:
     """Override me: world settings (seed, journal limit, ...) of the session's own server."""
-    from ..sim.world import Settings
+    from ..sim.world import Settings  # noqa: PLC0415 - the core only when serving
 
     return Settings()
 
@@ -63,18 +70,23 @@ def anveo_tenant() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def anveo_url(request: pytest.FixtureRequest, anveo_server_options: ServerOptions,
-              anveo_settings: Settings) -> Iterator[str]:
-    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL, or one started here."""
+def anveo_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Base URL of the session's server: --anveo-url, $MOCK_ANVEO_URL (nothing of the server
+    is imported then), or one started here from the two override fixtures above."""
     given = request.config.getoption("anveo_url") or os.environ.get(URL_ENV)
     if given:
         yield given.rstrip("/")
         return
-    from ..http.server import ThreadedServer
-    from ..sim.world import World
+    # Asked for only here, so a session bound to a remote server never builds them.
+    options: ServerOptions = request.getfixturevalue("anveo_server_options")
+    settings: Settings = request.getfixturevalue("anveo_settings")
+    from ..http.server import ThreadedServer  # noqa: PLC0415 - aiohttp only when serving
+    from ..sim.world import World  # noqa: PLC0415 - the core only when serving
 
-    server = ThreadedServer(lambda: World(anveo_settings, monotonic=time.monotonic,
-                                          wallclock=time.time), anveo_server_options).start()
+    server = ThreadedServer(
+        lambda: World(settings, monotonic=time.monotonic, wallclock=time.time), options
+    ).start()
+    request.config.stash[_OWN_TOKEN] = options.control_token  # the anveo fixture sends it
     try:
         yield server.url
     finally:
@@ -82,17 +94,18 @@ def anveo_url(request: pytest.FixtureRequest, anveo_server_options: ServerOption
 
 
 @pytest.fixture
-def anveo(request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any],
-          anveo_server_options: ServerOptions) -> Iterator[MockAnveo]:
+def anveo(
+    request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any]
+) -> Iterator[MockAnveo]:
     """A controller on a fresh tenant of the session's server; the tenant goes at teardown."""
-    from .controller import MockAnveo
+    from .controller import MockAnveo  # noqa: PLC0415 - sessions that never use it skip it
 
     fields = dict(anveo_tenant)
     for marker in reversed(list(request.node.iter_markers("anveo"))):  # closest wins
         if marker.args:
             raise pytest.UsageError("@pytest.mark.anveo takes keyword arguments only")
         fields.update(marker.kwargs)
-    token = os.environ.get(TOKEN_ENV) or anveo_server_options.control_token
+    token = os.environ.get(TOKEN_ENV) or request.config.stash.get(_OWN_TOKEN, None)
     # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
     # server recorded for it, which fail the test here at teardown with their tracebacks.
     with MockAnveo.remote(anveo_url, token, **fields) as controller:

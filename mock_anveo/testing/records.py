@@ -1,21 +1,30 @@
 """What the controller answers with: small frozen records built from the control API's JSON.
 
-``Call``, ``Leg``, ``Transition``, ``Clock``, ``JournalEntry``, ``Requests`` (the
-``unittest.mock`` vocabulary: ``called``, ``call_count``, ``last``) and ``ServerError``, plus
-``UnexpectedServerError``, raised when the server recorded exceptions for a tenant.
+``Call``, ``Leg``, ``Transition``, ``Clock``, ``JournalEntry``, ``Sms`` and ``ServerError``,
+plus ``UnexpectedServerError``, raised when the server recorded exceptions for a tenant.
+(``Requests``, the ``unittest.mock``-style view of what a client sent, is in ``sent``.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any
 
-__all__ = ["Call", "Clock", "JournalEntry", "Leg", "Requests", "ServerError", "Transition",
-           "UnexpectedServerError"]
+__all__ = [
+    "Call",
+    "Clock",
+    "JournalEntry",
+    "Leg",
+    "ServerError",
+    "Sms",
+    "Transition",
+    "UnexpectedServerError",
+    "iso_moment",
+]
 
 
 def _time(text: str | None) -> datetime | None:
@@ -80,14 +89,36 @@ class Call:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Call:
         """Build from the control API's JSON."""
-        legs = tuple(Leg(g["number"], g.get("callerid"), g.get("outcome"),
-                         _time(g.get("answered_at")), _time(g.get("ended_at")),
-                         int(g.get("billable_minutes") or 0)) for g in doc.get("legs", ()))
-        timeline = tuple(Transition(datetime.fromisoformat(s["at"]), s["phase"], s["status"],
-                                    s.get("note") or "") for s in doc.get("timeline", ()))
-        return cls(doc["requestid"], doc["action"], doc["status"], doc.get("reason"),
-                   bool(doc.get("test")), doc.get("memo"), doc.get("billingcode"),
-                   Decimal(str(doc.get("charge", "0"))), legs, timeline, doc)
+        legs = tuple(
+            Leg(
+                g["number"],
+                g.get("callerid"),
+                g.get("outcome"),
+                _time(g.get("answered_at")),
+                _time(g.get("ended_at")),
+                int(g.get("billable_minutes") or 0),
+            )
+            for g in doc.get("legs", ())
+        )
+        timeline = tuple(
+            Transition(
+                datetime.fromisoformat(s["at"]), s["phase"], s["status"], s.get("note") or ""
+            )
+            for s in doc.get("timeline", ())
+        )
+        return cls(
+            doc["requestid"],
+            doc["action"],
+            doc["status"],
+            doc.get("reason"),
+            bool(doc.get("test")),
+            doc.get("memo"),
+            doc.get("billingcode"),
+            Decimal(str(doc.get("charge", "0"))),
+            legs,
+            timeline,
+            doc,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +134,13 @@ class Clock:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Clock:
         """Build from the control API's JSON."""
-        return cls(datetime.fromisoformat(doc["now"]), float(doc.get("rate", 0)),
-                   int(doc.get("pending_events", 0)), _time(doc.get("next_event_at")),
-                   int(doc.get("events_fired", 0)))
+        return cls(
+            datetime.fromisoformat(doc["now"]),
+            float(doc.get("rate", 0)),
+            int(doc.get("pending_events", 0)),
+            _time(doc.get("next_event_at")),
+            int(doc.get("events_fired", 0)),
+        )
 
 
 _RESULT = re.compile(r"<RESULT>(.*?)</RESULT>", re.DOTALL)
@@ -170,62 +205,48 @@ class JournalEntry:
             params, variables = _pairs(parsed.get("params")), _pairs(parsed.get("variables"))
         else:
             params, variables = _pairs(parsed), {}
-        return cls(int(doc["seq"]), doc["kind"], datetime.fromisoformat(doc["virtual_time"]),
-                   datetime.fromisoformat(doc["real_time"]), doc.get("door"), doc.get("action"),
-                   params, variables, doc.get("request"), doc.get("response"),
-                   doc.get("error_code"), doc.get("detail"))
+        return cls(
+            int(doc["seq"]),
+            doc["kind"],
+            datetime.fromisoformat(doc["virtual_time"]),
+            datetime.fromisoformat(doc["real_time"]),
+            doc.get("door"),
+            doc.get("action"),
+            params,
+            variables,
+            doc.get("request"),
+            doc.get("response"),
+            doc.get("error_code"),
+            doc.get("detail"),
+        )
 
 
-class Requests(Sequence[JournalEntry]):
-    """The API requests a tenant received, oldest first, in ``unittest.mock`` vocabulary."""
+@dataclass(frozen=True, slots=True)
+class Sms:
+    """An SMS the tenant sent through the legacy v1 door (``raw`` keeps the whole JSON)."""
 
-    def __init__(self, entries: Iterable[JournalEntry]) -> None:
-        self._entries = tuple(entries)
+    smsid: str
+    sender: str  # the v1 request's ``from``
+    destination: str
+    message: str
+    parts: int
+    fee: Decimal
+    sent_at: datetime
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
 
-    @overload
-    def __getitem__(self, index: int) -> JournalEntry: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[JournalEntry]: ...
-    def __getitem__(self, index: int | slice) -> JournalEntry | Sequence[JournalEntry]:
-        return self._entries[index]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __repr__(self) -> str:
-        return f"<Requests {[e.action for e in self._entries]}>"
-
-    @property
-    def called(self) -> bool:
-        """Whether any request arrived."""
-        return bool(self._entries)
-
-    @property
-    def call_count(self) -> int:
-        """How many requests arrived."""
-        return len(self._entries)
-
-    @property
-    def last(self) -> JournalEntry:
-        """The most recent request; AssertionError when there was none."""
-        if not self._entries:
-            raise AssertionError("mock-anveo received no API request")
-        return self._entries[-1]
-
-    def assert_called(self) -> None:
-        """Fail unless at least one request arrived."""
-        if not self._entries:
-            raise AssertionError("expected an API request; mock-anveo received none")
-
-    def assert_called_once(self) -> None:
-        """Fail unless exactly one request arrived."""
-        if len(self._entries) != 1:
-            raise AssertionError(f"expected one API request, got {self!r}")
-
-    def assert_not_called(self) -> None:
-        """Fail if any request arrived."""
-        if self._entries:
-            raise AssertionError(f"expected no API request, got {self!r}")
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Sms:
+        """Build from the control API's JSON."""
+        return cls(
+            doc["smsid"],
+            doc["from"],
+            doc["destination"],
+            doc["message"],
+            int(doc["parts"]),
+            Decimal(str(doc["fee"])),
+            datetime.fromisoformat(doc["sent_at"]),
+            doc,
+        )
 
 
 @dataclass(frozen=True, slots=True)

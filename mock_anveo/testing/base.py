@@ -1,0 +1,113 @@
+"""What a controller knows locally: its configuration, the server's URLs, its tenant's USERKEY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .ops import Op
+from .records import ServerError
+from .spec import Money, Spec
+
+if TYPE_CHECKING:
+    from ..http.app import ServerOptions
+    from ..sim.world import Settings
+
+__all__ = ["ControllerBase", "json_object", "server_errors"]
+
+
+def json_object(doc: Any) -> dict[str, Any]:
+    """A JSON object answer, as a dict of its own."""
+    return dict(doc)
+
+
+def server_errors(docs: Any) -> list[ServerError]:
+    """Records of the unexpected exceptions a server reported."""
+    return [
+        ServerError(
+            e.get("where", ""), e.get("error", ""), e.get("traceback", ""), e.get("userkey")
+        )
+        for e in docs or ()
+    ]
+
+
+class ControllerBase:
+    """Configuration and local properties; ``verbs.Controller`` adds the round trips."""
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        userkey: str | None = None,
+        balance: Money | None = None,
+        rate_per_minute: Money | None = None,
+        verified_callerids: Iterable[str] | None = None,
+        callflows: Iterable[str] | None = None,
+        email: str | None = None,
+        secure_phrase: str | None = None,
+        require_signature: bool | None = None,
+        start: datetime | str | None = None,
+        clock_rate: float | None = 0.0,
+        scenarios: Iterable[Mapping[str, Any]] = (),
+        faults: Iterable[Mapping[str, Any]] = (),
+        settings: Settings | None = None,
+        options: ServerOptions | None = None,
+    ) -> None:
+        arguments = {
+            name: value for name, value in locals().items() if name not in ("self", "__class__")
+        }
+        self._spec = Spec.build(**arguments)
+        self._base: str | None = None
+        self._userkey: str | None = None
+
+    # ---- what the controller knows locally ----
+    @property
+    def url(self) -> str:
+        """The server's base URL, e.g. ``http://127.0.0.1:38211``."""
+        if self._base is None:
+            raise RuntimeError("not started: use `with MockAnveo() as anveo:` (or open())")
+        return self._base
+
+    @property
+    def api_url(self) -> str:
+        """The XML ("v3") door: POST ``<REQUEST>`` documents here."""
+        return self.url + "/api/v3.asp"
+
+    @property
+    def apicall_url(self) -> str:
+        """The legacy XML door ``/apicall.asp``."""
+        return self.url + "/apicall.asp"
+
+    @property
+    def v2_url(self) -> str:
+        """The HTTP GET ("v2") door."""
+        return self.url + "/api/v2.asp"
+
+    @property
+    def v1_url(self) -> str:
+        """The legacy text SMS ("v1") door."""
+        return self.url + "/api/v1.asp"
+
+    @property
+    def userkey(self) -> str:
+        """This controller's tenant: the USERKEY your client must send."""
+        if self._userkey is None:
+            raise RuntimeError("not started: use `with MockAnveo() as anveo:` (or open())")
+        return self._userkey
+
+    @property
+    def _t(self) -> str:
+        return "/_mock/tenants/" + quote(self.userkey, safe="")
+
+    # ---- the lifecycle's requests (the faces run them from open() and close()) ----
+    def _create(self) -> Op[dict[str, Any]]:
+        return Op("POST", "/_mock/tenants", json_object, self._spec.create_body())
+
+    def _delete(self) -> Op[list[ServerError]]:
+        # The server answers a deletion with the tenant's unexpected errors, saving a request.
+        return Op(
+            "DELETE", self._t, lambda d: server_errors((d or {}).get("errors")), missing_ok=True
+        )

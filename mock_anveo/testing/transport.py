@@ -1,0 +1,155 @@
+"""How control requests travel: a keep-alive stdlib connection (sync) or an aiohttp session.
+
+Both take an ``Op`` and give back its parsed answer. The sync transport imports only the
+standard library; the async one imports aiohttp when it is opened, so loading the controller
+or the pytest plugin never loads aiohttp.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import socket
+import threading
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
+
+from .ops import Op, encode, finish
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["CONTROL_TIMEOUT", "AsyncTransport", "Connection", "connection", "forget"]
+
+T = TypeVar("T")
+#: Seconds a control request may take; generous because a huge advance fires many events.
+CONTROL_TIMEOUT = 60.0
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to a server (thread-safe by a lock)."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected a base URL like http://127.0.0.1:8080, got {url!r}")
+        self.url = url
+        self._https = parts.scheme == "https"
+        self._host, self._port = parts.hostname, parts.port
+        self._prefix = parts.path.rstrip("/")
+        self._headers = _headers(token)
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def run(self, op: Op[T]) -> T:
+        """Send ``op`` and parse its answer."""
+        status, data = self.request(op.method, op.path, encode(op))
+        return finish(op, status, data)
+
+    def _open(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host, self._port, timeout=CONTROL_TIMEOUT)
+        try:
+            conn.connect()
+        except OSError as exc:
+            raise ConnectionError(f"cannot reach mock-anveo at {self.url}: {exc}") from exc
+        if conn.sock is not None:  # small JSON requests: do not let Nagle hold them back
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._conn = conn
+        return conn
+
+    def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        """One round trip: status and body."""
+        with self._lock:
+            for attempt in (1, 2):
+                reused = self._conn is not None
+                conn = self._conn or self._open()
+                try:
+                    conn.request(method, self._prefix + path, body, self._headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                except (ConnectionError, http.client.BadStatusLine):
+                    # The server closed an idle keep-alive connection: retry once on a new one.
+                    self._drop()
+                    if not reused or attempt == 2:
+                        raise
+                    continue
+                except BaseException:
+                    self._drop()
+                    raise
+                if response.will_close:
+                    self._drop()
+                return response.status, data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        """Close the socket (the next request opens a new one)."""
+        with self._lock:
+            self._drop()
+
+
+_POOL: dict[tuple[str, str | None], Connection] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def connection(url: str, token: str | None) -> Connection:
+    """The shared connection to ``url``: a per-test tenant then costs no TCP set-up."""
+    with _POOL_LOCK:
+        conn = _POOL.get((url, token))
+        if conn is None:
+            conn = _POOL[(url, token)] = Connection(url, token)
+        return conn
+
+
+def forget(url: str) -> None:
+    """Close and drop the pooled connections to a server that is going away."""
+    with _POOL_LOCK:
+        for key in [k for k in _POOL if k[0] == url]:
+            _POOL.pop(key).close()
+
+
+@atexit.register
+def _close_pool() -> None:
+    with _POOL_LOCK:
+        for conn in _POOL.values():
+            conn.close()
+        _POOL.clear()
+
+
+class AsyncTransport:
+    """An aiohttp session to one server; ``run`` is awaited."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        import aiohttp  # noqa: PLC0415 - the controller and pytest plugin load without it
+
+        self.url = url
+        self._session: aiohttp.ClientSession | None = aiohttp.ClientSession(
+            headers=_headers(token), timeout=aiohttp.ClientTimeout(total=CONTROL_TIMEOUT)
+        )
+
+    async def run(self, op: Op[T]) -> T:
+        """Send ``op`` and parse its answer."""
+        if self._session is None:
+            raise RuntimeError("the controller is closed")
+        async with self._session.request(
+            op.method, self.url + op.path, data=encode(op)
+        ) as response:
+            return finish(op, response.status, await response.read())
+
+    async def close(self) -> None:
+        """Close the session."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
