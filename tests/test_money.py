@@ -208,3 +208,23 @@ def test_without_held_money_the_refusal_stays_short():
         t.dial_connect(A, B)
     assert info.value.message == ("insufficient funds: balance 0.01 USD cannot cover one minute "
                                   "(0.02 USD: 2 legs at 0.01 USD a minute)")
+
+
+def test_a_restored_tenant_re_plans_its_live_calls_too():
+    from mock_anveo.sim import snapshot
+    from mock_anveo.sim.world import Settings, World
+
+    world = World(Settings(seed=1))
+    t = world.add(Account("s" * 40, balance=Decimal("100.00")))
+    live = t.dial_connect(LONG, LONG).requestid
+    later = t.dial_connect(LONG, LONG, delay=1).requestid  # still scheduled when saved
+    t.advance(10)
+    copy = World(Settings(seed=1))
+    snapshot.restore(copy, snapshot.snapshot(world))
+    restored = copy.tenants["s" * 40]
+    restored.set_balance("50")  # its live call came from the snapshot, not the engine
+    restored.advance(60)  # the scheduled one answers after the restore
+    restored.set_balance("0.50")
+    restored.run_until_idle()
+    assert {restored.calls[rid].reason for rid in (live, later)} == {Reason.INSUFFICIENT_FUNDS}
+    assert restored.balance() == 0

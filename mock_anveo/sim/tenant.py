@@ -469,6 +469,7 @@ class Tenant:
         if outcome != "answered":
             return
         call.first_answered_at = at
+        self._live[call.requestid] = call  # it holds money from now on (see _afford)
         number = call.second_number
         if number is None:  # DIAL.CALLFLOW: its one party answered
             self._connect(call, at)
@@ -478,7 +479,13 @@ class Tenant:
                                                        self.rng)
             call.result_hint = call.result_hint or hint
         self._move(call, RINGING_SECOND, at, "second party ringing")
-        when, step = self._ringing_step(call)
+        # _ringing_step, inlined (once per call)
+        first_hangs_up = at + first.talk
+        second_at = at + call.second_plan.ring
+        if first_hangs_up < second_at:
+            when, step = first_hangs_up, "hangup"
+        else:
+            when, step = second_at, "second"
         cut = self._afford(call, when)  # the first party is talking, and must be paid for
         if cut is not None:
             call.planned_reason = NO_FUNDS
@@ -587,7 +594,6 @@ class Tenant:
         reserve up to it) instead; None when the plan is affordable, the usual O(1) case."""
         if call.test:
             return None
-        self._live[call.requestid] = call  # (a second time moves nothing)
         minutes = 0
         for answered in (call.first_answered_at, call.second_answered_at):
             if answered is not None:
