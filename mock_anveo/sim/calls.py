@@ -218,7 +218,8 @@ class Call:
         self.pending_seq = 0
         self.pending_step = ""
         self.pending_at = 0.0
-        # Each leg's behaviour, resolved as the leg is dialled (None until then).
+        # Each leg's behaviour, decided when the request is accepted (None for a TEST
+        # request, never dialled, and in snapshots taken before plans were made then).
         self.first_plan: LegBehaviour | None = None
         self.second_plan: LegBehaviour | None = None
         self.planned_reason: Reason | None = None
