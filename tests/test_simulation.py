@@ -99,8 +99,7 @@ def test_magic_number_table():
 
 def test_maxcallduration_cuts_a_long_call():
     t = tenant()
-    rid = t.dial_connect(A, LONG, max_minutes=5).requestid
-    t.rules.append(rule_from_dict({"match": A, "talk": 86400}, "s1"))
+    rid = t.dial_connect(A, LONG, max_minutes=5).requestid  # LONG alone talks 4 hours
     t.advance(4 * 3600)
     call = t.calls[rid]
     assert call.reason is Reason.MAX_DURATION
@@ -166,8 +165,7 @@ def test_insufficient_funds_refuses_the_request_and_ends_delayed_calls():
 
 def test_a_call_is_cut_when_the_balance_runs_out():
     t = tenant(balance=Decimal("0.10"))  # ten leg-minutes
-    rid = t.dial_connect(A, LONG).requestid
-    t.rules.append(rule_from_dict({"match": A, "talk": 86400}, "s1"))
+    rid = t.dial_connect(A, LONG).requestid  # LONG alone talks 4 hours
     t.advance(86400)
     call = t.calls[rid]
     assert call.reason is Reason.INSUFFICIENT_FUNDS

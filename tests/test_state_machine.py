@@ -17,7 +17,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from mock_anveo.sim.calls import STATUS_RANK, TRANSITIONS, Phase, Status
+from mock_anveo.errors import SettingError
+from mock_anveo.sim.calls import STATUS_RANK, TRANSITIONS, Phase, Status, billable
 from mock_anveo.sim.scenarios import rule_from_dict
 from mock_anveo.sim.world import Settings, World
 from mock_anveo.wire import pipeline
@@ -31,6 +32,8 @@ NUMBERS = st.sampled_from(["12157010680", "12125551234", "12125550100", "1212555
 DELAYS = st.integers(0, 2880)
 # Steps from a fraction of a second (inside a ringing phase) to a day.
 STEPS = st.one_of(st.floats(0, 120, allow_nan=False), st.sampled_from([3600.0, 86400.0]))
+# Balances set mid-story: below, near and well above what the calls in progress owe.
+BALANCES = st.sampled_from(["0", "0.01", "0.03", "0.07", "0.60", "5"])
 
 
 class CallEngine(RuleBasedStateMachine):
@@ -114,6 +117,22 @@ class CallEngine(RuleBasedStateMachine):
     def advance(self, seconds):
         self.tenant.advance(seconds)
 
+    @rule(amount=BALANCES)
+    def set_balance(self, amount):
+        t = self.tenant
+        t.sync()
+        now = t.clock.now()
+        owed = sum((c.rate * sum(billable(leg.answered_at, now) for leg in c.legs
+                                 if leg.answered_at is not None)
+                    for c in t.calls.values() if c.phase is not Phase.ENDED), Decimal(0))
+        try:
+            t.set_balance(amount)
+        except SettingError as error:  # refused only below what live calls already owe
+            assert Decimal(amount) < owed and error.field == "balance"
+            return
+        assert Decimal(amount) >= owed and t.account.balance == Decimal(amount)
+        self.initial = t.initial_balance
+
     @precondition(lambda self: len(self.tenant.calls) > 0)
     @rule(number=NUMBERS, outcome=st.sampled_from(["answer", "busy", "no-answer", "fail"]))
     def add_scenario(self, number, outcome):
@@ -145,7 +164,7 @@ class CallEngine(RuleBasedStateMachine):
         live = sum((c.reserved for c in self.tenant.calls.values()), Decimal(0))
         assert self.tenant.committed == live
         assert self.tenant.account.balance >= 0
-        assert self.tenant.available() >= 0
+        assert self.tenant.available() >= 0  # what calls hold never exceeds the balance
 
     @invariant()
     def cancelled_calls_never_rang(self):

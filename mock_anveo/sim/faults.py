@@ -3,6 +3,13 @@
 Pure data and matching; the HTTP layer (``app``) carries the fault out. A rule matches by
 action and door, fires on the Nth matching request (or every request from the Nth on, or with a
 seeded probability) and may be limited to a number of firings.
+
+The HTTP layer asks ``pick(tenant.faults, action, door, when, tenant.fault_rng)`` once before
+and once after processing each request: door ``"v3"``, ``"apicall"``, ``"v2"`` with the
+request's ACTION NAME, or door ``"v1"`` with action ``"SMS"`` (the legacy text door).
+An ``http-status`` fault answers with ``status``: 3xx to 5xx with a short text body; a 2xx
+status keeps the envelope the door would have sent (``after``: the real reply; ``before``: the
+request is not processed and the envelope is a refusal saying so), only the status changes.
 """
 
 from __future__ import annotations
@@ -12,10 +19,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SettingError
+from .bounds import bounded
 
 KINDS = ("latency", "http-status", "html", "truncated", "reset", "hang")
-DOORS = ("v3", "apicall", "v2")
+DOORS = ("v3", "apicall", "v2", "v1")
+#: The ACTION NAMEs of the XML and query doors. A copy of the registry's keys
+#: (``wire.actions.REGISTRY``), which this layer may not import; the contract table
+#: (``mock_anveo.contract``) is to replace it.
+ACTIONS = ("DIAL.CONNECT", "DIAL.CALLFLOW", "DIAL.GETSTATUS", "DIAL.CANCEL",
+           "DIAL.CALLFLOW.GETRESULT", "ACCOUNT.GETBALANCE")
+#: The action the legacy text door (``door`` "v1") reports for every request.
+V1_ACTION = "SMS"
 MAX_DELAY = 60.0  # seconds: latency and hang are bounded so no test rig waits forever
+MAX_COUNT = 1_000_000  # nth and times
+MAX_SEEN = 10**12  # seen and fired, the counters a snapshot carries
 
 
 @dataclass(slots=True)
@@ -59,18 +76,27 @@ class FaultRule:
                 "seen": self.seen, "fired": self.fired}
 
 
-_FIELDS = {"id", "kind", "action", "door", "nth", "probability", "times", "when", "seconds",
-           "status", "seen", "fired"}
+_FIELDS = frozenset({"id", "kind", "action", "door", "nth", "probability", "times", "when",
+                     "seconds", "status", "seen", "fired"})
 
 
-def _int(doc: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
-    value = doc.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingError(f"{key} must be an integer from {low} to {high}, got {value!r}",
-                           key)
-    return value
+def _target(doc: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The rule's action and door, refusing names no request carries and pairs that never
+    meet (an XML action on the text door, SMS on an XML door)."""
+    action = doc.get("action")
+    if action is not None and action not in (*ACTIONS, V1_ACTION):
+        raise SettingError(f"action must be an ACTION NAME, one of {[*ACTIONS, V1_ACTION]} "
+                           f"({V1_ACTION} is the v1 text door's), got {action!r}", "action")
+    door = doc.get("door")
+    if door is not None and door not in DOORS:
+        raise SettingError(f"door must be one of {list(DOORS)}, got {door!r}", "door")
+    if door == "v1" and action not in (None, V1_ACTION):
+        raise SettingError(f"the v1 door only carries action {V1_ACTION}, so a fault on "
+                           f"{action} there never fires", "action")
+    if action == V1_ACTION and door not in (None, "v1"):
+        raise SettingError(f"action {V1_ACTION} only arrives through the v1 door, not "
+                           f"{door}", "door")
+    return action, door
 
 
 def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
@@ -80,42 +106,32 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     unknown = set(doc) - _FIELDS
     if unknown:
         raise SettingError(f"unknown fault fields {sorted(unknown)}; known: "
-                                f"{sorted(_FIELDS)}", sorted(unknown)[0])
+                           f"{sorted(_FIELDS)}", sorted(unknown)[0])
     kind = doc.get("kind")
     if kind not in KINDS:
         raise SettingError(f"kind must be one of {list(KINDS)}, got {kind!r}", "kind")
-    action = doc.get("action")
-    if action is not None and (not isinstance(action, str) or not 0 < len(action) <= 64):
-        raise SettingError(f"action must be an ACTION NAME, got {action!r}", "action")
-    door = doc.get("door")
-    if door is not None and door not in DOORS:
-        raise SettingError(f"door must be one of {list(DOORS)}, got {door!r}", "door")
+    action, door = _target(doc)
     probability = doc.get("probability")
-    if probability is not None and (isinstance(probability, bool)
-                                    or not isinstance(probability, int | float)
-                                    or not 0 <= probability <= 1):
-        raise SettingError(f"probability must be from 0 to 1, got {probability!r}",
-                           "probability")
+    if probability is not None:
+        probability = bounded(probability, "probability", 0.0, 1.0, whole=False)
     when = doc.get("when", "before")
     if when not in ("before", "after"):
         raise SettingError("when must be 'before' (the request is not processed) or "
-                                f"'after' (processed, then the reply is spoiled), got {when!r}",
+                           f"'after' (processed, then the reply is spoiled), got {when!r}",
                            "when")
-    seconds = doc.get("seconds", 1.0)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
-            0 <= seconds <= MAX_DELAY):
-        raise SettingError(f"seconds must be from 0 to {MAX_DELAY}, got {seconds!r}",
-                           "seconds")
-    times_default = None if "times" in doc and doc["times"] is None else 1
+    times = doc.get("times", 1)  # an explicit null: no limit
     return FaultRule(
         fault_id, kind, action, door,
-        nth=_int(doc, "nth", 1, 1, 1_000_000) or 1,
-        probability=None if probability is None else float(probability),
-        times=_int(doc, "times", times_default, 1, 1_000_000),
-        when=when, seconds=float(seconds),
-        status=_int(doc, "status", 503, 100, 599) or 503,
-        seen=_int(doc, "seen", 0, 0, 10**12) or 0,
-        fired=_int(doc, "fired", 0, 0, 10**12) or 0,
+        nth=bounded(doc.get("nth", 1), "nth", 1, MAX_COUNT),
+        probability=probability,
+        times=None if times is None else bounded(times, "times", 1, MAX_COUNT),
+        when=when,
+        seconds=bounded(doc.get("seconds", 1.0), "seconds", 0.0, MAX_DELAY, whole=False,
+                        unit="seconds"),
+        # 1xx would send an interim answer and no final one: the client would hang.
+        status=bounded(doc.get("status", 503), "status", 200, 599),
+        seen=bounded(doc.get("seen", 0), "seen", 0, MAX_SEEN),
+        fired=bounded(doc.get("fired", 0), "fired", 0, MAX_SEEN),
     )
 
 

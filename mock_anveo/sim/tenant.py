@@ -12,11 +12,11 @@ import random
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from ..errors import AnveoError, Code
+from ..errors import AnveoError, Code, SettingError
 from . import scenarios
-from .accounts import Account
+from .accounts import Account, apply_fields
 from .calls import (
     ALLOWED_FROM,
     PLAIN,
@@ -29,7 +29,8 @@ from .calls import (
     Status,
     billable,
 )
-from .clock import Clock, ClockError, tick
+from .clock import Clock, ClockError, iso, tick
+from .faults import FaultRule
 from .journal import Journal
 from .scenarios import Rule
 from .scheduler import Scheduler
@@ -96,13 +97,19 @@ class Tenant:
         self.ended_limit = ended_limit
         self.calls_dropped = 0
         self.rules: list[Rule] = []
-        self.faults: list[Any] = []  # faults.FaultRule, applied by the HTTP layer
+        self.faults: list[FaultRule] = []  # carried out by the HTTP layer
         self.next_rule_id = 1
         self.rng = random.Random(f"{seed}:{account.userkey}")
         self.fault_rng = random.Random(f"{seed}:{account.userkey}:faults")
         self.charges_by_billingcode: OrderedDict[str, Decimal] = OrderedDict()
         self.total_charged = Decimal(0)
         self.committed = Decimal(0)  # money reserved by live calls (see _afford)
+        # The calls whose first party answered and that have not ended, in the order they
+        # first reserved money: the ones a change of the money there is must re-plan. Kept
+        # by the engine; rebuilt from ``calls`` on first use, as a restored tenant's calls
+        # are put in place without the engine (see _live_calls).
+        self._live: dict[str, Call] = {}
+        self._live_known = False
         self._id_counter = 0
         self._id_prefix: tuple[int, str, Any] | None = None  # see _new_requestid
         self.sms: deque[Sms] = deque(maxlen=ended_limit)
@@ -120,6 +127,7 @@ class Tenant:
         self.sms.clear()
         self.rules.clear()
         self.faults.clear()
+        self._live.clear()
 
     # ---- time -------------------------------------------------------------------------
     def sync(self) -> None:
@@ -182,13 +190,31 @@ class Tenant:
 
     def _check_funds(self, legs: int) -> None:
         account = self.account
-        need = account.rate_per_minute * legs
+        rate = account.rate_per_minute
+        need = rate * legs
         if account.balance - self.committed < need:  # available(), without the method call
-            held = f", {self.committed} USD of it held by calls in progress" if (
-                self.committed) else ""
-            raise AnveoError(Code.INSUFFICIENT_FUNDS,
-                             f"insufficient funds: balance {self.account.balance} USD{held} "
-                             f"cannot cover one minute ({need} USD)")
+            legs_text = "2 legs" if legs == 2 else "its leg"
+            raise self._shortfall(f"one minute ({need} USD: {legs_text} at {rate} USD a "
+                                  "minute)")
+
+    def _shortfall(self, what: str) -> AnveoError:
+        """INSUFFICIENT_FUNDS: the balance, what live calls hold of it and why, and ``what``
+        the rest cannot cover."""
+        balance = self.account.balance
+        if not self.committed:
+            return AnveoError(Code.INSUFFICIENT_FUNDS,
+                              f"insufficient funds: balance {balance} USD cannot cover {what}")
+        holders = [call for call in self._live_calls() if call.reserved]
+        count = len(holders)
+        shown = "; ".join(f"{call.requestid}: {call.reserved} USD up to {iso(call.pending_at)}"
+                          for call in holders[:3])
+        more = f"; and {count - 3} more" if count > 3 else ""
+        calls = "1 call" if count == 1 else f"{count} calls"
+        return AnveoError(
+            Code.INSUFFICIENT_FUNDS,
+            f"insufficient funds: balance {balance} USD, of which {self.committed} USD is held "
+            f"by {calls} in progress for the minutes their answered parties are planned to "
+            f"talk ({shown}{more}), leaves {self.available()} USD, which cannot cover {what}")
 
     def dial_connect(
         self,
@@ -213,6 +239,10 @@ class Tenant:
                     None, None, test)
         self.calls[call.requestid] = call  # _accept, inlined: once per call
         if not test:
+            if self.rules or "555" in first or "555" in second:
+                self._plan(call)
+            else:  # what _plan decides without rules for numbers that cannot be magic
+                call.first_plan, call.second_plan = _DEFAULT_FIRST, _DEFAULT_SECOND
             self._schedule(call, call.created_at + delay * 60.0, "dial")
         return call
 
@@ -244,8 +274,20 @@ class Tenant:
     def _accept(self, call: Call) -> Call:
         self.calls[call.requestid] = call
         if not call.test:  # a TEST request is never dialled: it stays NONE
+            self._plan(call)
             self._schedule(call, call.created_at + call.delay_minutes * 60.0, "dial")
         return call
+
+    def _plan(self, call: Call) -> None:
+        """Decide how each leg of a new call behaves, by the rules in force now: a rule
+        changed or removed later does not change a call already accepted."""
+        rules, action, rng = self.rules, call.action, self.rng
+        call.first_plan, hint = scenarios.resolve(rules, call.first_number, action, FIRST, rng)
+        if call.second_number is not None:
+            call.second_plan, second_hint = scenarios.resolve(rules, call.second_number, action,
+                                                              SECOND, rng)
+            hint = hint or second_hint
+        call.result_hint = hint
 
     def find(self, requestid: str) -> Call:
         """The call with this REQUESTID, or UNKNOWN_REQUESTID (also for other tenants' ids)."""
@@ -267,7 +309,10 @@ class Tenant:
             raise AnveoError(Code.ALREADY_ENDED,
                              f'REQUESTID "{requestid}" has already ended '
                              f"({call.reason.value if call.reason else 'ended'})")
+        held = call.reserved
         self._end(call, self.clock.now(), Reason.CANCELLED)
+        if held > call.charge:  # money held for minutes that will not be talked now
+            self._replan_starved()
         return call
 
     def callflow_result(self, requestid: str) -> str:
@@ -288,9 +333,8 @@ class Tenant:
         self.sync()
         fee = SMS_RATE * parts
         if self.available() < fee:  # money reserved by live calls is not there to spend
-            raise AnveoError(Code.INSUFFICIENT_FUNDS,
-                             f"insufficient funds: balance {self.account.balance} USD cannot "
-                             f"cover {fee} USD")
+            parts_text = "1 part" if parts == 1 else f"{parts} parts"
+            raise self._shortfall(f"{fee} USD ({parts_text} at {SMS_RATE} USD)")
         self.account.balance -= fee
         self.total_charged += fee
         sms = Sms(self._new_requestid(), sender, destination, message, parts=parts, fee=fee,
@@ -302,6 +346,43 @@ class Tenant:
         """ACCOUNT.GETBALANCE: the balance after every call ended so far."""
         self.sync()
         return self.account.balance
+
+    def set_balance(self, amount: Any) -> Decimal:
+        """Set the account's balance now (``amount``: a decimal number, as in an account
+        document) and re-plan every live call against it; returns the new balance.
+
+        A lower balance moves the end of calls it no longer pays for to the last moment it
+        does (``insufficient-funds``); a higher one lets calls planned to end for lack of
+        money run on. The minutes their answered legs have already started are owed: a
+        balance below that is refused with SettingError naming the calls, and nothing changes.
+        """
+        value = apply_fields(Account(self.account.userkey), {"balance": amount}).balance
+        self.sync()
+        now = self.clock.now()
+        live = self._live_calls()
+        owed = [call.rate * sum(billable(at, now) for at in _answer_times(call))
+                for call in live]
+        total = sum(owed, ZERO)
+        if value < total:
+            shown = "; ".join(f"{call.requestid}: {cost} USD" for call, cost in
+                              zip(live[:3], owed, strict=False))
+            more = f"; and {len(live) - 3} more" if len(live) > 3 else ""
+            raise SettingError(
+                f"balance cannot be set to {value} USD: calls in progress already owe "
+                f"{total} USD for the minutes their answered parties have started ({shown}"
+                f"{more}); set at least that (they then end when those minutes do), or "
+                "cancel them first", "balance")
+        self.account.balance = value
+        self.initial_balance = value + self.total_charged
+        # First hold only what each call owes, then plan each afresh, in the order they
+        # answered: the earlier calls keep their plans first when the money is short.
+        for call, cost in zip(live, owed, strict=True):
+            self.committed += cost - call.reserved
+            call.reserved = cost
+        for call in live:
+            self._replan(call)
+        self.sync()  # a call whose money ran out at this very moment ends now
+        return value
 
     # ---- the engine -------------------------------------------------------------------
     # Every call costs four events (dial, first outcome, second outcome, end), each with a
@@ -365,14 +446,11 @@ class Tenant:
         if account.balance - self.committed < rate * legs:  # available() < one minute
             self._end(call, at, NO_FUNDS)
             return
-        number = call.first_number
-        if self.rules or "555" in number:
-            behaviour, hint = scenarios.resolve(self.rules, number, call.action, FIRST,
-                                                self.rng)
-        else:  # what resolve() returns without rules for a number that cannot be magic
-            behaviour, hint = _DEFAULT_FIRST, None
-        call.first_plan = behaviour
-        call.result_hint = hint
+        behaviour = call.first_plan
+        if behaviour is None:  # restored from a snapshot taken before calls were planned
+            self._plan(call)  # when accepted
+            behaviour = call.first_plan
+            assert behaviour is not None, "_plan plans the first leg"
         self._move(call, RINGING_FIRST, at, "first party ringing")
         self._schedule(call, at + behaviour.ring, "first")
 
@@ -391,20 +469,19 @@ class Tenant:
         if outcome != "answered":
             return
         call.first_answered_at = at
+        self._live[call.requestid] = call  # it holds money from now on (see _afford)
         number = call.second_number
         if number is None:  # DIAL.CALLFLOW: its one party answered
             self._connect(call, at)
             return
-        # Resolved now, not at dial time: a rule added while the first leg rang applies.
-        if self.rules or "555" in number:
-            second, hint = scenarios.resolve(self.rules, number, call.action, SECOND, self.rng)
-        else:  # as in _dial
-            second, hint = _DEFAULT_SECOND, None
-        call.second_plan = second
-        call.result_hint = call.result_hint or hint
+        if call.second_plan is None:  # restored from an older snapshot (see _dial)
+            call.second_plan, hint = scenarios.resolve(self.rules, number, call.action, SECOND,
+                                                       self.rng)
+            call.result_hint = call.result_hint or hint
         self._move(call, RINGING_SECOND, at, "second party ringing")
+        # _ringing_step, inlined (once per call)
         first_hangs_up = at + first.talk
-        second_at = at + second.ring
+        second_at = at + call.second_plan.ring
         if first_hangs_up < second_at:
             when, step = first_hangs_up, "hangup"
         else:
@@ -423,28 +500,88 @@ class Tenant:
             call.second_answered_at = at
             self._connect(call, at)
 
+    def _ringing_step(self, call: Call) -> tuple[float, str]:
+        """The next step of a call whose answered first party waits for the second: the
+        second party's outcome, or the first party hanging up first (ties: the outcome)."""
+        first, second, at = call.first_plan, call.second_plan, call.first_answered_at
+        assert first is not None and second is not None and at is not None, "both planned"
+        first_hangs_up = at + first.talk
+        second_at = at + second.ring
+        if first_hangs_up < second_at:
+            return first_hangs_up, "hangup"
+        return second_at, "second"
+
     def _connect(self, call: Call, at: float) -> None:
-        first, second = call.first_plan, call.second_plan
-        assert first is not None, "a call connects once its first leg answered"
-        self._move(call, CONNECTED, at, "answered" if second is None else "bridged")
-        # The call ends at the first of: the first party's talk running out (it answered
-        # first), the second party's talk, MAXCALLDURATION; ties go to that order.
-        # (Conditional expressions rather than min()/max(): builtin calls cost more on this
-        # path.)
-        when, reason = (call.first_answered_at or at) + first.talk, COMPLETED
-        if second is not None:
-            second_end = at + second.talk
-            when = second_end if second_end < when else when
-        if call.max_minutes is not None:
-            limit = at + call.max_minutes * 60.0
-            if limit < when:
-                when, reason = limit, MAX_DURATION
-        when = at if when < at else when
+        self._move(call, CONNECTED, at, "answered" if call.second_number is None else "bridged")
+        when, reason = self._bridged_end(call, at)
         cut = self._afford(call, when)
         if cut is not None:
             when, reason = cut, NO_FUNDS
         call.planned_reason = reason
         self._schedule(call, when, "end")
+
+    @staticmethod
+    def _bridged_end(call: Call, at: float) -> tuple[float, Reason]:
+        """When and why a call bridged (or answered, for DIAL.CALLFLOW) at ``at`` ends.
+
+        A party with a talk time of its own hangs up when it runs out, counted from its own
+        answer; a party without one stays until the other hangs up. So the call ends at the
+        first own talk time to run out, or, when neither party has one, at the first default
+        one (the first party's: it answered first); MAXCALLDURATION may end it sooner. Ties
+        go to that order.
+        """
+        first, second = call.first_plan, call.second_plan
+        assert first is not None, "a call connects once its first leg answered"
+        # (Conditional expressions rather than min()/max(): builtin calls cost more on this
+        # path.)
+        when, reason = (call.first_answered_at or at) + first.talk, COMPLETED
+        if second is not None:
+            second_end = at + second.talk
+            if first.own_talk is second.own_talk:  # both have one, or neither: the first
+                when = second_end if second_end < when else when
+            elif second.own_talk:  # only the second party hangs up by itself
+                when = second_end
+        if call.max_minutes is not None:
+            limit = at + call.max_minutes * 60.0
+            if limit < when:
+                when, reason = limit, MAX_DURATION
+        return (at if when < at else when), reason
+
+    def _replan(self, call: Call) -> None:
+        """Plan a live call's next step afresh, from its legs' behaviour and the money there
+        is now (its own reservation included), replacing the step it had."""
+        if call.phase is CONNECTED:
+            bridged = (call.first_answered_at if call.second_number is None
+                       else call.second_answered_at)
+            assert bridged is not None, "a connected call has answered"
+            when, reason = self._bridged_end(call, bridged)
+            step = "end"
+        else:  # RINGING_SECOND: the first party answered, the second rings
+            (when, step), reason = self._ringing_step(call), None
+        cut = self._afford(call, when)
+        if cut is not None:
+            when, step, reason = cut, "end", NO_FUNDS
+        if call.pending_seq:
+            self.scheduler.cancel(call.pending_seq, call.pending_at)
+        call.planned_reason = reason
+        self._schedule(call, when, step)
+
+    def _replan_starved(self) -> None:
+        """Money was freed: let the calls planned to end for lack of it run on if it pays."""
+        for call in self._live_calls():
+            if call.planned_reason is NO_FUNDS:
+                self._replan(call)
+
+    def _live_calls(self) -> list[Call]:
+        """The calls that hold money or may (first party answered, not ended), in the order
+        they answered."""
+        if not self._live_known:
+            live = [call for call in self.calls.values() if call.phase is not ENDED
+                    and call.first_answered_at is not None and not call.test]
+            live.sort(key=lambda call: call.first_answered_at or 0.0)
+            self._live = {call.requestid: call for call in live}
+            self._live_known = True
+        return list(self._live.values())
 
     def available(self) -> Decimal:
         """The balance less what live calls have reserved: what a new minute may draw on."""
@@ -479,18 +616,30 @@ class Tenant:
 
     @staticmethod
     def _cut_off(call: Call, planned: float, budget: int) -> float:
-        """The latest whole-minute moment before ``planned`` whose leg-minutes fit ``budget``."""
-        starts = sorted(_answer_times(call))
-        first = starts[0]
-        low, high = 0, min(budget, billable(first, planned))  # largest k that fits
-        while low < high:
-            mid = (low + high + 1) // 2
-            end = first + mid * 60.0
-            if sum(billable(s, end) for s in starts) <= budget:
-                low = mid
-            else:
-                high = mid - 1
-        return max(first + low * 60.0, *starts)
+        """The latest moment up to ``planned`` when ``call``'s answered legs have used at
+        most ``budget`` leg-minutes (each leg billed in started minutes).
+
+        The legs' total only grows just after one of them completes a whole minute, so that
+        moment is such a boundary of one of the legs: for each leg, the last of its
+        boundaries that fits is found by bisection, and the latest of those wins.
+        """
+        starts = _answer_times(call)
+        best: float | None = None
+        for start in starts:
+            low, high = -1, billable(start, planned)  # -1: none of this leg's boundaries
+            while low < high:
+                mid = (low + high + 1) // 2
+                end = tick(start + mid * 60.0)  # the moment the engine would schedule
+                if end <= planned and sum(billable(s, end) for s in starts) <= budget:
+                    low = mid
+                else:
+                    high = mid - 1
+            if low >= 0:
+                end = tick(start + low * 60.0)
+                best = end if best is None or end > best else best
+        # Reservations keep what a call already owes within its budget, so some boundary
+        # (at least the latest answer) fits; the fallback only guards against a broken state.
+        return best if best is not None else max(starts)
 
     def _end(self, call: Call, at: float, reason: Reason) -> None:
         if call.pending_seq:
@@ -524,7 +673,9 @@ class Tenant:
             answered = first_answered is not None
             call.result = call.result_hint if answered and call.result_hint is not None else (
                 "COMPLETED" if answered else reason.value.upper())
-        retired = self._ended  # _retire, inlined: once per call
+        if first_answered is not None:
+            self._live.pop(call.requestid, None)
+        retired = self._ended  # the last ended_limit ended calls are kept (inlined: per call)
         retired.append(call.requestid)
         if len(retired) > self.ended_limit:  # once full, one call leaves as each one ends
             old = retired.popleft()
@@ -550,7 +701,7 @@ def _discard(_call: Call, _when: float, _seq: int) -> None:
 
 
 _DEFAULT_FIRST, _DEFAULT_SECOND = scenarios.DEFAULT_FIRST, scenarios.DEFAULT_SECOND
-_FAILURE = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}
+_FAILURE: Final = {"busy": Reason.BUSY, "no-answer": Reason.NO_ANSWER, "fail": Reason.FAILED}
 #: Each reason's plain string, the note of an ENDED step (see ``Tenant._move``).
-_REASON_TEXT: dict[Reason, str] = {reason: reason.value for reason in Reason}
+_REASON_TEXT: Final[dict[Reason, str]] = {reason: reason.value for reason in Reason}
 
