@@ -51,7 +51,7 @@ async def test_an_sms_cannot_spend_money_a_live_call_reserved(client):
 
 
 @pytest.mark.parametrize(("weights", "said"), [
-    ('{"answer": Infinity}', "Infinity is not a JSON number"),  # refused by the JSON reader
+    ('{"answer": Infinity}', "weights.answer must be a finite number"),  # the JSON reader
     ('{"answer": 1e308, "busy": 1e308}', "weights must map outcomes"),  # finite, sum is not
 ])
 async def test_unbounded_weights_are_refused(client, weights, said):

@@ -20,7 +20,7 @@ QUERY_MAX = 16_384
 HEADERS_MAX = 128  # aiohttp's own default limit, here answered with an envelope
 HEADER_SIZE_MAX = 8_190
 #: Request key: the body did not arrive in time (close the connection after the reply).
-STALLED = "mock_anveo.stalled"
+STALLED = web.RequestKey("mock_anveo_stalled", bool)
 
 
 def check_headers(request: web.Request) -> None:

@@ -85,12 +85,16 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
             # The events up to the cap have fired and stay fired (they may have answered
             # callbacks); the 409 says so rather than pretending the tenant is idle.
             raise Refused(
-                409, f"not idle after max_seconds={limit:g}: the clock moved from {iso(start)} "
+                409, f"not idle after max_seconds={_number(limit)}: the clock moved from {iso(start)} "
                      f"to {iso(tenant.clock.now())} and {len(tenant.scheduler)} event(s) are "
                      f"still pending, the next at {iso(due)}; send a larger max_seconds (at "
                      f"most {MAX_ADVANCE}) or look for a call that never ends", "max_seconds",
                 pending_events=len(tenant.scheduler), next_event_at=iso(due),
                 now=iso(tenant.clock.now()))
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
 
 
 async def advance_clock(request: web.Request) -> web.Response:

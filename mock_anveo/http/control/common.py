@@ -90,30 +90,61 @@ def guarded(handler: Handler) -> Handler:
     return guard
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number; send a finite number")
+class _NonFinite:
+    """Stands where a body held NaN, Infinity or a number too large for a float."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is too large for a number")
-    return value
+def _first_non_finite(doc: Any) -> tuple[list[str | int], str] | None:
+    """The path to the first ``_NonFinite`` in ``doc`` (depth first) and its text."""
+    stack: list[tuple[Any, list[str | int]]] = [(doc, [])]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _NonFinite):
+            return path, value.text
+        items = value.items() if isinstance(value, dict) else (
+            enumerate(value) if isinstance(value, list) else ())
+        stack.extend((v, [*path, k]) for k, v in reversed(list(items)))
+    return None
 
 
 async def json_body(request: web.Request, *, required: bool = False) -> dict[str, Any]:
-    """The request's JSON object body (``{}`` when empty and not ``required``)."""
+    """The request's JSON object body (``{}`` when empty and not ``required``).
+
+    NaN, Infinity and numbers beyond a float are refused here, naming the field, so no
+    handler, rule or snapshot ever holds one (and no reply could echo one back).
+    """
     raw = await request.read()
     if not raw.strip():
         if required:
             raise ControlError(400, "this request needs a JSON object body")
         return {}
+    found: list[_NonFinite] = []
+
+    def non_finite(text: str) -> _NonFinite:
+        found.append(_NonFinite(text))
+        return found[-1]
+
+    def real(text: str) -> float | _NonFinite:
+        value = float(text)
+        return value if math.isfinite(value) else non_finite(text)
+
     try:
-        doc = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+        doc = json.loads(raw, parse_constant=non_finite, parse_float=real)
     except (ValueError, RecursionError) as exc:
         raise ControlError(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise ControlError(400, "the body must be a JSON object")
+    where = _first_non_finite(doc) if found else None
+    if where is not None:
+        path, text = where
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)[1:]
+        raise ControlError(400, f"{shown} must be a finite number, got {text} (NaN and "
+                                "Infinity are not JSON numbers)", str(path[0]))
     return doc
 
 
