@@ -82,15 +82,18 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         tenant.run_until_idle(limit)
         due = tenant.scheduler.next_due()
         if due is not None:
-            # The events up to the cap have fired and stay fired (they may have answered
-            # callbacks); the 409 says so rather than pretending the tenant is idle.
-            raise Refused(
-                409, f"not idle after max_seconds={_number(limit)}: the clock moved from {iso(start)} "
-                     f"to {iso(tenant.clock.now())} and {len(tenant.scheduler)} event(s) are "
-                     f"still pending, the next at {iso(due)}; send a larger max_seconds (at "
-                     f"most {MAX_ADVANCE}) or look for a call that never ends", "max_seconds",
-                pending_events=len(tenant.scheduler), next_event_at=iso(due),
-                now=iso(tenant.clock.now()))
+            _not_idle(tenant, limit, start, due)
+
+
+def _not_idle(tenant: Tenant, limit: float, start: float, due: float) -> None:
+    """The 409 of an ``until_idle`` that hit its cap. The events up to the cap have fired and
+    stay fired (clients may have seen them); the answer says so rather than claiming idle."""
+    pending, now = len(tenant.scheduler), iso(tenant.clock.now())
+    raise Refused(409, f"not idle after max_seconds={_number(limit)}: the clock moved from "
+                       f"{iso(start)} to {now} and {pending} event(s) are still pending, the "
+                       f"next at {iso(due)}; send a larger max_seconds (at most "
+                       f"{MAX_ADVANCE}) or look for a call that never ends", "max_seconds",
+                  pending_events=pending, next_event_at=iso(due), now=now)
 
 
 def _number(value: float) -> str:
