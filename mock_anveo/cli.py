@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._version import __version__
+from .errors import Code
 from .http import gctune
 from .http.base import ServerOptions
 from .http.server import LOOPBACK, is_loopback, start
@@ -213,7 +214,7 @@ def _check_document(name: str, data: bytes) -> int:
     refusal comes only after the document passed syntax, schema and parameter rules."""
     exchange = pipeline.receive(World(Settings(accounts=[])), "v3", data)
     error = exchange.error
-    if error is not None and error.code.value != "UNKNOWN_USERKEY":
+    if error is not None and error.code is not Code.UNKNOWN_USERKEY:
         pipeline.execute(exchange)
         sys.stdout.write(exchange.body.decode("utf-8"))
         print(f"{name}: {error.code.value}: {error.message}", file=sys.stderr)

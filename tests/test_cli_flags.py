@@ -28,30 +28,50 @@ def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(("flag", "value"), [
-    ("--host", "not a host!"), ("--host", ""),
-    ("--port", "70000"), ("--port", "-1"), ("--port", "http"),
-    ("--config", "/nonexistent/accounts.toml"),
-    ("--seed", "1.5"), ("--seed", "-3"),
-    ("--clock", "fast"),
-    ("--speed", "-1"), ("--speed", "nan"), ("--speed", "inf"), ("--speed", "2000000"),
-    ("--start", "yesterday"), ("--start", "99999-01-01"), ("--start", "1900-01-01T00:00:00Z"),
-    ("--max-body", "0"), ("--max-body", "10GB"),
-    ("--read-timeout", "-1"), ("--read-timeout", "0"), ("--read-timeout", "nan"),
-    ("--read-timeout", "1e9"),
-    ("--journal-limit", "0"), ("--ended-limit", "many"),
-    ("--control-token", "has space"), ("--control-token", "é"),
-    ("--state-file", "/nonexistent-dir/state.json"),
-    ("--url-file", "/nonexistent-dir/url"), ("--url-file", "/"),
-])
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--host", "not a host!"),
+        ("--host", ""),
+        ("--port", "70000"),
+        ("--port", "-1"),
+        ("--port", "http"),
+        ("--config", "/nonexistent/accounts.toml"),
+        ("--seed", "1.5"),
+        ("--seed", "-3"),
+        ("--clock", "fast"),
+        ("--speed", "-1"),
+        ("--speed", "nan"),
+        ("--speed", "inf"),
+        ("--speed", "2000000"),
+        ("--start", "yesterday"),
+        ("--start", "99999-01-01"),
+        ("--start", "1900-01-01T00:00:00Z"),
+        ("--max-body", "0"),
+        ("--max-body", "10GB"),
+        ("--read-timeout", "-1"),
+        ("--read-timeout", "0"),
+        ("--read-timeout", "nan"),
+        ("--read-timeout", "1e9"),
+        ("--journal-limit", "0"),
+        ("--ended-limit", "many"),
+        ("--control-token", "has space"),
+        ("--control-token", "é"),
+        ("--state-file", "/nonexistent-dir/state.json"),
+        ("--url-file", "/nonexistent-dir/url"),
+        ("--url-file", "/"),
+    ],
+)
 def test_every_bad_flag_value_is_one_line_naming_the_flag(
-        capsys: pytest.CaptureFixture[str], flag: str, value: str) -> None:
+    capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
     line = _refused(capsys, "serve", "--port", "0", f"{flag}={value}")
     assert f"argument {flag}:" in line, line
 
 
-def test_a_bad_check_config_names_the_flag(capsys: pytest.CaptureFixture[str],
-                                           tmp_path: Path) -> None:
+def test_a_bad_check_config_names_the_flag(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[account]]\nbalance = 1\n")
     line = _refused(capsys, "check", "--config", str(bad), "x.xml")
@@ -59,27 +79,38 @@ def test_a_bad_check_config_names_the_flag(capsys: pytest.CaptureFixture[str],
 
 
 def test_document_only_and_config_do_not_mix(capsys: pytest.CaptureFixture[str]) -> None:
-    line = _refused(capsys, "check", "--document-only", "--config",
-                    str(ROOT / "examples" / "accounts.toml"), "x.xml")
+    line = _refused(
+        capsys,
+        "check",
+        "--document-only",
+        "--config",
+        str(ROOT / "examples" / "accounts.toml"),
+        "x.xml",
+    )
     assert "--document-only" in line and "--config" in line
 
 
 # ---- items 6 and 7: --state-file ------------------------------------------------------------
 def test_a_directory_as_state_file_is_refused_and_untouched(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     (tmp_path / "inside").write_text("keep")
     line = _refused(capsys, "serve", "--port", "0", "--state-file", str(tmp_path))
     assert "--state-file" in line and "is a directory" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inside"]
 
 
-@pytest.mark.parametrize("content", [
-    '[[account]]\nuserkey = "k"\n',  # someone typed --state-file accounts.toml
-    '{"tenants": []}',  # JSON, but not a state file
-    "\x00\x01binary",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '[[account]]\nuserkey = "k"\n',  # someone typed --state-file accounts.toml
+        '{"tenants": []}',  # JSON, but not a state file
+        "\x00\x01binary",
+    ],
+)
 def test_a_file_that_is_not_a_state_file_is_refused_and_untouched(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str
+) -> None:
     path = tmp_path / "accounts.toml"
     path.write_text(content)
     line = _refused(capsys, "serve", "--port", "0", "--state-file", str(path))
@@ -89,10 +120,12 @@ def test_a_file_that_is_not_a_state_file_is_refused_and_untouched(
 
 
 def test_a_state_file_in_a_missing_directory_is_refused_at_start(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """Once: it started, then at shutdown said "cannot start: ... .tmp" and saved nothing."""
-    line = _refused(capsys, "serve", "--port", "0", "--state-file",
-                    str(tmp_path / "missing" / "state.json"))
+    line = _refused(
+        capsys, "serve", "--port", "0", "--state-file", str(tmp_path / "missing" / "state.json")
+    )
     assert "argument --state-file:" in line and "does not exist" in line
     assert list(tmp_path.iterdir()) == []
 
@@ -114,10 +147,23 @@ def test_a_failed_save_says_cannot_save(tmp_path: Path) -> None:
     directory = tmp_path / "state"
     directory.mkdir()
     url_file = tmp_path / "url"
-    proc = subprocess.Popen([sys.executable, "-m", "mock_anveo", "serve", "--port", "0",
-                             "--state-file", str(directory / "s.json"),
-                             "--url-file", str(url_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_anveo",
+            "serve",
+            "--port",
+            "0",
+            "--state-file",
+            str(directory / "s.json"),
+            "--url-file",
+            str(url_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     while not (url_file.exists() and url_file.read_text().strip()):
         assert proc.poll() is None, proc.communicate()[0]
@@ -133,13 +179,22 @@ def test_a_failed_save_says_cannot_save(tmp_path: Path) -> None:
 
 # ---- item 14: check --document-only ---------------------------------------------------------
 def test_a_real_clients_document_passes_document_only(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """Its own USERKEY and an unverified CALLERID: refused by a fresh server's account,
     accepted when only the document is judged."""
     doc = tmp_path / "client.xml"
-    doc.write_bytes(xml_request("DIAL.CONNECT", [
-        ("PHONENUMBER", "12125550123"), ("DESTPHONENUMBER", "12125551234"),
-        ("CALLERID", "19998887777")], userkey="0123456789abcdef0123456789abcdef01234567"))
+    doc.write_bytes(
+        xml_request(
+            "DIAL.CONNECT",
+            [
+                ("PHONENUMBER", "12125550123"),
+                ("DESTPHONENUMBER", "12125551234"),
+                ("CALLERID", "19998887777"),
+            ],
+            userkey="0123456789abcdef0123456789abcdef01234567",
+        )
+    )
     assert cli.main(["check", str(doc)]) == 1
     assert "UNKNOWN_USERKEY" in capsys.readouterr().err
     assert cli.main(["check", "--document-only", str(doc)]) == 0
@@ -147,14 +202,18 @@ def test_a_real_clients_document_passes_document_only(
     assert "a valid DIAL.CONNECT request" in out and "not checked" in out
 
 
-@pytest.mark.parametrize(("fixture", "code"), [
-    ("dial_connect_delay_out_of_range", "INVALID_PARAMETER"),
-    ("dial_connect_unknown_parameter", "UNKNOWN_PARAMETER"),
-    ("not_xml", "MALFORMED_XML"),
-    ("billion_laughs", "FORBIDDEN_XML"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "code"),
+    [
+        ("dial_connect_delay_out_of_range", "INVALID_PARAMETER"),
+        ("dial_connect_unknown_parameter", "UNKNOWN_PARAMETER"),
+        ("not_xml", "MALFORMED_XML"),
+        ("billion_laughs", "FORBIDDEN_XML"),
+    ],
+)
 def test_document_only_still_refuses_bad_documents(
-        capsys: pytest.CaptureFixture[str], fixture: str, code: str) -> None:
+    capsys: pytest.CaptureFixture[str], fixture: str, code: str
+) -> None:
     path = FIXTURES / f"{fixture}.request.xml"
     assert cli.main(["check", "--document-only", str(path)]) == 1
     captured = capsys.readouterr()
@@ -162,8 +221,9 @@ def test_document_only_still_refuses_bad_documents(
     assert "<RESULT>ERROR</RESULT>" in captured.out
 
 
-@pytest.mark.parametrize("fixture", ["dial_connect_unknown_userkey",
-                                     "dial_connect_unverified_callerid"])
+@pytest.mark.parametrize(
+    "fixture", ["dial_connect_unknown_userkey", "dial_connect_unverified_callerid"]
+)
 def test_account_rules_are_not_judged_in_document_only(fixture: str) -> None:
     assert cli.main(["check", "--document-only", str(FIXTURES / f"{fixture}.request.xml")]) == 0
 

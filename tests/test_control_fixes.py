@@ -30,29 +30,33 @@ async def client() -> AsyncIterator[TestClient]:
         yield client
 
 
-async def _json(client: TestClient, method: str, path: str, body: Any = None
-                ) -> tuple[int, Any]:
+async def _json(client: TestClient, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     response = await client.request(method, path, json=body)
     return response.status, await response.json()
 
 
 async def _ended_call(client: TestClient) -> str:
-    reply = Reply(await (await client.post("/api/v3.asp",
-                                           data=xml_request("DIAL.CONNECT", CONNECT))).read())
+    reply = Reply(
+        await (await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT))).read()
+    )
     await client.post(T + "/clock/advance", json={"until_idle": True})
     return reply.requestid
 
 
 # ---- item 8: filters and queries ------------------------------------------------------------
-@pytest.mark.parametrize(("query", "field", "listed"), [
-    ("status=BOGUS", "status", "['END', 'INIT', 'NONE', 'START']"),
-    ("action=FOO", "action", "DIAL.CALLFLOW"),
-    ("colour=red", "colour", "['status', 'action', 'billingcode', 'offset', 'limit']"),
-    ("limit=-1", "limit", "whole number"),
-    ("status=END&status=INIT", "status", "more than once"),
-])
+@pytest.mark.parametrize(
+    ("query", "field", "listed"),
+    [
+        ("status=BOGUS", "status", "['END', 'INIT', 'NONE', 'START']"),
+        ("action=FOO", "action", "DIAL.CALLFLOW"),
+        ("colour=red", "colour", "['status', 'action', 'billingcode', 'offset', 'limit']"),
+        ("limit=-1", "limit", "whole number"),
+        ("status=END&status=INIT", "status", "more than once"),
+    ],
+)
 async def test_calls_refuses_unknown_filters_listing_the_valid_ones(
-        client: TestClient, query: str, field: str, listed: str) -> None:
+    client: TestClient, query: str, field: str, listed: str
+) -> None:
     await _ended_call(client)
     status, doc = await _json(client, "GET", f"{T}/calls?{query}")
     assert status == 400, doc
@@ -69,15 +73,19 @@ async def test_status_filter_takes_any_letter_case(client: TestClient) -> None:
     assert status == 200 and len(calls) == 1
 
 
-@pytest.mark.parametrize(("path", "query", "field"), [
-    (f"{T}/journal", "kind=foo", "kind"),
-    (f"{T}/journal", "action=FOO", "action"),
-    (f"{T}/journal", "colour=red", "colour"),
-    ("/_mock/journal", "kind=foo", "kind"),
-    ("/_mock/journal", "colour=red", "colour"),
-])
-async def test_journal_refuses_unknown_filters(client: TestClient, path: str, query: str,
-                                               field: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        (f"{T}/journal", "kind=foo", "kind"),
+        (f"{T}/journal", "action=FOO", "action"),
+        (f"{T}/journal", "colour=red", "colour"),
+        ("/_mock/journal", "kind=foo", "kind"),
+        ("/_mock/journal", "colour=red", "colour"),
+    ],
+)
+async def test_journal_refuses_unknown_filters(
+    client: TestClient, path: str, query: str, field: str
+) -> None:
     status, doc = await _json(client, "GET", f"{path}?{query}")
     assert status == 400 and doc["field"] == field, doc
     assert "valid" in doc["error"] or "must be one of" in doc["error"]
@@ -100,15 +108,19 @@ async def test_tenant_create_lists_every_field_it_takes(client: TestClient) -> N
     assert set(TENANT_FIELDS) >= {"start", "clock_rate", "scenarios", "faults"}
 
 
-@pytest.mark.parametrize(("body", "field", "said"), [
-    ({"colour": "red"}, "colour", "'clock_rate'"),
-    ({"start": "2026-01-01T00:00:00Z"}, "start", "clock/advance"),
-    ({"scenarios": []}, "scenarios", ".../scenarios"),
-    ({"faults": []}, "faults", ".../faults"),
-    ({"userkey": "other"}, "userkey", "cannot change"),
-])
-async def test_tenant_patch_names_what_it_can_change(client: TestClient, body: dict[str, Any],
-                                                     field: str, said: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field", "said"),
+    [
+        ({"colour": "red"}, "colour", "'clock_rate'"),
+        ({"start": "2026-01-01T00:00:00Z"}, "start", "clock/advance"),
+        ({"scenarios": []}, "scenarios", ".../scenarios"),
+        ({"faults": []}, "faults", ".../faults"),
+        ({"userkey": "other"}, "userkey", "cannot change"),
+    ],
+)
+async def test_tenant_patch_names_what_it_can_change(
+    client: TestClient, body: dict[str, Any], field: str, said: str
+) -> None:
     status, doc = await _json(client, "PATCH", T, body)
     assert status == 400 and doc["field"] == field and said in doc["error"], doc
     assert "clock_rate" in PATCH_FIELDS
@@ -123,12 +135,18 @@ async def test_advance_names_an_unknown_field(client: TestClient) -> None:
     assert clock["now"].startswith("2026-01-01T00:00:00")  # nothing moved
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "seconds"), ({"seconds": 1, "to": "2026-01-02T00:00:00Z"}, "to"),
-    ({"seconds": 1, "max_seconds": 5}, "max_seconds"), ({"rate": 1}, "rate"),
-])
-async def test_advance_says_which_combination_is_wrong(client: TestClient,
-                                                       body: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "seconds"),
+        ({"seconds": 1, "to": "2026-01-02T00:00:00Z"}, "to"),
+        ({"seconds": 1, "max_seconds": 5}, "max_seconds"),
+        ({"rate": 1}, "rate"),
+    ],
+)
+async def test_advance_says_which_combination_is_wrong(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
     status, doc = await _json(client, "POST", T + "/clock/advance", body)
     assert status == 400 and doc["field"] == field, doc
 
@@ -142,26 +160,30 @@ async def test_clock_patch_names_its_one_field(client: TestClient) -> None:
 
 # ---- item 11: until_idle never claims an idle it did not reach -----------------------------
 async def test_until_idle_that_hits_its_cap_answers_409_with_what_is_pending(
-        client: TestClient) -> None:
+    client: TestClient,
+) -> None:
     await client.post(T + "/scenarios", json={"match": "*", "outcome": "answer", "talk": 86400})
     await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT))
-    status, doc = await _json(client, "POST", T + "/clock/advance",
-                              {"until_idle": True, "max_seconds": 3600})
+    status, doc = await _json(
+        client, "POST", T + "/clock/advance", {"until_idle": True, "max_seconds": 3600}
+    )
     assert status == 409, doc
     assert doc["field"] == "max_seconds" and doc["pending_events"] >= 1
     assert "max_seconds=3600" in doc["error"] and "31622400" in doc["error"]
     # Events up to the cap fired (the call connected); the one past it is still pending.
     assert "2026-01-01T00:00:00" < doc["now"] < doc["next_event_at"]
-    status, doc = await _json(client, "POST", T + "/clock/advance",
-                              {"until_idle": True, "max_seconds": 2 * 86400})
+    status, doc = await _json(
+        client, "POST", T + "/clock/advance", {"until_idle": True, "max_seconds": 2 * 86400}
+    )
     assert status == 200 and doc["pending_events"] == 0
 
 
 async def test_until_idle_default_cap_is_61_days(client: TestClient) -> None:
     """The issue's case: a call that outlasts the default cap used to get a 200."""
     await client.post(T + "/scenarios", json={"match": "*", "outcome": "answer", "talk": 86400})
-    await client.post("/api/v3.asp", data=xml_request(
-        "DIAL.CONNECT", [*CONNECT, ("DELAY", "86400")]))  # 60 days, then a day of talk
+    await client.post(
+        "/api/v3.asp", data=xml_request("DIAL.CONNECT", [*CONNECT, ("DELAY", "86400")])
+    )  # 60 days, then a day of talk
     status, doc = await _json(client, "POST", T + "/clock/advance", {"until_idle": True})
     assert status == 409 and "max_seconds=5270400" in doc["error"], doc
 
@@ -182,8 +204,10 @@ async def test_rules_carry_their_kind(client: TestClient) -> None:
 
 
 # ---- item 5: strict JSON both ways ----------------------------------------------------------
-@given(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400"]),
-       st.sampled_from(["balance", "clock_rate", "rate_per_minute"]))
+@given(
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400"]),
+    st.sampled_from(["balance", "clock_rate", "rate_per_minute"]),
+)
 async def test_non_finite_numbers_are_refused_naming_the_field(text: str, name: str) -> None:
     async with TestClient(TestServer(make_app(World()))) as client:
         response = await client.patch(T, data=f'{{"{name}": {text}}}')
@@ -193,8 +217,9 @@ async def test_non_finite_numbers_are_refused_naming_the_field(text: str, name: 
 
 
 async def test_nested_non_finite_numbers_are_found(client: TestClient) -> None:
-    response = await client.post(T + "/scenarios",
-                                 data='{"match": "*", "sequence": [{"ring": NaN}]}')
+    response = await client.post(
+        T + "/scenarios", data='{"match": "*", "sequence": [{"ring": NaN}]}'
+    )
     doc = await response.json()
     assert response.status == 400 and doc["field"] == "sequence"
     assert "sequence[0].ring must be a finite number, got NaN" in doc["error"]

@@ -20,8 +20,13 @@ from mock_anveo.sim.world import World
 from .helpers import KEY, Reply, v2_query, xml_request
 
 T = f"/_mock/tenants/{KEY}"
-SMS = {"apikey": KEY, "action": "sms", "from": "12157010680", "destination": "12125551234",
-       "message": "hi"}
+SMS = {
+    "apikey": KEY,
+    "action": "sms",
+    "from": "12157010680",
+    "destination": "12125551234",
+    "message": "hi",
+}
 
 
 @pytest.fixture
@@ -61,11 +66,13 @@ async def _journal(client: TestClient) -> tuple[int, list[dict[str, object]]]:
 async def test_a_utf8_form_body_is_journaled_as_sent(client: TestClient) -> None:
     """The journal once showed ``???`` and U+FFFD for a UTF-8 form of the v2 door."""
     memo = "Zürich ☎ 東京"
-    query = v2_query("DIAL.CONNECT", [("PHONENUMBER", "12157010680"),
-                                      ("DESTPHONENUMBER", "12125551234")])
+    query = v2_query(
+        "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")]
+    )
     form = f"{query}&param[MEMO]=".encode() + memo.encode("utf-8")
-    response = await client.post("/api/v2.asp", data=form,
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/api/v2.asp", data=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status == 200
     _, entries = await _journal(client)
     assert memo in str(entries[-1]["request"]), entries[-1]["request"]
@@ -73,8 +80,11 @@ async def test_a_utf8_form_body_is_journaled_as_sent(client: TestClient) -> None
 
 async def test_a_utf8_v1_form_is_journaled_as_sent(client: TestClient) -> None:
     form = "&".join(f"{k}={v}" for k, v in {**SMS, "message": "Grüße ☎"}.items())
-    response = await client.post("/api/v1.asp", data=form.encode("utf-8"),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/api/v1.asp",
+        data=form.encode("utf-8"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert (await response.text()).startswith("result=success^")
     _, entries = await _journal(client)
     assert "Grüße ☎" in str(entries[-1]["request"])
@@ -97,8 +107,7 @@ async def test_v1_before_fault_spoils_the_reply_and_sends_nothing(client: TestCl
 
 
 async def test_v1_after_fault_sends_then_spoils(client: TestClient) -> None:
-    await client.post(T + "/faults", json={"kind": "http-status", "status": 503,
-                                           "when": "after"})
+    await client.post(T + "/faults", json={"kind": "http-status", "status": 503, "when": "after"})
     response = await client.get("/api/v1.asp", params=SMS)
     assert response.status == 503
     assert await _sms_count(client) == 1
@@ -127,8 +136,10 @@ async def test_a_stalled_body_gets_its_reply_and_the_connection_closes_at_once()
     try:
         url = urlsplit(server.url)
         reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        writer.write(b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                     b"Content-Length: 100\r\n\r\n<REQUEST>")
+        writer.write(
+            b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Content-Length: 100\r\n\r\n<REQUEST>"
+        )
         await writer.drain()
         loop = asyncio.get_running_loop()
         sent = loop.time()
@@ -146,8 +157,10 @@ async def test_a_stalled_form_body_of_the_text_door_also_closes() -> None:
     try:
         url = urlsplit(server.url)
         reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        writer.write(b"POST /api/v1.asp HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
-                     b"Content-Type: application/x-www-form-urlencoded\r\n\r\napikey=")
+        writer.write(
+            b"POST /api/v1.asp HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\napikey="
+        )
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), 5)
         writer.close()
@@ -157,8 +170,7 @@ async def test_a_stalled_form_body_of_the_text_door_also_closes() -> None:
 
 
 # ---- item 3: logging stays on mock-anveo's own logger ---------------------------------------
-async def test_other_aiohttp_servers_logs_are_left_alone(caplog: pytest.LogCaptureFixture
-                                                         ) -> None:
+async def test_other_aiohttp_servers_logs_are_left_alone(caplog: pytest.LogCaptureFixture) -> None:
     """``start`` once put a filter on the process-wide ``aiohttp.server`` logger, rewriting the
     records of every aiohttp server of the user's process."""
     server = await start(World())

@@ -23,9 +23,14 @@ def test_a_new_tenant_works_with_the_documentation_examples() -> None:
 
 
 def test_rules_at_creation_are_numbered_scenarios_first() -> None:
-    tenant = setup.build_tenant(World(), {
-        "userkey": "k", "scenarios": [{"match": "1"}, {"match": "2", "id": "zz"}],
-        "faults": [{"kind": "html"}]})
+    tenant = setup.build_tenant(
+        World(),
+        {
+            "userkey": "k",
+            "scenarios": [{"match": "1"}, {"match": "2", "id": "zz"}],
+            "faults": [{"kind": "html"}],
+        },
+    )
     assert [r.id for r in tenant.rules] == ["s1", "s2"]
     assert [f.id for f in tenant.faults] == ["f3"]
     assert setup.add_rule(tenant, "fault", {"kind": "reset"}).id == "f4"
@@ -59,11 +64,20 @@ def test_a_new_balance_is_money_paid_in() -> None:
     assert tenant.initial_balance - tenant.total_charged == tenant.account.balance
 
 
-@given(st.dictionaries(
-    st.sampled_from(["balance", "email", "verified_callerids", "clock_rate", "start", "other"]),
-    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
-              st.text(max_size=5), st.lists(st.integers(), max_size=2)),
-    min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(["balance", "email", "verified_callerids", "clock_rate", "start", "other"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 5),
+            st.floats(allow_nan=True),
+            st.text(max_size=5),
+            st.lists(st.integers(), max_size=2),
+        ),
+        min_size=1,
+    )
+)
 def test_a_refused_patch_changes_nothing(doc: dict[str, Any]) -> None:
     tenant = setup.build_tenant(World(), {"userkey": "k"})
     before = (tenant.account.to_dict(), tenant.clock.rate, tenant.initial_balance)

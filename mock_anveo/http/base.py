@@ -46,10 +46,17 @@ async def pause(options: ServerOptions, seconds: float) -> None:
         await asyncio.wait_for(options.stopping.wait(), seconds)
 
 
-def note_internal_error(request: web.Request, exc: BaseException, where: str,
-                        userkey: str | None) -> None:
+def note_internal_error(
+    request: web.Request, exc: BaseException, where: str, userkey: str | None
+) -> None:
     """Keep an unexpected exception for the control API (bounded to the last 100)."""
     errors: list[dict[str, Any]] = request.config_dict[INTERNAL_ERRORS]
-    errors.append({"where": where, "userkey": userkey, "error": repr(exc),
-                   "traceback": "".join(traceback.format_exception(exc))})
+    errors.append(
+        {
+            "where": where,
+            "userkey": userkey,
+            "error": repr(exc),
+            "traceback": "".join(traceback.format_exception(exc)),
+        }
+    )
     del errors[:-ERRORS_KEPT]

@@ -26,12 +26,18 @@ STALLED = web.RequestKey("mock_anveo_stalled", bool)
 def check_headers(request: web.Request) -> None:
     """Refuse more headers, or longer ones, than the doors take."""
     if len(request.raw_headers) > HEADERS_MAX:
-        raise AnveoError(Code.BAD_QUERY, f"the request has {len(request.raw_headers)} HTTP "
-                                         f"headers; this server takes at most {HEADERS_MAX}")
+        raise AnveoError(
+            Code.BAD_QUERY,
+            f"the request has {len(request.raw_headers)} HTTP "
+            f"headers; this server takes at most {HEADERS_MAX}",
+        )
     for name, value in request.raw_headers:
         if len(name) + len(value) > HEADER_SIZE_MAX:
-            raise AnveoError(Code.BAD_QUERY, f"HTTP header {shown(name.decode('latin-1'))} is "
-                                             f"{len(value)} bytes; at most {HEADER_SIZE_MAX}")
+            raise AnveoError(
+                Code.BAD_QUERY,
+                f"HTTP header {shown(name.decode('latin-1'))} is "
+                f"{len(value)} bytes; at most {HEADER_SIZE_MAX}",
+            )
 
 
 def in_place(content: StreamReader) -> bytes | None:
@@ -65,27 +71,36 @@ async def read_body(request: web.Request, options: ServerOptions) -> bytes:
     if body is None:
         length = request.content_length
         if length is not None and length > options.max_body:
-            raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {length} bytes; this server "
-                                                  f"takes at most {options.max_body} "
-                                                  "(--max-body)")
+            raise AnveoError(
+                Code.BODY_TOO_LARGE,
+                f"the body is {length} bytes; this server "
+                f"takes at most {options.max_body} "
+                "(--max-body)",
+            )
         try:
             async with asyncio.timeout(options.read_timeout):
                 body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            raise AnveoError(Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} "
-                                                  "bytes (--max-body)") from None
+            raise AnveoError(
+                Code.BODY_TOO_LARGE, f"the body exceeds {options.max_body} bytes (--max-body)"
+            ) from None
         except TimeoutError:
             request[STALLED] = True
-            raise AnveoError(Code.READ_TIMEOUT, f"the body did not arrive within "
-                                                f"{options.read_timeout} seconds") from None
+            raise AnveoError(
+                Code.READ_TIMEOUT, f"the body did not arrive within {options.read_timeout} seconds"
+            ) from None
     if len(body) > options.max_body:
-        raise AnveoError(Code.BODY_TOO_LARGE, f"the body is {len(body)} bytes; this server "
-                                              f"takes at most {options.max_body} (--max-body)")
+        raise AnveoError(
+            Code.BODY_TOO_LARGE,
+            f"the body is {len(body)} bytes; this server "
+            f"takes at most {options.max_body} (--max-body)",
+        )
     return body
 
 
-async def close_if_stalled(request: web.Request,
-                           response: web.StreamResponse) -> web.StreamResponse:
+async def close_if_stalled(
+    request: web.Request, response: web.StreamResponse
+) -> web.StreamResponse:
     """Send ``response``; if the request's body stalled, close the connection right after.
 
     aiohttp would otherwise keep reading the rest of the body for its lingering time (10 s)

@@ -17,9 +17,11 @@ from ..errors import AnveoError, Code
 from ..sim.faults import FaultRule, pick
 from .base import OPTIONS, pause
 
-MAINTENANCE_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
-                    b"<body><h1>Down for maintenance</h1><p>Please try again later.</p>"
-                    b"</body></html>\n")
+MAINTENANCE_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
+    b"<body><h1>Down for maintenance</h1><p>Please try again later.</p>"
+    b"</body></html>\n"
+)
 
 
 class Door(Protocol):
@@ -48,8 +50,9 @@ def find(exchange: Any, when: str) -> FaultRule | None:
     return pick(tenant.faults, exchange.action, exchange.door, when, tenant.fault_rng)
 
 
-async def perform(request: web.Request, door: Door, exchange: Any,
-                  fault: FaultRule) -> web.StreamResponse:
+async def perform(
+    request: web.Request, door: Door, exchange: Any, fault: FaultRule
+) -> web.StreamResponse:
     """Carry out a fault. A 'before' fault leaves the request unprocessed, except latency,
     which only delays a normal reply."""
     exchange.fault = f"{fault.kind}:{fault.id}:{fault.when}"
@@ -57,8 +60,13 @@ async def perform(request: web.Request, door: Door, exchange: Any,
         if fault.kind == "latency":
             door.process(exchange)
         elif fault.kind == "truncated":  # half of a refusal the request never got to
-            door.refuse(exchange, AnveoError(Code.FAULT, "the reply was cut short on purpose "
-                                                         "(a truncated fault; nothing was done)"))
+            door.refuse(
+                exchange,
+                AnveoError(
+                    Code.FAULT,
+                    "the reply was cut short on purpose (a truncated fault; nothing was done)",
+                ),
+            )
     door.record(exchange)
     options = request.app[OPTIONS]
     if fault.kind == "latency":
@@ -70,8 +78,9 @@ async def perform(request: web.Request, door: Door, exchange: Any,
         return web.Response(body=MAINTENANCE_PAGE, content_type="text/html", charset="utf-8")
     if fault.kind == "truncated":
         body = exchange.body
-        return web.Response(body=body[: max(1, len(body) // 2)],
-                            content_type=door.content_type, charset="utf-8")
+        return web.Response(
+            body=body[: max(1, len(body) // 2)], content_type=door.content_type, charset="utf-8"
+        )
     if fault.kind == "hang":
         await pause(options, fault.seconds)
     _reset(request)

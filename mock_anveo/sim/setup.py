@@ -77,8 +77,11 @@ def _start(value: Any) -> float:
     except (ValueError, OverflowError) as exc:
         raise SettingError(f"start must be an ISO-8601 moment: {exc}", "start") from None
     if not EARLIEST <= start <= LATEST:
-        raise SettingError("start must be from 1970-01-01 to 9000-01-01 (so 60 days of calls "
-                           f"still have a date), got {value!r}", "start")
+        raise SettingError(
+            "start must be from 1970-01-01 to 9000-01-01 (so 60 days of calls "
+            f"still have a date), got {value!r}",
+            "start",
+        )
     return start
 
 
@@ -117,14 +120,17 @@ def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
     start = _start(doc["start"]) if doc.get("start") is not None else None
     rate = clock_rate(doc["clock_rate"]) if doc.get("clock_rate") is not None else None
     account_doc = {k: v for k, v in doc.items() if k in ACCOUNT_FIELDS and k != "userkey"}
-    account = apply_fields(Account(userkey, verified_callerids={DOCS_CALLERID},
-                                   callflows={DEFAULT_CALLFLOW}), account_doc)
+    account = apply_fields(
+        Account(userkey, verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW}),
+        account_doc,
+    )
     scenarios = _rule_list(doc.get("scenarios", []), "scenarios")
     faults = _rule_list(doc.get("faults", []), "faults")
-    rules = [rule_from_dict(_rule_doc(r, "scenario"), f"s{i + 1}")
-             for i, r in enumerate(scenarios)]
-    fault_rules = [fault_from_dict(_rule_doc(f, "fault"), f"f{len(rules) + i + 1}")
-                   for i, f in enumerate(faults)]
+    rules = [rule_from_dict(_rule_doc(r, "scenario"), f"s{i + 1}") for i, r in enumerate(scenarios)]
+    fault_rules = [
+        fault_from_dict(_rule_doc(f, "fault"), f"f{len(rules) + i + 1}")
+        for i, f in enumerate(faults)
+    ]
     tenant = world.add(account, start=start, rate=rate)
     tenant.rules.extend(rules)
     tenant.faults.extend(fault_rules)
@@ -140,12 +146,18 @@ def rebuild(world: World, userkey: str) -> Tenant:
     if tenant is None:
         raise Missing(f"no tenant with userkey {userkey!r}", "userkey")
     if tenant.origin is None and not world.is_configured(userkey):
-        raise Conflict(f"tenant {userkey!r} came from a snapshot or state file and has no "
-                       "creation document or configured account to reset to", "userkey")
+        raise Conflict(
+            f"tenant {userkey!r} came from a snapshot or state file and has no "
+            "creation document or configured account to reset to",
+            "userkey",
+        )
     del world.tenants[userkey]
     try:
-        fresh = (world.add_configured(userkey) if tenant.origin is None
-                 else build_tenant(world, tenant.origin))
+        fresh = (
+            world.add_configured(userkey)
+            if tenant.origin is None
+            else build_tenant(world, tenant.origin)
+        )
     except Exception:
         world.tenants[userkey] = tenant  # a document that built once builds again; be sure
         raise
@@ -174,8 +186,9 @@ def patch_tenant(tenant: Tenant, doc: dict[str, Any], real: Callable[[], float])
         tenant.initial_balance = tenant.account.balance + tenant.total_charged
 
 
-def set_clock_rate(tenant: Tenant, rate: Any, real: Callable[[], float],
-                   name: str = "clock_rate") -> None:
+def set_clock_rate(
+    tenant: Tenant, rate: Any, real: Callable[[], float], name: str = "clock_rate"
+) -> None:
     """Run the tenant's clock at ``rate`` from now on (0 freezes it), after firing what is due;
     ``name`` is the field an error names."""
     value = clock_rate(rate, name)
@@ -192,8 +205,11 @@ def _rule_doc(doc: Any, kind: RuleKind) -> Any:
     doc = {k: v for k, v in doc.items() if k not in ("id", "rule")}
     if kind == "scenario" and "kind" in doc:
         if doc["kind"] != "scenario":
-            raise SettingError(f"a scenario rule's kind is 'scenario', got {doc['kind']!r} "
-                               "(fault kinds go to .../faults)", "kind")
+            raise SettingError(
+                f"a scenario rule's kind is 'scenario', got {doc['kind']!r} "
+                "(fault kinds go to .../faults)",
+                "kind",
+            )
         del doc["kind"]
     return doc
 
@@ -206,8 +222,7 @@ def add_rule(tenant: Tenant, kind: RuleKind, doc: Any) -> Rule | FaultRule:
         raise Conflict(f"at most {MAX_RULES} {kind}s per tenant")
     rule_id = f"{kind[0]}{tenant.next_rule_id}"
     clean = _rule_doc(doc, kind)
-    rule = rule_from_dict(clean, rule_id) if kind == "scenario" else fault_from_dict(clean,
-                                                                                       rule_id)
+    rule = rule_from_dict(clean, rule_id) if kind == "scenario" else fault_from_dict(clean, rule_id)
     tenant.next_rule_id += 1
     rules.append(rule)
     return rule

@@ -60,9 +60,12 @@ def make_control_app() -> web.Application:
     for kind in ("scenario", "fault"):
         handlers = rules.routes(kind)
         path = f"{t}/{kind}s"
-        table += [("GET", path, handlers["list"]), ("POST", path, handlers["create"]),
-                  ("DELETE", path, handlers["delete_all"]),
-                  ("DELETE", path + "/{rule_id}", handlers["delete_one"])]
+        table += [
+            ("GET", path, handlers["list"]),
+            ("POST", path, handlers["create"]),
+            ("DELETE", path, handlers["delete_all"]),
+            ("DELETE", path + "/{rule_id}", handlers["delete_one"]),
+        ]
     for method, path, handler in table:
         app.router.add_route(method, path, guarded(handler))
         if method == "GET":

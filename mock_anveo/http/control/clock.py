@@ -36,8 +36,9 @@ async def patch_clock(request: web.Request) -> web.Response:
     if unknown:
         raise SettingError(f"unknown clock fields {unknown}; valid: ['rate']", unknown[0])
     if "rate" not in doc:
-        raise SettingError('send {"rate": N}: 0 freezes the clock, 60 runs a minute a second',
-                           "rate")
+        raise SettingError(
+            'send {"rate": N}: 0 freezes the clock, 60 runs a minute a second', "rate"
+        )
     setup.set_clock_rate(tenant, doc["rate"], request.config_dict[WORLD].monotonic, "rate")
     return reply(clock_view(tenant))
 
@@ -46,13 +47,18 @@ def _target(doc: dict[str, Any]) -> str:
     """Which kind of advance ``doc`` asks for, after checking its fields."""
     unknown = sorted(set(doc) - set(_ADVANCE_FIELDS))
     if unknown:
-        raise SettingError(f"unknown advance fields {unknown}; valid: {list(_ADVANCE_FIELDS)} "
-                           "(one of seconds, to or until_idle; max_seconds goes with "
-                           "until_idle)", unknown[0])
+        raise SettingError(
+            f"unknown advance fields {unknown}; valid: {list(_ADVANCE_FIELDS)} "
+            "(one of seconds, to or until_idle; max_seconds goes with "
+            "until_idle)",
+            unknown[0],
+        )
     given = [k for k in _TARGETS if k in doc]
     if len(given) != 1:
-        raise SettingError(f"send exactly one of seconds, to or until_idle, got {given or 'none'}",
-                           given[1] if len(given) > 1 else "seconds")
+        raise SettingError(
+            f"send exactly one of seconds, to or until_idle, got {given or 'none'}",
+            given[1] if len(given) > 1 else "seconds",
+        )
     if "max_seconds" in doc and given != ["until_idle"]:
         raise SettingError("max_seconds goes with until_idle only", "max_seconds")
     return given[0]
@@ -69,15 +75,14 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         except (ValueError, OverflowError) as exc:
             raise SettingError(f"to must be an ISO-8601 moment: {exc}", "to") from None
         if moment - tenant.clock.now() > MAX_ADVANCE:
-            raise SettingError(f"to may be at most {MAX_ADVANCE} seconds (366 days) ahead",
-                               "to")
+            raise SettingError(f"to may be at most {MAX_ADVANCE} seconds (366 days) ahead", "to")
         tenant.advance_to(moment)
     else:
         if doc["until_idle"] is not True:
-            raise SettingError(f"until_idle must be true, got {doc['until_idle']!r}",
-                               "until_idle")
-        limit = bounded(doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE,
-                        whole=False)
+            raise SettingError(f"until_idle must be true, got {doc['until_idle']!r}", "until_idle")
+        limit = bounded(
+            doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE, whole=False
+        )
         start = tenant.clock.now()
         tenant.run_until_idle(limit)
         due = tenant.scheduler.next_due()
@@ -89,11 +94,17 @@ def _not_idle(tenant: Tenant, limit: float, start: float, due: float) -> None:
     """The 409 of an ``until_idle`` that hit its cap. The events up to the cap have fired and
     stay fired (clients may have seen them); the answer says so rather than claiming idle."""
     pending, now = len(tenant.scheduler), iso(tenant.clock.now())
-    raise Refused(409, f"not idle after max_seconds={_number(limit)}: the clock moved from "
-                       f"{iso(start)} to {now} and {pending} event(s) are still pending, the "
-                       f"next at {iso(due)}; send a larger max_seconds (at most "
-                       f"{MAX_ADVANCE}) or look for a call that never ends", "max_seconds",
-                  pending_events=pending, next_event_at=iso(due), now=now)
+    raise Refused(
+        409,
+        f"not idle after max_seconds={_number(limit)}: the clock moved from "
+        f"{iso(start)} to {now} and {pending} event(s) are still pending, the "
+        f"next at {iso(due)}; send a larger max_seconds (at most "
+        f"{MAX_ADVANCE}) or look for a call that never ends",
+        "max_seconds",
+        pending_events=pending,
+        next_event_at=iso(due),
+        now=now,
+    )
 
 
 def _number(value: float) -> str:

@@ -30,8 +30,7 @@ def reply(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
 
 
-def refusal(status: int, message: str, field: str | None = None,
-            **extra: Any) -> web.Response:
+def refusal(status: int, message: str, field: str | None = None, **extra: Any) -> web.Response:
     """The one shape of every control-API error: ``{"error", "field", ...extra}``."""
     return reply({"error": message, "field": field, **extra}, status)
 
@@ -39,8 +38,7 @@ def refusal(status: int, message: str, field: str | None = None,
 class Refused(ControlError):
     """A ControlError with extra JSON fields for the error body (e.g. what is still pending)."""
 
-    def __init__(self, status: int, message: str, field: str | None = None,
-                 **extra: Any) -> None:
+    def __init__(self, status: int, message: str, field: str | None = None, **extra: Any) -> None:
         super().__init__(status, message, field)
         self.extra = extra
 
@@ -62,11 +60,12 @@ def guarded(handler: Handler) -> Handler:
     async def guard(request: web.Request) -> web.StreamResponse:
         token = request.config_dict[OPTIONS].control_token
         if token and request.path != f"{PREFIX}/health":
-            given = request.headers.get("X-Mock-Token") or request.headers.get(
-                "Authorization", "").removeprefix("Bearer ").strip()
+            given = (
+                request.headers.get("X-Mock-Token")
+                or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            )
             if not hmac.compare_digest(given.encode(), token.encode()):
-                return refusal(401, "this control API needs its token: Authorization: Bearer "
-                                    "TOKEN")
+                return refusal(401, "this control API needs its token: Authorization: Bearer TOKEN")
         try:
             return await handler(request)
         except ControlError as exc:
@@ -76,15 +75,19 @@ def guarded(handler: Handler) -> Handler:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            response = refusal(exc.status, f"{exc.reason}: {request.method} {request.path} "
-                                           "(the control API is described at "
-                                           "/_mock/openapi.json)")
+            response = refusal(
+                exc.status,
+                f"{exc.reason}: {request.method} {request.path} "
+                "(the control API is described at "
+                "/_mock/openapi.json)",
+            )
             if "Allow" in exc.headers:
                 response.headers["Allow"] = exc.headers["Allow"]
             return response
         except Exception as exc:  # noqa: BLE001 - a bug must become a JSON error, not a traceback
-            note_internal_error(request, exc, f"{request.method} {request.path}",
-                                request.match_info.get("userkey"))
+            note_internal_error(
+                request, exc, f"{request.method} {request.path}", request.match_info.get("userkey")
+            )
             return refusal(500, f"internal error in mock-anveo: {exc!r}")
 
     return guard
@@ -106,8 +109,11 @@ def _first_non_finite(doc: Any) -> tuple[list[str | int], str] | None:
         value, path = stack.pop()
         if isinstance(value, _NonFinite):
             return path, value.text
-        items = value.items() if isinstance(value, dict) else (
-            enumerate(value) if isinstance(value, list) else ())
+        items = (
+            value.items()
+            if isinstance(value, dict)
+            else (enumerate(value) if isinstance(value, list) else ())
+        )
         stack.extend((v, [*path, k]) for k, v in reversed(list(items)))
     return None
 
@@ -143,8 +149,11 @@ async def json_body(request: web.Request, *, required: bool = False) -> dict[str
     if where is not None:
         path, text = where
         shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)[1:]
-        raise ControlError(400, f"{shown} must be a finite number, got {text} (NaN and "
-                                "Infinity are not JSON numbers)", str(path[0]))
+        raise ControlError(
+            400,
+            f"{shown} must be a finite number, got {text} (NaN and Infinity are not JSON numbers)",
+            str(path[0]),
+        )
     return doc
 
 
@@ -170,8 +179,9 @@ def choice(name: str, values: Iterable[str]) -> Parse:
     def parse(text: str) -> str:
         value = by_fold.get(text.casefold())
         if value is None:
-            raise ControlError(400, f"{name} must be one of {sorted(by_fold.values())}, "
-                                    f"got {text!r}", name)
+            raise ControlError(
+                400, f"{name} must be one of {sorted(by_fold.values())}, got {text!r}", name
+            )
         return value
 
     return parse
@@ -182,8 +192,9 @@ def count(name: str, high: int = 10**12) -> Parse:
 
     def parse(text: str) -> int:
         if not text.isascii() or not text.isdigit() or len(text) > 13 or int(text) > high:
-            raise ControlError(400, f"{name} must be a whole number from 0 to {high}, "
-                                    f"got {text!r}", name)
+            raise ControlError(
+                400, f"{name} must be a whole number from 0 to {high}, got {text!r}", name
+            )
         return int(text)
 
     return parse
@@ -206,8 +217,9 @@ def query(request: web.Request, spec: dict[str, Parse]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in request.query.items():
         if key not in spec:
-            raise ControlError(400, f"unknown query parameter {key!r} for {request.path}; "
-                                    f"valid: {list(spec)}", key)
+            raise ControlError(
+                400, f"unknown query parameter {key!r} for {request.path}; valid: {list(spec)}", key
+            )
         if key in found:
             raise ControlError(400, f"query parameter {key!r} given more than once", key)
         found[key] = spec[key](value)

@@ -33,9 +33,12 @@ _CALLS: dict[str, Parse] = {
 
 def _journal_spec() -> dict[str, Parse]:
     # Built on first use: the registry is complete once wire.actions has been imported.
-    return {"action": choice("action", [*REGISTRY, "SMS"]),
-            "kind": choice("kind", JOURNAL_KINDS),
-            "since": count("since"), "limit": count("limit")}
+    return {
+        "action": choice("action", [*REGISTRY, "SMS"]),
+        "kind": choice("kind", JOURNAL_KINDS),
+        "since": count("since"),
+        "limit": count("limit"),
+    }
 
 
 async def list_calls(request: web.Request) -> web.Response:
@@ -44,11 +47,14 @@ async def list_calls(request: web.Request) -> web.Response:
     q = query(request, _CALLS)
     status, action, billingcode = q.get("status"), q.get("action"), q.get("billingcode")
     offset, limit = q.get("offset", 0), q.get("limit", 1_000_000)
-    chosen = [c for c in tenant.calls.values()
-              if (status is None or c.status.value == status)
-              and (action is None or c.action == action)
-              and (billingcode is None or c.billingcode == billingcode)]
-    return reply([call_view(c) for c in chosen[offset:offset + limit]])
+    chosen = [
+        c
+        for c in tenant.calls.values()
+        if (status is None or c.status.value == status)
+        and (action is None or c.action == action)
+        and (billingcode is None or c.billingcode == billingcode)
+    ]
+    return reply([call_view(c) for c in chosen[offset : offset + limit]])
 
 
 async def get_call(request: web.Request) -> web.Response:
@@ -65,9 +71,11 @@ def _journal_reply(request: web.Request, journal: Journal) -> web.Response:
     q = query(request, _journal_spec())
     action, kind = q.get("action"), q.get("kind")
     since, limit = q.get("since", 0), q.get("limit", 10_000)
-    chosen: list[Entry] = [e for e in journal
-                           if e[0] > since and (action is None or e[5] == action)
-                           and (kind is None or e[1] == kind)]
+    chosen: list[Entry] = [
+        e
+        for e in journal
+        if e[0] > since and (action is None or e[5] == action) and (kind is None or e[1] == kind)
+    ]
     # Slice before converting: rendering 10,000 entries to answer ?limit=20 is wasted work.
     entries = [entry_to_dict(e) for e in chosen[-limit:]] if limit else []
     return reply({"entries": entries, "dropped": journal.dropped, "limit": journal.limit})
@@ -90,9 +98,15 @@ async def clear_journal(request: web.Request) -> web.Response:
 
 
 def _sms(sms: Any) -> dict[str, Any]:
-    return {"smsid": sms.smsid, "from": sms.sender, "destination": sms.destination,
-            "message": sms.message, "parts": sms.parts, "fee": str(sms.fee),
-            "sent_at": iso(sms.sent_at)}
+    return {
+        "smsid": sms.smsid,
+        "from": sms.sender,
+        "destination": sms.destination,
+        "message": sms.message,
+        "parts": sms.parts,
+        "fee": str(sms.fee),
+        "sent_at": iso(sms.sent_at),
+    }
 
 
 async def list_sms(request: web.Request) -> web.Response:

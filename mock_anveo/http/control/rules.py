@@ -41,5 +41,4 @@ def routes(kind: RuleKind) -> dict[str, Handler]:
         _items(tenant_of(request), kind).clear()
         return web.Response(status=204)
 
-    return {"list": list_, "create": create, "delete_one": delete_one,
-            "delete_all": delete_all}
+    return {"list": list_, "create": create, "delete_one": delete_one, "delete_all": delete_all}

@@ -15,8 +15,15 @@ from .common import json_body, reply
 async def health(request: web.Request) -> web.Response:
     """GET /_mock/health."""
     world = request.config_dict[WORLD]
-    return reply({"status": "ok", "version": __version__, "tenants": len(world.tenants),
-                  "seed": world.settings.seed, "started": request.config_dict[STARTED]})
+    return reply(
+        {
+            "status": "ok",
+            "version": __version__,
+            "tenants": len(world.tenants),
+            "seed": world.settings.seed,
+            "started": request.config_dict[STARTED],
+        }
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:
