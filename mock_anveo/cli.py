@@ -248,12 +248,14 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"mock-anveo {__version__} listening on {running.url}", flush=True)
     print(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}", flush=True)
     print(f"  control: {running.url}/_mock/  (Ctrl-C stops)", flush=True)
-    if args.url_file:
-        args.url_file.write_text(running.url + "\n", encoding="utf-8")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Only now: a CI script that signals as soon as the file appears gets a clean stop (and
+    # the state saved), not the default handler's instant death.
+    if args.url_file:
+        args.url_file.write_text(running.url + "\n", encoding="utf-8")
     await stop.wait()
     print("mock-anveo: stopping", flush=True)
     await running.stop()

@@ -3,6 +3,7 @@ before anything starts; ``check --document-only`` judges a document alone."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -232,3 +233,26 @@ def test_help_says_when_to_use_which_check(capsys: pytest.CaptureFixture[str]) -
     assert cli.main(["check", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--document-only" in out and "freshly started server" in out
+
+
+def test_the_url_file_appears_only_once_signals_stop_cleanly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A CI script may SIGTERM the server the moment the URL file appears: the signal handlers
+    must be in place by then (once the file came first, and such a kill lost the state)."""
+    url_file, state = tmp_path / "url", tmp_path / "state.json"
+    real_write = Path.write_text
+    seen: list[object] = []
+
+    def write_then_signal(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        written = real_write(self, text, *args, **kwargs)  # type: ignore[arg-type]
+        if self == url_file:
+            seen.append(signal.getsignal(signal.SIGTERM))
+            assert seen[-1] is not signal.SIG_DFL, "a SIGTERM now would kill the server"
+            os.kill(os.getpid(), signal.SIGTERM)  # handled by the server's loop: a clean stop
+        return written
+
+    monkeypatch.setattr(Path, "write_text", write_then_signal)
+    argv = ["serve", "--port", "0", "--url-file", str(url_file), "--state-file", str(state)]
+    assert cli.main(argv) == 0
+    assert seen and state.exists()
