@@ -21,9 +21,9 @@ Patches:
   ``gctune.install``) and does nothing, to show what gctune buys as a whole. A reset or a
   restore still freezes once (``gctune.thaw``).
 - ``no-memo``: turn off the memo of accepted requests (``pipeline.MEMO_BODY_MAX = -1``, read by
-  ``pipeline.receive``), so every request is parsed and validated: what the memo saves.
+  ``pipeline.Pipeline.__init__``), so every request is parsed and validated: what the memo saves.
 - ``public-read``: take the body with aiohttp's public ``read_nowait`` instead of in place
-  from its buffer (``app._buffered``, read by ``app._read_body``): the price of the re-entry
+  from its buffer (``body.in_place``, read by ``body.buffered``): the price of the re-entry
   into the HTTP parser.
 - ``gc-young-every-10``: the interpreter's default generation-1 threshold (10) instead of the
   2 that ``gctune`` sets (``gctune.YOUNG_PER_GEN1``, read by ``gctune.install``), to show what
@@ -53,7 +53,9 @@ def replace(patch: str, module: ModuleType, name: str, value: object, *, read_by
         raise TargetMoved(
             f"what-if {patch!r}: {target} is gone; find where it moved and update bench/whatif.py"
         )
-    reader = getattr(module, read_by, None)
+    reader: object = module
+    for part in read_by.split("."):  # a function, or a method such as "Class.__init__"
+        reader = getattr(reader, part, None)
     if not isinstance(reader, FunctionType) or name not in _globals_read(reader):
         raise TargetMoved(
             f"what-if {patch!r}: {module.__name__}.{read_by} no longer reads "
@@ -100,21 +102,15 @@ def _gc_no_tuning() -> None:
 def _no_memo() -> None:
     from mock_anveo.wire import pipeline
 
-    # No body is short enough to be remembered. If the memo moves into a class, this fails
-    # here rather than guessing at the new home.
-    replace("no-memo", pipeline, "MEMO_BODY_MAX", -1, read_by="receive")
+    # No body is short enough to be remembered (each Pipeline reads the bound when built).
+    replace("no-memo", pipeline, "MEMO_BODY_MAX", -1, read_by="Pipeline.__init__")
 
 
 def _public_read() -> None:
-    from aiohttp import web
+    from mock_anveo.http import body
 
-    from mock_anveo.http import app
-
-    def buffered(request: web.Request) -> bytes | None:
-        content = request.content
-        return content.read_nowait() if content.is_eof() else None
-
-    replace("public-read", app, "_buffered", buffered, read_by="_read_body")
+    # in_place answering None is the signal that aiohttp's internals moved: read_nowait then.
+    replace("public-read", body, "in_place", lambda content: None, read_by="buffered")
 
 
 def _gc_young_every_10() -> None:

@@ -1,4 +1,4 @@
-"""How the XML doors take a request body: from aiohttp's buffer when it is all there."""
+"""How the XML doors take a request body: in place from aiohttp's buffer when it is all there."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from aiohttp.streams import StreamReader
 from aiohttp.test_utils import TestClient, TestServer
 
-from mock_anveo.http import app
+from mock_anveo.http import body
 from mock_anveo.http.app import make_app
 from mock_anveo.sim.world import World
 
@@ -24,13 +25,14 @@ async def client() -> AsyncIterator[TestClient]:
         yield client
 
 
-async def test_a_body_that_came_with_its_headers_is_taken_from_the_buffer() -> None:
-    """With the installed aiohttp the fast path is the one taken, so an aiohttp upgrade that
-    changes its buffer shows here rather than as a silent slowdown."""
+async def test_a_body_that_came_with_its_headers_is_read_in_place() -> None:
+    """With the installed aiohttp the in-place read is the path taken, not the fallback: if an
+    aiohttp upgrade changes its buffer, ``in_place`` answers None and this fails, rather than
+    the server silently slowing down (docs/benchmarks.md, "public-read")."""
     seen: list[bytes | None] = []
 
     async def peek(request: web.Request) -> web.Response:
-        seen.append(app._buffered(request))
+        seen.append(body.in_place(request.content))
         return web.Response(text="ok")
 
     server = web.Application()
@@ -38,6 +40,32 @@ async def test_a_body_that_came_with_its_headers_is_taken_from_the_buffer() -> N
     async with TestClient(TestServer(server)) as client:
         assert (await client.post("/", data=BALANCE)).status == 200
     assert seen == [BALANCE]
+
+
+async def test_the_doors_take_the_in_place_path(monkeypatch: pytest.MonkeyPatch,
+                                                client: TestClient) -> None:
+    """The doors really call ``in_place`` (and use what it gives) for a body that arrived
+    with its headers: a door that took the public read would leave ``taken`` empty."""
+    taken: list[bytes] = []
+    real = body.in_place
+
+    def spy(content: StreamReader) -> bytes | None:
+        found = real(content)
+        if found is not None:
+            taken.append(found)
+        return found
+
+    monkeypatch.setattr(body, "in_place", spy)
+    reply = Reply(await (await client.post("/api/v3.asp", data=BALANCE)).read())
+    assert reply.result == "100.00"
+    assert taken == [BALANCE]
+
+
+async def test_the_fallback_gives_the_same_body(monkeypatch: pytest.MonkeyPatch,
+                                                client: TestClient) -> None:
+    monkeypatch.setattr(body, "in_place", lambda content: None)  # as after an aiohttp change
+    reply = Reply(await (await client.post("/api/v3.asp", data=BALANCE)).read())
+    assert reply.result == "100.00"
 
 
 async def test_a_body_in_many_chunks_is_joined(client: TestClient) -> None:

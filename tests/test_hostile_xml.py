@@ -11,8 +11,8 @@ Every case runs against a server started in the test's own event loop (``server.
 - no tenant state changed: the victim tenant has a pending call, and every hostile request is a
   DIAL.CONNECT that would add a call if it were accepted.
 
-Known bugs are marked ``xfail(strict=True, reason="BUG: ...")`` so they flip to a failure the
-day they are fixed; see docs/reliability.md.
+The bugs these cases once found (BUG 1 to 8 in docs/reliability.md) are all fixed: their tests
+are plain regression tests, named for the bug in their docstrings, and none is marked xfail.
 """
 
 from __future__ import annotations
@@ -596,7 +596,12 @@ async def test_malformed_http_logs_no_traceback(rig: Rig, caplog: pytest.LogCapt
     caplog.set_level(logging.DEBUG)
     for data in MALFORMED_HTTP.values():
         await raw_exchange(rig.url, data, until_eof=True, limit=2)
-    assert any("aiohttp" in r.name for r in caplog.records), "nothing logged: the probe is dead"
+    # mock-anveo's servers log on their own logger, so the one-line rewrite never touches the
+    # records of other aiohttp servers in the same process.
+    ours = [r for r in caplog.records if r.name == "mock_anveo.server"]
+    assert ours, "nothing logged: the probe is dead"
+    assert all(r.exc_info is None and r.getMessage().startswith("refused malformed HTTP")
+               for r in ours if r.levelno >= logging.WARNING)
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.WARNING]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
 

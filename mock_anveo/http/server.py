@@ -16,13 +16,14 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..sim.world import World
-from .app import OPTIONS, WORLD, ServerOptions, make_app
+from .app import make_app
+from .base import OPTIONS, WORLD, ServerOptions
 
 LOOPBACK = "127.0.0.1"
 #: Longest request line aiohttp parses (its default is 8190); longer queries than the v2 door's
-#: own bound (app.QUERY_MAX) still get an Anveo envelope, up to this transport limit.
+#: own bound (body.QUERY_MAX) still get an Anveo envelope, up to this transport limit.
 MAX_LINE = 32_768
-#: aiohttp's header limits, above the envelope-answered ones in app.py (HEADERS_MAX and
+#: aiohttp's header limits, above the envelope-answered ones in body.py (HEADERS_MAX and
 #: HEADER_SIZE_MAX); past these aiohttp answers a plain 400 itself, naming the limit.
 MAX_HEADERS = 256
 MAX_FIELD = 16_384
@@ -42,7 +43,11 @@ class _OneLineProtocolErrors(logging.Filter):
         return True
 
 
-_FILTER = _OneLineProtocolErrors()
+#: The logger mock-anveo's servers report protocol errors on, instead of aiohttp's shared
+#: ``aiohttp.server``: the filter rewrites only these servers' records, never those of other
+#: aiohttp servers in the same process.
+LOGGER = logging.getLogger("mock_anveo.server")
+LOGGER.addFilter(_OneLineProtocolErrors())
 
 
 def is_loopback(host: str) -> bool:
@@ -86,20 +91,17 @@ async def start(
 ) -> RunningServer:
     """Start serving in the running loop; ``port=0`` picks a free port."""
     app = make_app(world, options)
-    logging.getLogger("aiohttp.server").addFilter(_FILTER)  # idempotent: a set of filters
     read_timeout = app[OPTIONS].read_timeout
     # keepalive_timeout also bounds a connection that never completes its request line and
     # headers (aiohttp has no separate header timeout): slow-header clients are cut off.
-    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, logger=LOGGER,
                            shutdown_timeout=shutdown_timeout, keepalive_timeout=read_timeout,
                            max_line_size=MAX_LINE, max_headers=MAX_HEADERS,
                            max_field_size=MAX_FIELD)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
-    assert server is not None and isinstance(server, asyncio.base_events.Server)
-    bound = server.sockets[0].getsockname()
+    bound = runner.addresses[0]  # (host, port) or, for IPv6, (host, port, flow, scope)
     shown_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     return RunningServer(app, runner, f"http://{shown_host}:{bound[1]}")
 

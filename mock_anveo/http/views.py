@@ -6,6 +6,8 @@ from typing import Any
 
 from ..sim.calls import STATUS_OF, Call, Phase
 from ..sim.clock import iso
+from ..sim.faults import FaultRule
+from ..sim.scenarios import Rule
 from ..sim.tenant import Tenant
 
 
@@ -71,3 +73,15 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
         "faults": len(tenant.faults),
     })
     return doc
+
+
+def scenario_view(rule: Rule) -> dict[str, Any]:
+    """A scenario rule: its fields plus ``"kind": "scenario"`` and ``"rule": "scenario"``, so a
+    client tells rules apart by a field, never by the shape of an id."""
+    return {**rule.to_dict(), "kind": "scenario", "rule": "scenario"}
+
+
+def fault_view(fault: FaultRule) -> dict[str, Any]:
+    """A fault rule: its fields (``kind`` is the fault's kind: html, reset, ...) plus
+    ``"rule": "fault"``."""
+    return {**fault.to_dict(), "rule": "fault"}

@@ -1,0 +1,75 @@
+"""The JSON control API under ``/_mock/``: tenants, clocks, calls, journal, scenarios, faults.
+
+Bad requests get ``{"error": message, "field": name}`` with a 4xx status (``common.refusal``).
+The prefix can never collide with Anveo's ``.asp`` paths. When the server has a control token,
+every control path but ``/_mock/health`` needs ``Authorization: Bearer TOKEN`` (or
+``X-Mock-Token: TOKEN``).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..base import Handler
+from . import clock, records, rules, system, tenants
+from .common import PREFIX, guarded
+
+__all__ = ["PREFIX", "make_control_app"]
+
+
+async def no_route(request: web.Request) -> web.Response:
+    """Any other path or method under the prefix: 404, or 405 naming the allowed methods."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            _, methods = await resource.resolve(request)
+            allowed |= methods
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound
+
+
+def make_control_app() -> web.Application:
+    """The control API as a sub-application, to be mounted at ``/_mock/``."""
+    app = web.Application()
+    t = "/tenants/{userkey}"
+    table: list[tuple[str, str, Handler]] = [
+        ("GET", "/health", system.health),
+        ("GET", "/openapi.json", system.openapi),
+        ("POST", "/reset", system.reset),
+        ("GET", "/errors", system.errors),
+        ("GET", "/journal", records.unattributed_journal),
+        ("GET", "/snapshot", system.get_snapshot),
+        ("PUT", "/snapshot", system.put_snapshot),
+        ("GET", "/tenants", tenants.list_tenants),
+        ("POST", "/tenants", tenants.create_tenant),
+        ("GET", t, tenants.get_tenant),
+        ("PATCH", t, tenants.patch_tenant),
+        ("DELETE", t, tenants.delete_tenant),
+        ("POST", t + "/reset", tenants.reset_tenant),
+        ("GET", t + "/errors", tenants.tenant_errors),
+        ("GET", t + "/clock", clock.get_clock),
+        ("PATCH", t + "/clock", clock.patch_clock),
+        ("POST", t + "/clock/advance", clock.advance_clock),
+        ("GET", t + "/calls", records.list_calls),
+        ("GET", t + "/calls/{requestid}", records.get_call),
+        ("GET", t + "/journal", records.get_journal),
+        ("DELETE", t + "/journal", records.clear_journal),
+        ("GET", t + "/sms", records.list_sms),
+    ]
+    for kind in ("scenario", "fault"):
+        handlers = rules.routes(kind)
+        path = f"{t}/{kind}s"
+        table += [
+            ("GET", path, handlers["list"]),
+            ("POST", path, handlers["create"]),
+            ("DELETE", path, handlers["delete_all"]),
+            ("DELETE", path + "/{rule_id}", handlers["delete_one"]),
+        ]
+    for method, path, handler in table:
+        app.router.add_route(method, path, guarded(handler))
+        if method == "GET":
+            app.router.add_route("HEAD", path, guarded(handler))
+    # Last: only what nothing else matched.
+    app.router.add_route("*", "/{tail:.*}", guarded(no_route))
+    return app

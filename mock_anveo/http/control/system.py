@@ -1,0 +1,56 @@
+"""Server-wide control routes: health, the OpenAPI document, reset, errors and snapshots."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..._version import __version__
+from ...sim.snapshot import restore, snapshot
+from .. import gctune
+from ..base import INTERNAL_ERRORS, STARTED, WORLD
+from ..openapi import document
+from .common import json_body, reply
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /_mock/health."""
+    world = request.config_dict[WORLD]
+    return reply(
+        {
+            "status": "ok",
+            "version": __version__,
+            "tenants": len(world.tenants),
+            "seed": world.settings.seed,
+            "started": request.config_dict[STARTED],
+        }
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /_mock/openapi.json: this API, described."""
+    return reply(document())
+
+
+async def reset(request: web.Request) -> web.Response:
+    """POST /_mock/reset: back to the configured accounts, nothing else."""
+    world = request.config_dict[WORLD]
+    world.reset()
+    request.config_dict[INTERNAL_ERRORS].clear()
+    gctune.thaw()
+    return reply({"status": "reset", "tenants": sorted(world.tenants)})
+
+
+async def errors(request: web.Request) -> web.Response:
+    """GET /_mock/errors: unexpected exceptions inside the server (should stay empty)."""
+    return reply(request.config_dict[INTERNAL_ERRORS])
+
+
+async def get_snapshot(request: web.Request) -> web.Response:
+    """GET /_mock/snapshot: the whole state, restorable with PUT."""
+    return reply(snapshot(request.config_dict[WORLD]))
+
+
+async def put_snapshot(request: web.Request) -> web.Response:
+    """PUT /_mock/snapshot: replace the whole state (all or nothing)."""
+    count = restore(request.config_dict[WORLD], await json_body(request, required=True))
+    return reply({"status": "restored", "tenants": count})
