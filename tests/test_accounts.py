@@ -86,7 +86,7 @@ def test_a_toml_account_requiring_signatures_needs_a_secure_phrase(tmp_path):
     path = tmp_path / "c.toml"
     for phrase in ("", 'secure_phrase = ""\n'):
         path.write_text(f'[[account]]\nuserkey = "a"\nrequire_signature = true\n{phrase}')
-        with pytest.raises(ValueError, match="account #1: require_signature .*set secure_phrase"):
+        with pytest.raises(ValueError, match=r"account #1: require_signature .*set secure_phrase"):
             load_accounts(path)
     path.write_text('[[account]]\nuserkey = "a"\nrequire_signature = true\n'
                     'secure_phrase = "p"\n')
@@ -135,3 +135,10 @@ def test_account_fields_are_all_or_nothing():
     with pytest.raises(SettingError, match="rate_per_minute"):
         apply_fields(account, {"balance": "5", "email": "x@y", "rate_per_minute": "-1"})
     assert (account.balance, account.email) == (Decimal(1), "user@example.com")
+
+
+@pytest.mark.parametrize("field", ["email", "secure_phrase"])
+def test_signing_strings_must_be_encodable(field):
+    # A lone surrogate (JSON "\ud800") once reached the HMAC and raised UnicodeEncodeError.
+    with pytest.raises(SettingError, match=field):
+        apply_fields(Account("k"), {field: "a\ud800"})

@@ -101,6 +101,17 @@ def _strings(value: Any, name: str, digits: bool) -> set[str]:
     return out
 
 
+def _utf8(value: Any, limit: int) -> bool:
+    """Whether ``value`` is a string of at most ``limit`` characters that UTF-8 can encode."""
+    if not isinstance(value, str) or len(value) > limit:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
     """Each field of ``doc`` checked and converted; raises SettingError naming the first bad one."""
     unknown = set(doc) - set(ACCOUNT_FIELDS)
@@ -108,14 +119,16 @@ def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
         raise SettingError(f"unknown account fields {sorted(unknown)}; "
                            f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
     out: dict[str, Any] = {}
+    # Both are encoded as UTF-8 for the HMAC: JSON can carry lone surrogates, which cannot be.
     if "email" in doc:
-        if not isinstance(doc["email"], str) or len(doc["email"]) > 254:
+        if not _utf8(doc["email"], 254):
             raise SettingError("email must be a string of at most 254 characters", "email")
         out["email"] = doc["email"]
     if "secure_phrase" in doc:
         phrase = doc["secure_phrase"]
-        if phrase is not None and (not isinstance(phrase, str) or len(phrase) > 256):
-            raise SettingError("secure_phrase must be a string or null", "secure_phrase")
+        if phrase is not None and not _utf8(phrase, 256):
+            raise SettingError("secure_phrase must be a string of at most 256 characters or "
+                               "null", "secure_phrase")
         out["secure_phrase"] = phrase
     if "require_signature" in doc:
         if not isinstance(doc["require_signature"], bool):
