@@ -157,12 +157,13 @@ class Node:
             raise self.fail("true or false")
         return self.value
 
-    def text(self, limit: int, pattern: str | None = None, rule: str = "") -> str:
-        """A string of at most ``limit`` characters (matching ``pattern`` when given)."""
+    def text(self, limit: int, pattern: str | None = None, rule: str = "", *,
+             least: int = 0) -> str:
+        """A string of ``least`` to ``limit`` characters (matching ``pattern`` when given)."""
         value = self.value
-        if (not isinstance(value, str) or len(value) > limit
+        if (not isinstance(value, str) or not least <= len(value) <= limit
                 or (pattern is not None and re.fullmatch(pattern, value) is None)):
-            raise self.fail(rule or f"a string of at most {limit} characters")
+            raise self.fail(rule or f"a string of {least} to {limit} characters")
         return value
 
     def choice(self, options: Iterable[str]) -> str:
