@@ -63,7 +63,8 @@ def test_real_bounds_take_any_finite_float_in_range(value: float, high: float) -
 
 
 @pytest.mark.parametrize("value", [True, False, "5", None, [5], {"a": 5}, float("nan"),
-                                   float("inf"), -float("inf"), 1.0, 0.5, 10**400, -(10**400)])
+                                   float("inf"), -float("inf"), 1.0, 0.5, 10**400, -(10**400)],
+                         ids=lambda value: repr(value)[:12])
 def test_what_a_whole_number_field_refuses(value: Any) -> None:
     with pytest.raises(SettingError) as caught:
         bounded(value, "nth", 1, 1_000_000)
