@@ -15,12 +15,22 @@ from mock_anveo.sim.bounds import bounded
 
 # Any JSON (or TOML) value, numbers of every kind included: NaN and infinities (Python's json
 # reads them), huge integers, floats that are whole.
-SCALARS = st.one_of(st.none(), st.booleans(), st.text(max_size=8),
-                    st.integers(), st.integers(min_value=-(10**400), max_value=10**400),
-                    st.floats(allow_nan=True, allow_infinity=True),
-                    st.sampled_from([0, 1, -1, 0.0, -0.0, 1.0, 0.5, 1e308, 5e-324, 2**53 + 1]))
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=8),
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, -1, 0.0, -0.0, 1.0, 0.5, 1e308, 5e-324, 2**53 + 1]),
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 NAMES = st.sampled_from(["seconds", "balance", "tenants[0].calls[3].max_minutes"])
 
 
@@ -37,7 +47,8 @@ def acceptable(value: Any, low: float, high: float, whole: bool) -> bool:
 
 @given(JSON, st.integers(-(10**6), 10**6), st.integers(0, 10**7), st.booleans(), NAMES)
 def test_a_value_comes_back_unchanged_or_is_refused_naming_the_field(
-        value: Any, low: int, span: int, whole: bool, name: str) -> None:
+    value: Any, low: int, span: int, whole: bool, name: str
+) -> None:
     high = low + span
     try:
         got = bounded(value, name, low, high, whole=whole)
@@ -62,9 +73,25 @@ def test_real_bounds_take_any_finite_float_in_range(value: float, high: float) -
             bounded(value, "x", 0, high, whole=False)
 
 
-@pytest.mark.parametrize("value", [True, False, "5", None, [5], {"a": 5}, float("nan"),
-                                   float("inf"), -float("inf"), 1.0, 0.5, 10**400, -(10**400)],
-                         ids=lambda value: repr(value)[:12])
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        False,
+        "5",
+        None,
+        [5],
+        {"a": 5},
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        1.0,
+        0.5,
+        10**400,
+        -(10**400),
+    ],
+    ids=lambda value: repr(value)[:12],
+)
 def test_what_a_whole_number_field_refuses(value: Any) -> None:
     with pytest.raises(SettingError) as caught:
         bounded(value, "nth", 1, 1_000_000)

@@ -31,46 +31,80 @@ from .helpers import KEY, Reply, xml_request
 OTHER = "o" * 40
 
 
-def send(world: World, action: str, params: list[tuple[str, str]], userkey: str = KEY,
-         variables: list[tuple[str, str]] = ()) -> Reply:
-    return Reply(pipeline.handle(world, "v3", xml_request(action, params, userkey,
-                                                          variables)).body)
+def send(
+    world: World,
+    action: str,
+    params: list[tuple[str, str]],
+    userkey: str = KEY,
+    variables: list[tuple[str, str]] = (),
+) -> Reply:
+    return Reply(pipeline.handle(world, "v3", xml_request(action, params, userkey, variables)).body)
 
 
 def dial(world: World, second: str, *extra: tuple[str, str], userkey: str = KEY) -> str:
-    reply = send(world, "DIAL.CONNECT", [("PHONENUMBER", "12157010680"),
-                                         ("DESTPHONENUMBER", second), *extra], userkey)
+    reply = send(
+        world,
+        "DIAL.CONNECT",
+        [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", second), *extra],
+        userkey,
+    )
     return reply.requestid
 
 
 def rich_world() -> World:
     """Two tenants; calls scheduled, ringing each leg, connected, ended in several ways; a
     TEST call, a call flow with variables, SMS, rules, faults and a journal of it all."""
-    other = Account(OTHER, balance=default_account().balance,
-                    verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW})
+    other = Account(
+        OTHER,
+        balance=default_account().balance,
+        verified_callerids={DOCS_CALLERID},
+        callflows={DEFAULT_CALLFLOW},
+    )
     world = World(Settings(accounts=[default_account(), other], seed=7))
     tenant = world.get(KEY)
     tenant.rules.append(rule_from_dict({"match": "1999*", "outcome": "busy"}, "s1"))
-    tenant.rules.append(rule_from_dict({"match": "1888*", "weights": {"answer": 1, "fail": 1},
-                                        "times": 3, "result": "PRESSED-1"}, "s2"))
+    tenant.rules.append(
+        rule_from_dict(
+            {
+                "match": "1888*",
+                "weights": {"answer": 1, "fail": 1},
+                "times": 3,
+                "result": "PRESSED-1",
+            },
+            "s2",
+        )
+    )
     tenant.faults.append(fault_from_dict({"kind": "html", "probability": 0.5}, "f3"))
     tenant.next_rule_id = 4
     dial(world, "12125551234", ("BILLINGCODE", "x"))  # connected by the end
     dial(world, "19995551234")  # busy: ended
     dial(world, "12125551234", ("DELAY", "90"), ("MEMO", "later"))  # scheduled
     dial(world, "12125551234", ("TEST", "TRUE"))  # a TEST request: NONE for ever
-    flow = send(world, "DIAL.CALLFLOW", [("PHONENUMBER", "18885551234"),
-                                         ("CALLERID", DOCS_CALLERID),
-                                         ("CALLFLOW", DEFAULT_CALLFLOW)],
-                variables=[("ACCOUNTID", "8732123")])
+    flow = send(
+        world,
+        "DIAL.CALLFLOW",
+        [
+            ("PHONENUMBER", "18885551234"),
+            ("CALLERID", DOCS_CALLERID),
+            ("CALLFLOW", DEFAULT_CALLFLOW),
+        ],
+        variables=[("ACCOUNTID", "8732123")],
+    )
     assert flow.ok, flow.error
     cancelled = dial(world, "12125551234", ("MAXCALLDURATION", "1"))
     tenant.advance(3)
     send(world, "DIAL.CANCEL", [("REQUESTID", cancelled)])
     tenant.advance(4)  # past the first legs' answer: the second legs ring
     dial(world, "12125551234")  # ringing its first leg
-    query = urlencode({"apikey": KEY, "action": "sms", "from": "1", "destination": "12125551234",
-                       "message": "hello"})
+    query = urlencode(
+        {
+            "apikey": KEY,
+            "action": "sms",
+            "from": "1",
+            "destination": "12125551234",
+            "message": "hello",
+        }
+    )
     assert textdoor.handle(world, query)[2] is None
     send(world, "ACCOUNT.GETBALANCE", [])
     send(world, "DIAL.GETSTATUS", [("REQUESTID", "0" * 40)])  # a refusal in the journal
@@ -107,11 +141,17 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 PATHS = paths(BASE)[1:]
 WEIRD = st.one_of(
-    st.none(), st.booleans(), st.sampled_from(["", "x", "NaN", "Infinity", "1e999", "-1", "0"]),
-    st.integers(), st.sampled_from([-1, 0, 1, 2**31, 2**64, 10**30, -(10**30)]),
-    st.floats(allow_nan=True, allow_infinity=True), st.just([]), st.just({}),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.none(),
-                                                        max_size=2))
+    st.none(),
+    st.booleans(),
+    st.sampled_from(["", "x", "NaN", "Infinity", "1e999", "-1", "0"]),
+    st.integers(),
+    st.sampled_from([-1, 0, 1, 2**31, 2**64, 10**30, -(10**30)]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.just([]),
+    st.just({}),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.none(), max_size=2),
+)
 
 
 @st.composite
@@ -145,8 +185,12 @@ def exercise(world: World) -> None:
         json.dumps([tenant_view(tenant), clock_view(tenant)], allow_nan=False)
         json.dumps([call_view(c) for c in tenant.calls.values()], allow_nan=False)
         json.dumps([entry_to_dict(e) for e in tenant.journal], allow_nan=False)
-        send(world, "DIAL.CONNECT", [("PHONENUMBER", "12157010680"),
-                                     ("DESTPHONENUMBER", "12125551234")], userkey)
+        send(
+            world,
+            "DIAL.CONNECT",
+            [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")],
+            userkey,
+        )
         tenant.advance(5)
         for requestid in list(tenant.calls)[::2]:
             send(world, "DIAL.CANCEL", [("REQUESTID", requestid)], userkey)
@@ -186,25 +230,37 @@ def call_in(doc: dict[str, Any], phase: str) -> dict[str, Any]:
 
 
 # The reported cases, each refused with the path of the field and the world left as it was.
-@pytest.mark.parametrize(("field", "change"), [
-    ("tenants[0].calls[0].timeline", lambda d: tenant0(d)["calls"][0].update(timeline=[])),
-    ("tenants[0].calls[0].variables", lambda d: tenant0(d)["calls"][0].update(variables=True)),
-    ("tenants[0].calls[0].max_minutes",
-     lambda d: tenant0(d)["calls"][0].update(max_minutes="x")),
-    ("tenants[0].clock.rate", lambda d: tenant0(d)["clock"].update(rate="NaN")),
-    ("tenants[0].clock.now", lambda d: tenant0(d)["clock"].update(now=float("nan"))),
-    ("tenants[0].calls[0].phase", lambda d: tenant0(d)["calls"][0].update(phase="flying")),
-    ("tenants[0].calls[2].pending[1]",
-     lambda d: call_in(d, "scheduled")["pending"].__setitem__(1, "second")),
-    ("tenants[0].calls[2].timeline[1][1]",
-     lambda d: call_in(d, "scheduled")["timeline"].append([1767225600.0, "connected", ""])),
-    ("tenants[0].journal.entries[0].params.x",
-     lambda d: tenant0(d)["journal"]["entries"][0].update(params={"x": float("inf")})),
-    ("tenants[1].account.userkey",
-     lambda d: d["tenants"][1]["account"].update(userkey=KEY)),
-    ("tenants[0].account.require_signature",
-     lambda d: tenant0(d)["account"].update(require_signature=True)),
-])
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("tenants[0].calls[0].timeline", lambda d: tenant0(d)["calls"][0].update(timeline=[])),
+        ("tenants[0].calls[0].variables", lambda d: tenant0(d)["calls"][0].update(variables=True)),
+        (
+            "tenants[0].calls[0].max_minutes",
+            lambda d: tenant0(d)["calls"][0].update(max_minutes="x"),
+        ),
+        ("tenants[0].clock.rate", lambda d: tenant0(d)["clock"].update(rate="NaN")),
+        ("tenants[0].clock.now", lambda d: tenant0(d)["clock"].update(now=float("nan"))),
+        ("tenants[0].calls[0].phase", lambda d: tenant0(d)["calls"][0].update(phase="flying")),
+        (
+            "tenants[0].calls[2].pending[1]",
+            lambda d: call_in(d, "scheduled")["pending"].__setitem__(1, "second"),
+        ),
+        (
+            "tenants[0].calls[2].timeline[1][1]",
+            lambda d: call_in(d, "scheduled")["timeline"].append([1767225600.0, "connected", ""]),
+        ),
+        (
+            "tenants[0].journal.entries[0].params.x",
+            lambda d: tenant0(d)["journal"]["entries"][0].update(params={"x": float("inf")}),
+        ),
+        ("tenants[1].account.userkey", lambda d: d["tenants"][1]["account"].update(userkey=KEY)),
+        (
+            "tenants[0].account.require_signature",
+            lambda d: tenant0(d)["account"].update(require_signature=True),
+        ),
+    ],
+)
 def test_reported_bad_snapshots_are_refused_naming_the_field(field, change) -> None:
     world = rich_world()
     before = json.dumps(snapshot.snapshot(world))

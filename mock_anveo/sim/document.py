@@ -47,7 +47,7 @@ def repath(error: SettingError, path: str) -> SettingError:
     local = error.field
     full = f"{path}.{local}" if local else path
     if local and error.message.startswith(local):
-        message = full + error.message[len(local):]
+        message = full + error.message[len(local) :]
     else:
         message = f"{path}: {error.message}"
     return SettingError(message, full)
@@ -62,8 +62,9 @@ class Node:
 
     __slots__ = ("key", "parent", "value")
 
-    def __init__(self, value: Any, path: str = "", key: str | int | None = None,
-                 parent: Node | None = None) -> None:
+    def __init__(
+        self, value: Any, path: str = "", key: str | int | None = None, parent: Node | None = None
+    ) -> None:
         self.value = value
         self.parent = parent
         self.key: str | int = path if parent is None else key if key is not None else ""
@@ -147,9 +148,12 @@ class Node:
         except SettingError:
             return bounded(self.value, self.path, low, high, whole=False)
 
-    def moment(self) -> float:
-        """A virtual or real moment in epoch seconds that has an ISO-8601 form."""
-        return self.real(MOMENT_MIN, MOMENT_MAX)
+    def moment(self, latest: float = MOMENT_MAX) -> float:
+        """A moment in epoch seconds that has an ISO-8601 form, no later than ``latest``."""
+        moment = self.real(MOMENT_MIN, MOMENT_MAX)
+        if moment > latest:
+            raise self.fail(f"a moment no later than now ({latest!r})")
+        return moment
 
     def flag(self) -> bool:
         """true or false."""
@@ -157,12 +161,16 @@ class Node:
             raise self.fail("true or false")
         return self.value
 
-    def text(self, limit: int, pattern: str | None = None, rule: str = "", *,
-             least: int = 0) -> str:
+    def text(
+        self, limit: int, pattern: str | None = None, rule: str = "", *, least: int = 0
+    ) -> str:
         """A string of ``least`` to ``limit`` characters (matching ``pattern`` when given)."""
         value = self.value
-        if (not isinstance(value, str) or not least <= len(value) <= limit
-                or (pattern is not None and re.fullmatch(pattern, value) is None)):
+        if (
+            not isinstance(value, str)
+            or not least <= len(value) <= limit
+            or (pattern is not None and re.fullmatch(pattern, value) is None)
+        ):
             raise self.fail(rule or f"a string of {least} to {limit} characters")
         return value
 

@@ -30,9 +30,12 @@ def snapshot(world: World) -> dict[str, Any]:
     """The whole world as JSON-ready data."""
     for tenant in world.tenants.values():
         tenant.sync()
-    return {"format": FORMAT, "seed": world.settings.seed,
-            "key_rng": rng_state(world.key_rng),
-            "tenants": [t.to_document() for t in world.tenants.values()]}
+    return {
+        "format": FORMAT,
+        "seed": world.settings.seed,
+        "key_rng": rng_state(world.key_rng),
+        "tenants": [t.to_document() for t in world.tenants.values()],
+    }
 
 
 def restore(world: World, doc: Any) -> int:
@@ -43,8 +46,7 @@ def restore(world: World, doc: Any) -> int:
     """
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise SettingError(f"not a snapshot of format {FORMAT!r} (found {found!r})",
-                           "format")
+        raise SettingError(f"not a snapshot of format {FORMAT!r} (found {found!r})", "format")
     try:
         tenants, key_rng = _read(world, Node(doc, ""))
     except SettingError as exc:
@@ -64,11 +66,14 @@ def _read(world: World, node: Node) -> tuple[dict[str, Tenant], random.Random]:
     key_rng = read_rng(node["key_rng"])
     tenants: dict[str, Tenant] = {}
     for item in node["tenants"].items(world.settings.max_tenants):
-        tenant = Tenant.from_document(item.value, path=item.path, monotonic=world.monotonic,
-                                      real=world.wallclock)
+        tenant = Tenant.from_document(
+            item.value, path=item.path, monotonic=world.monotonic, real=world.wallclock
+        )
         userkey = tenant.account.userkey
         if userkey in tenants:
-            raise SettingError(f"{item.path}.account.userkey {userkey!r} appears twice",
-                               f"{item.path}.account.userkey")
+            raise SettingError(
+                f"{item.path}.account.userkey {userkey!r} appears twice",
+                f"{item.path}.account.userkey",
+            )
         tenants[userkey] = tenant
     return tenants, key_rng

@@ -539,12 +539,12 @@ class Tenant:
             if self.calls.pop(old, None) is not None:
                 self.calls_dropped += 1
 
-    # ---- snapshots: the parts' JSON forms and their checks live in sim/state.py, imported
-    # where used since only snapshots need them -------------------------------------------
+    # ---- snapshots: the parts' JSON forms and their checks live in sim/calldoc.py and
+    # sim/state.py, imported where used since only snapshots need them ---------------------
     def to_document(self) -> dict[str, Any]:
         """Everything about this tenant as JSON-ready data: one tenant of a snapshot, read
         back by ``from_document``."""
-        from . import state
+        from . import calldoc, state
 
         return {
             "account": self.account.to_dict(),
@@ -559,7 +559,7 @@ class Tenant:
             "next_rule_id": self.next_rule_id, "origin": self.origin,
             "sms": [[s.smsid, s.sender, s.destination, s.message, s.parts, str(s.fee),
                      s.sent_at] for s in self.sms],
-            "calls": [state.call_document(c) for c in self.calls.values()],
+            "calls": [calldoc.call_document(c) for c in self.calls.values()],
             "ended_order": list(self._ended),
             "ended_limit": self.ended_limit, "calls_dropped": self.calls_dropped,
             "journal": self.journal.to_document(),
@@ -572,7 +572,7 @@ class Tenant:
         """The tenant ``to_document`` wrote, checked whole: anything that does not hold
         together raises a SettingError naming the field's path (under ``path``).
         ``monotonic`` drives a running clock; ``real`` stamps the journal."""
-        from . import state
+        from . import calldoc, state
         from .document import Node
 
         node = Node(doc, path)
@@ -599,7 +599,7 @@ class Tenant:
                                   sent_at=sent_at))
         pending: list[tuple[float, int, str, Call]] = []
         for item in node["calls"].items():
-            call, step = state.read_call(item, now)
+            call, step = calldoc.read_call(item, now)
             if call.requestid in tenant.calls:
                 raise item["requestid"].fail("unique among the tenant's calls")
             tenant.calls[call.requestid] = call
