@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_anveo.errors import SettingError
+from mock_anveo.http.app import make_app
 from mock_anveo.http.views import call_view, clock_view, tenant_view
 from mock_anveo.sim import snapshot
 from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account, default_account
@@ -272,3 +274,19 @@ def test_reported_bad_snapshots_are_refused_naming_the_field(field, change) -> N
     assert caught.value.field == field
     assert caught.value.message.startswith(f"snapshot is not valid: {field}")
     assert json.dumps(snapshot.snapshot(world)) == before
+
+
+async def test_put_snapshot_refuses_a_bare_nan_with_a_400_naming_the_field() -> None:
+    world = rich_world()
+    doc = copy.deepcopy(BASE)
+    tenant0(doc)["clock"]["rate"] = float("nan")  # sent as bare NaN, which aiohttp's json reads
+    async with TestClient(TestServer(make_app(world))) as client:
+        before = await (await client.get("/_mock/snapshot")).text()
+        response = await client.put(
+            "/_mock/snapshot", data=json.dumps(doc), headers={"Content-Type": "application/json"}
+        )
+        body = await response.json()
+        assert response.status == 400, body
+        assert body["field"] == "tenants[0].clock.rate"
+        after = await (await client.get("/_mock/snapshot")).text()
+    assert after == before and "NaN" not in after
