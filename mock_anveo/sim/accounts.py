@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SettingError
-from .bounds import bounded
+from .bounds import bounded, shown_value
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
 DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
@@ -84,7 +84,7 @@ def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
         amount = Decimal("NaN")
     if not amount.is_finite() or not 0 <= amount <= high:
         raise SettingError(f"{name} must be a decimal number of USD from 0 to {high}, "
-                           f"got {value!r}", name)
+                           f"got {shown_value(value)}", name)
     return amount
 
 

@@ -39,7 +39,7 @@ def bounded(value: Any, name: str, low: float, high: float, *, whole: bool = Tru
         what = "a whole number" if whole else "a number"
         unit = f" {unit}" if unit else ""
         raise SettingError(f"{name} must be {what}{unit} from {_show(low)} to {_show(high)}, "
-                           f"got {_value(value)}", name)
+                           f"got {shown_value(value)}", name)
     return number if whole else float(number)
 
 
@@ -47,9 +47,9 @@ def _show(limit: float) -> str:
     return str(int(limit)) if float(limit).is_integer() else str(limit)
 
 
-def _value(value: Any) -> str:
-    """The refused value for the message, cut to a readable length (Python refuses to print
-    an int of over 4300 digits at all)."""
+def shown_value(value: Any) -> str:
+    """A refused value for an error message, cut to a readable length (Python refuses to
+    print an int of over 4300 digits at all)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
         return "a whole number of more than 30 digits"
     text = repr(value)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import SettingError
 from .accounts import money
-from .bounds import bounded
+from .bounds import bounded, shown_value
 
 T = TypeVar("T")
 
@@ -87,9 +87,7 @@ class Node:
             parts = "members" if isinstance(value, dict) else "items"
             shown = f"{kind(value)} of {len(value)} {parts}"
         else:
-            shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+            shown = shown_value(value)
         return SettingError(f"{self.path} must be {rule}, got {shown}", self.path)
 
     def __getitem__(self, key: str | int) -> Node:
