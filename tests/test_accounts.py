@@ -142,3 +142,30 @@ def test_signing_strings_must_be_encodable(field):
     # A lone surrogate (JSON "\ud800") once reached the HMAC and raised UnicodeEncodeError.
     with pytest.raises(SettingError, match=field):
         apply_fields(Account("k"), {field: "a\ud800"})
+
+
+@pytest.mark.parametrize(("rate", "ok"), [("1e-297", False), ("0.0000000000001", False),
+                                          (1e-20, False), ("0.000000000001", True),
+                                          ("0.0095", True), ("1.50000000000000000000", True)])
+def test_money_has_at_most_twelve_decimal_places(rate, ok):
+    # A rate of 1e-297 mixed with 0.01 once left "reserved" at -4E-297 and a balance of
+    # 99.96000000000000000000000000: Decimal's 28 digits cannot hold both scales exactly.
+    account = Account("k")
+    if ok:
+        assert apply_fields(account, {"rate_per_minute": rate}).rate_per_minute == Decimal(
+            str(rate))
+    else:
+        with pytest.raises(SettingError, match="at most 12 decimal places"):
+            apply_fields(account, {"rate_per_minute": rate})
+
+
+def test_reserved_money_stays_exact_across_a_rate_change_mid_call():
+    world = World()
+    tenant = world.get("df141891e2e883904b0b294dc5bq79c1c1c13f6d")
+    tenant.dial_connect("12157010680", "12125551234")
+    tenant.advance(11)  # bridged: its money is reserved at 0.01 a minute
+    apply_fields(tenant.account, {"rate_per_minute": "0.000000000007"})
+    tenant.dial_connect("12157010680", "12125551234")
+    tenant.advance(11)
+    tenant.run_until_idle()
+    assert tenant.committed == 0 and tenant.account.balance == Decimal("99.959999999972")

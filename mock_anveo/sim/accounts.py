@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import tomllib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -70,21 +70,30 @@ ACCOUNT_FIELDS = ("userkey", "email", "secure_phrase", "require_signature", "bal
 
 #: The largest balance or rate an account takes, in USD.
 ACCOUNT_MONEY_MAX = 10**9
+#: Decimal places an amount may carry. With at most 10**15 USD that is at most 28 digits, which
+#: Decimal's default context holds exactly: sums and products of amounts (rate x minutes) are
+#: never rounded, so reserved money never drifts below zero and balances keep their places.
+MONEY_PLACES = 12
+_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_EXACT = Context(prec=60)  # wide enough to compare any amount within the bounds exactly
 
 
 def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
-    """An amount of USD from 0 to ``high``: a decimal string (kept exactly as written) or a
-    JSON number (checked by ``bounded``); anything else raises SettingError naming ``name``."""
+    """An amount of USD from 0 to ``high`` with at most ``MONEY_PLACES`` decimal places: a
+    decimal string (kept exactly as written) or a JSON number (checked by ``bounded``);
+    anything else raises SettingError naming ``name``."""
     if not isinstance(value, str):
         bounded(value, name, 0, high, whole=False, unit="of USD")
-        return Decimal(str(value))
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or not 0 <= amount <= high:
-        raise SettingError(f"{name} must be a decimal number of USD from 0 to {high}, "
-                           f"got {shown_value(value)}", name)
+        amount = Decimal(str(value))
+    else:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            amount = Decimal("NaN")
+    if (not amount.is_finite() or not 0 <= amount <= high
+            or _EXACT.quantize(amount, _QUANTUM) != amount):
+        raise SettingError(f"{name} must be a decimal number of USD from 0 to {high} with at "
+                           f"most {MONEY_PLACES} decimal places, got {shown_value(value)}", name)
     return amount
 
 
