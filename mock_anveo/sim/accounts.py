@@ -6,11 +6,12 @@ import hashlib
 import hmac
 import tomllib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from ..errors import SettingError
+from .bounds import bounded, shown_value
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
 DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
@@ -67,15 +68,32 @@ ACCOUNT_FIELDS = ("userkey", "email", "secure_phrase", "require_signature", "bal
                   "rate_per_minute", "verified_callerids", "callflows")
 
 
-def _money(value: Any, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SettingError(f"{name} must be a decimal number, got {value!r}", name)
-    try:
+#: The largest balance or rate an account takes, in USD.
+ACCOUNT_MONEY_MAX = 10**9
+#: Decimal places an amount may carry. With at most 10**15 USD that is at most 28 digits, which
+#: Decimal's default context holds exactly: sums and products of amounts (rate x minutes) are
+#: never rounded, so reserved money never drifts below zero and balances keep their places.
+MONEY_PLACES = 12
+_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_EXACT = Context(prec=60)  # wide enough to compare any amount within the bounds exactly
+
+
+def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
+    """An amount of USD from 0 to ``high`` with at most ``MONEY_PLACES`` decimal places: a
+    decimal string (kept exactly as written) or a JSON number (checked by ``bounded``);
+    anything else raises SettingError naming ``name``."""
+    if not isinstance(value, str):
+        bounded(value, name, 0, high, whole=False, unit="of USD")
         amount = Decimal(str(value))
-    except InvalidOperation:
-        raise SettingError(f"{name} must be a decimal number, got {value!r}", name) from None
-    if not amount.is_finite() or amount < 0 or amount > Decimal("1e9"):
-        raise SettingError(f"{name} must be from 0 to 1000000000, got {value!r}", name)
+    else:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            amount = Decimal("NaN")
+    if (not amount.is_finite() or not 0 <= amount <= high
+            or _EXACT.quantize(amount, _QUANTUM) != amount):
+        raise SettingError(f"{name} must be a decimal number of USD from 0 to {high} with at "
+                           f"most {MONEY_PLACES} decimal places, got {shown_value(value)}", name)
     return amount
 
 
@@ -92,35 +110,78 @@ def _strings(value: Any, name: str, digits: bool) -> set[str]:
     return out
 
 
-def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
-    """Validate and apply JSON/TOML fields to ``account`` (userkey excepted); returns it."""
+def _utf8(value: Any, limit: int) -> bool:
+    """Whether ``value`` is a string of at most ``limit`` characters that UTF-8 can encode."""
+    if not isinstance(value, str) or len(value) > limit:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """Each field of ``doc`` checked and converted; raises SettingError naming the first bad one."""
     unknown = set(doc) - set(ACCOUNT_FIELDS)
     if unknown:
         raise SettingError(f"unknown account fields {sorted(unknown)}; "
-                                f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
+                           f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
+    out: dict[str, Any] = {}
+    # Both are encoded as UTF-8 for the HMAC: JSON can carry lone surrogates, which cannot be.
     if "email" in doc:
-        if not isinstance(doc["email"], str) or len(doc["email"]) > 254:
+        if not _utf8(doc["email"], 254):
             raise SettingError("email must be a string of at most 254 characters", "email")
-        account.email = doc["email"]
+        out["email"] = doc["email"]
     if "secure_phrase" in doc:
         phrase = doc["secure_phrase"]
-        if phrase is not None and (not isinstance(phrase, str) or len(phrase) > 256):
-            raise SettingError("secure_phrase must be a string or null", "secure_phrase")
-        account.secure_phrase = phrase
+        if phrase is not None and not _utf8(phrase, 256):
+            raise SettingError("secure_phrase must be a string of at most 256 characters or "
+                               "null", "secure_phrase")
+        out["secure_phrase"] = phrase
     if "require_signature" in doc:
         if not isinstance(doc["require_signature"], bool):
             raise SettingError("require_signature must be true or false",
                                "require_signature")
-        account.require_signature = doc["require_signature"]
-    if "balance" in doc:
-        account.balance = _money(doc["balance"], "balance")
-    if "rate_per_minute" in doc:
-        account.rate_per_minute = _money(doc["rate_per_minute"], "rate_per_minute")
+        out["require_signature"] = doc["require_signature"]
+    for name in ("balance", "rate_per_minute"):
+        if name in doc:
+            out[name] = money(doc[name], name)
     if "verified_callerids" in doc:
-        account.verified_callerids = _strings(doc["verified_callerids"], "verified_callerids",
-                                              digits=True)
+        out["verified_callerids"] = _strings(doc["verified_callerids"], "verified_callerids",
+                                             digits=True)
     if "callflows" in doc:
-        account.callflows = _strings(doc["callflows"], "callflows", digits=False)
+        out["callflows"] = _strings(doc["callflows"], "callflows", digits=False)
+    return out
+
+
+def check_signing(require_signature: bool, secure_phrase: str | None,
+                  field: str = "require_signature") -> None:
+    """Refuse an account that requires SIGNATURE but has no secure phrase (None or empty) to
+    check it with, since every SIGNATURE would then pass; the one place this is decided.
+    ``field`` is the field the caller changed, named by the error."""
+    if not require_signature or secure_phrase:
+        return
+    if field == "secure_phrase":
+        raise SettingError("secure_phrase cannot be null or empty while require_signature is "
+                           "true (any SIGNATURE would pass): set a secure_phrase, or "
+                           "require_signature to false", field)
+    raise SettingError("require_signature is true but the account has no secure_phrase, so "
+                       "any SIGNATURE would pass: set secure_phrase (the HMAC key) too", field)
+
+
+def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
+    """Validate JSON/TOML fields (userkey excepted) and apply them to ``account``; returns it.
+
+    All or nothing: every field, and the account they make together, is checked before
+    ``account`` changes.
+    """
+    fields = _parse_fields(doc)
+    check_signing(fields.get("require_signature", account.require_signature),
+                  fields.get("secure_phrase", account.secure_phrase),
+                  "require_signature" if "require_signature" in fields else "secure_phrase")
+    for name, value in fields.items():
+        setattr(account, name, value)
     return account
 
 

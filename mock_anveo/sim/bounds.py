@@ -33,13 +33,24 @@ def bounded(value: Any, name: str, low: float, high: float, *, whole: bool = Tru
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if number is not None and whole and not isinstance(number, int):
         number = None
-    if number is None or not math.isfinite(number) or not low <= number <= high:
+    # An int is compared as it is: converting a huge one to float (isfinite) would overflow.
+    if (number is None or (isinstance(number, float) and not math.isfinite(number))
+            or not low <= number <= high):
         what = "a whole number" if whole else "a number"
         unit = f" {unit}" if unit else ""
         raise SettingError(f"{name} must be {what}{unit} from {_show(low)} to {_show(high)}, "
-                           f"got {value!r}", name)
+                           f"got {shown_value(value)}", name)
     return number if whole else float(number)
 
 
 def _show(limit: float) -> str:
     return str(int(limit)) if float(limit).is_integer() else str(limit)
+
+
+def shown_value(value: Any) -> str:
+    """A refused value for an error message, cut to a readable length (Python refuses to
+    print an int of over 4300 digits at all)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return "a whole number of more than 30 digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -10,10 +10,14 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from .clock import iso
+from .clock import iso, parse_iso
+from .document import MOMENT_MAX, MOMENT_MIN, Node, finite_json
 
 #: Bytes of a raw request kept per entry; the rest is cut and marked.
 RAW_LIMIT = 4096
+#: Bounds a snapshot's journal is read with: counters, the limit, a reply or detail's length.
+COUNT_MAX, LIMIT_MAX, TEXT_LIMIT = 2**63 - 1, 2**62, 65536
+KINDS = ("exchange", "transition")
 
 # (seq, kind, virtual, real, door, action, params, raw, response, code, detail)
 Entry = tuple[int, str, float, float, str, str, Any, bytes, str, str, str]
@@ -74,6 +78,28 @@ class Journal:
         """Forget every entry (the sequence keeps counting)."""
         self._entries.clear()
 
+    def to_document(self) -> dict[str, Any]:
+        """The journal as JSON-ready data (one part of a snapshot)."""
+        return {"limit": self.limit, "dropped": self.dropped, "seq": self.seq,
+                "entries": [entry_to_dict(e) for e in self._entries]}
+
+    @classmethod
+    def from_document(cls, doc: Any, path: str = "journal") -> Journal:
+        """The journal ``to_document`` wrote; raises SettingError naming the bad field's path."""
+        node = Node(doc, path)
+        journal = cls(node["limit"].whole(1, LIMIT_MAX))
+        journal.dropped = node["dropped"].whole(0, COUNT_MAX)
+        journal.seq = node["seq"].whole(0, COUNT_MAX)
+        last = 0
+        for item in node["entries"].items(journal.limit):
+            entry = _read_entry(item)
+            if not last < entry[0] <= journal.seq:
+                raise item["seq"].fail(f"above the entry before ({last}) and at most the "
+                                       f"journal's seq ({journal.seq})")
+            last = entry[0]
+            journal._entries.append(entry)
+        return journal
+
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
     """JSON form of one entry."""
@@ -98,13 +124,33 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
     }
 
 
-def entry_from_dict(doc: dict[str, Any]) -> Entry:
-    """Inverse of ``entry_to_dict`` (used when restoring a snapshot)."""
-    from .clock import parse_iso
-
+def _read_entry(node: Node) -> Entry:
+    """Inverse of ``entry_to_dict`` (restoring a snapshot); raises SettingError naming the
+    bad field."""
+    raw = node.get("request")
+    request = "" if raw.is_null() else raw.text(RAW_LIMIT)
+    try:
+        raw_bytes = request.encode("utf-8")
+    except UnicodeEncodeError:
+        raise raw.fail("text that UTF-8 can encode (no lone surrogates)") from None
     return (
-        int(doc["seq"]), str(doc["kind"]), parse_iso(doc["virtual_time"]),
-        parse_iso(doc["real_time"]), doc.get("door") or "", doc.get("action") or "",
-        doc.get("params"), (doc.get("request") or "").encode("utf-8"),
-        doc.get("response") or "", doc.get("error_code") or "", doc.get("detail") or "",
+        node["seq"].whole(1, COUNT_MAX), node["kind"].choice(KINDS), _moment(node["virtual_time"]),
+        _moment(node["real_time"]), _optional(node.get("door"), 16),
+        _optional(node.get("action"), 1024), finite_json(node.get("params")), raw_bytes,
+        _optional(node.get("response"), TEXT_LIMIT), _optional(node.get("error_code"), 64),
+        _optional(node.get("detail"), TEXT_LIMIT),
     )
+
+
+def _moment(node: Node) -> float:
+    try:
+        moment = parse_iso(node.text(64))
+    except (ValueError, OverflowError):
+        raise node.fail("an ISO-8601 moment such as 2026-01-01T00:00:00.000Z") from None
+    if not MOMENT_MIN <= moment <= MOMENT_MAX:
+        raise node.fail("a moment from year 1 to 9999")
+    return moment
+
+
+def _optional(node: Node, limit: int) -> str:
+    return "" if node.is_null() else node.text(limit)

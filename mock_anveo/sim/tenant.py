@@ -690,6 +690,81 @@ class Tenant:
             if self.calls.pop(old, None) is not None:
                 self.calls_dropped += 1
 
+    # ---- snapshots: the parts' JSON forms and their checks live in sim/calldoc.py and
+    # sim/state.py, imported where used since only snapshots need them ---------------------
+    def to_document(self) -> dict[str, Any]:
+        """Everything about this tenant as JSON-ready data: one tenant of a snapshot, read
+        back by ``from_document``."""
+        from . import calldoc, state
+
+        return {
+            "account": self.account.to_dict(),
+            "initial_balance": str(self.initial_balance),
+            "total_charged": str(self.total_charged),
+            "charges_by_billingcode": {k: str(v) for k, v in self.charges_by_billingcode.items()},
+            "clock": {"now": self.clock.now(), "rate": self.clock.rate},
+            "seed": self.seed, "id_counter": self._id_counter,
+            "rng": state.rng_state(self.rng), "fault_rng": state.rng_state(self.fault_rng),
+            "rules": [r.to_dict() for r in self.rules],
+            "faults": [f.to_dict() for f in self.faults],
+            "next_rule_id": self.next_rule_id, "origin": self.origin,
+            "sms": [[s.smsid, s.sender, s.destination, s.message, s.parts, str(s.fee),
+                     s.sent_at] for s in self.sms],
+            "calls": [calldoc.call_document(c) for c in self.calls.values()],
+            "ended_order": list(self._ended),
+            "ended_limit": self.ended_limit, "calls_dropped": self.calls_dropped,
+            "journal": self.journal.to_document(),
+        }
+
+    @classmethod
+    def from_document(cls, doc: Any, *, path: str = "tenant",
+                      monotonic: Callable[[], float] = _no_real,
+                      real: Callable[[], float] = _no_real) -> Tenant:
+        """The tenant ``to_document`` wrote, checked whole: anything that does not hold
+        together raises a SettingError naming the field's path (under ``path``).
+        ``monotonic`` drives a running clock; ``real`` stamps the journal."""
+        from . import calldoc, state
+        from .document import Node
+
+        node = Node(doc, path)
+        clock = node["clock"]
+        now = clock["now"].moment()
+        tenant = cls(state.read_account(node["account"]),
+                     seed=node["seed"].whole(-state.COUNT_MAX, state.COUNT_MAX),
+                     clock=Clock(now, rate=clock["rate"].real(0, 1e6), real=monotonic),
+                     real=real, ended_limit=node["ended_limit"].whole(1, state.LIMIT_MAX))
+        tenant.journal = Journal.from_document(node["journal"].value, f"{path}.journal")
+        tenant.initial_balance = node["initial_balance"].money()
+        tenant.total_charged = node["total_charged"].money()
+        tenant.charges_by_billingcode = state.read_charges(node["charges_by_billingcode"])
+        tenant._id_counter = node["id_counter"].whole(0, state.COUNT_MAX)
+        tenant.rng = state.read_rng(node["rng"])
+        tenant.fault_rng = state.read_rng(node["fault_rng"])
+        tenant.rules = state.read_rules(node["rules"])
+        tenant.faults = state.read_faults(node["faults"])
+        tenant.next_rule_id = node["next_rule_id"].whole(1, state.COUNT_MAX)
+        tenant.origin = state.read_origin(node.get("origin"), tenant.account.userkey)
+        for item in node["sms"].items(tenant.ended_limit):
+            smsid, sender, destination, message, parts, fee, sent_at = state.read_sms(item, now)
+            tenant.sms.append(Sms(smsid, sender, destination, message, parts=parts, fee=fee,
+                                  sent_at=sent_at))
+        pending: list[tuple[float, int, str, Call]] = []
+        for item in node["calls"].items():
+            call, step = calldoc.read_call(item, now)
+            if call.requestid in tenant.calls:
+                raise item["requestid"].fail("unique among the tenant's calls")
+            tenant.calls[call.requestid] = call
+            tenant.committed += call.reserved  # what live calls hold: see _afford
+            if step is not None:
+                pending.append((*step, call))
+        # Re-queued in the original (time, sequence) order, so ties fire as they would have.
+        pending.sort(key=lambda p: (p[0], p[1]))
+        for when, _, step_name, call in pending:
+            tenant._schedule(call, when, step_name)
+        tenant._ended = state.read_ended_order(node["ended_order"], tenant.calls)
+        tenant.calls_dropped = node["calls_dropped"].whole(0, state.COUNT_MAX)
+        return tenant
+
 
 def _answer_times(call: Call) -> list[float]:
     """When each answered leg of ``call`` answered (for the rare paths; the hot ones inline)."""
