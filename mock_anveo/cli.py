@@ -212,7 +212,7 @@ def check(args: argparse.Namespace) -> int:
 def _check_document(name: str, data: bytes) -> int:
     """Parse and validate only: a world without accounts refuses every USERKEY, and that
     refusal comes only after the document passed syntax, schema and parameter rules."""
-    exchange = pipeline.receive(World(Settings(accounts=[])), "v3", data)
+    exchange = pipeline.Pipeline(World(Settings(accounts=[]))).receive("v3", data)
     error = exchange.error
     if error is not None and error.code is not Code.UNKNOWN_USERKEY:
         pipeline.execute(exchange)

@@ -191,7 +191,7 @@ async def test_until_idle_default_cap_is_61_days(client: TestClient) -> None:
 # ---- item 2: rules say their kind -----------------------------------------------------------
 async def test_rules_carry_their_kind(client: TestClient) -> None:
     status, scenario = await _json(client, "POST", T + "/scenarios", {"match": "1212*"})
-    assert status == 201 and scenario["rule"] == "scenario" and scenario["kind"] == "scenario"
+    assert status == 201 and scenario["rule"] == "scenario" and "kind" not in scenario
     status, fault = await _json(client, "POST", T + "/faults", {"kind": "html"})
     assert status == 201 and fault["rule"] == "fault" and fault["kind"] == "html"
     _, listed = await _json(client, "GET", T + "/scenarios")

@@ -158,18 +158,17 @@ def test_a_long_history_shows_the_latest_requests(ctl: MockAnveo) -> None:
 # ---- remove() reads the rule's kind ---------------------------------------------------------
 def test_remove_by_id_needs_the_kind(ctl: MockAnveo) -> None:
     rule = ctl.scenario(SECOND, "busy")
-    for bad in (rule["id"], {"id": rule["id"]}, {"id": rule["id"], "kind": "rule"}):
+    for bad in (rule["id"], {"id": rule["id"]}, {"id": rule["id"], "rule": "other"}):
         with pytest.raises(ValueError, match="kind, 'scenario' or 'fault'"):
             ctl.remove(bad)
     ctl.remove(rule["id"], kind="scenario")
     assert ctl.scenarios() == []
 
 
-def test_remove_follows_the_kind_field_of_the_servers_rule_json(ctl: MockAnveo) -> None:
-    # Needs the control API's "kind": "scenario"|"fault" on every rule (another branch adds
-    # it); until then the rule dicts carry no such field and this test fails.
+def test_remove_follows_the_rule_field_of_the_servers_rule_json(ctl: MockAnveo) -> None:
+    # A fault's "kind" is its fault type, so the list a rule belongs to is its "rule" field.
     scenario, fault = ctl.scenario(SECOND, "busy"), ctl.fault("html")
-    assert (scenario.get("kind"), fault.get("kind")) == ("scenario", "fault")
+    assert (scenario["rule"], fault["rule"], fault["kind"]) == ("scenario", "fault", "html")
     ctl.remove(fault)
     ctl.remove(scenario)
     assert ctl.scenarios() == [] and ctl.faults() == []

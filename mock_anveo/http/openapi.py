@@ -87,7 +87,6 @@ _SCHEMAS: dict[str, Any] = {
         "talk": {"type": "number", "minimum": 0, "maximum": 86400}}},
     "Scenario": {"type": "object", "properties": {
         "id": {"type": "string", "description": "given by the server; ignored on input"},
-        "kind": {"type": "string", "enum": ["scenario"]},
         "rule": {"type": "string", "enum": ["scenario"]},
         "match": {"type": "string"},
         "action": {"type": "string", "enum": ["DIAL.CONNECT", "DIAL.CALLFLOW"]},

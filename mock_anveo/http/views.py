@@ -76,9 +76,9 @@ def tenant_view(tenant: Tenant) -> dict[str, Any]:
 
 
 def scenario_view(rule: Rule) -> dict[str, Any]:
-    """A scenario rule: its fields plus ``"kind": "scenario"`` and ``"rule": "scenario"``, so a
+    """A scenario rule: its fields plus ``"rule": "scenario"``, so a
     client tells rules apart by a field, never by the shape of an id."""
-    return {**rule.to_dict(), "kind": "scenario", "rule": "scenario"}
+    return {**rule.to_dict(), "rule": "scenario"}
 
 
 def fault_view(fault: FaultRule) -> dict[str, Any]:

@@ -165,8 +165,12 @@ def _leg(node: Node) -> tuple[str, str, float | None, float | None, str | None]:
 
 
 def _behaviour(node: Node) -> LegBehaviour:
+    own = node.get("own_talk")  # absent in snapshots older than the field: LegBehaviour infers
     return LegBehaviour(
-        node["outcome"].choice(OUTCOMES), node["ring"].real(0, 86400), node["talk"].real(0, 86400)
+        node["outcome"].choice(OUTCOMES),
+        node["ring"].real(0, 86400),
+        node["talk"].real(0, 86400),
+        None if own.is_null() else own.flag(),
     )
 
 

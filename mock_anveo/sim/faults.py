@@ -18,16 +18,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from .. import contract
 from ..errors import SettingError
 from .bounds import bounded
 
 KINDS = ("latency", "http-status", "html", "truncated", "reset", "hang")
 DOORS = ("v3", "apicall", "v2", "v1")
-#: The ACTION NAMEs of the XML and query doors. A copy of the registry's keys
-#: (``wire.actions.REGISTRY``), which this layer may not import; the contract table
-#: (``mock_anveo.contract``) is to replace it.
-ACTIONS = ("DIAL.CONNECT", "DIAL.CALLFLOW", "DIAL.GETSTATUS", "DIAL.CANCEL",
-           "DIAL.CALLFLOW.GETRESULT", "ACCOUNT.GETBALANCE")
+#: The ACTION NAMEs of the XML and query doors, from the contract table.
+ACTIONS = tuple(contract.ACTIONS)
 #: The action the legacy text door (``door`` "v1") reports for every request.
 V1_ACTION = "SMS"
 MAX_DELAY = 60.0  # seconds: latency and hang are bounded so no test rig waits forever

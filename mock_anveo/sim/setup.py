@@ -168,8 +168,8 @@ def rebuild(world: World, userkey: str) -> Tenant:
 def patch_tenant(tenant: Tenant, doc: dict[str, Any], real: Callable[[], float]) -> None:
     """Change account fields and the clock rate, all or nothing.
 
-    A new ``balance`` counts as money paid in: ``initial_balance`` moves with it, so
-    ``initial_balance - total_charged == balance`` keeps holding.
+    A new ``balance`` counts as money paid in (``Tenant.set_balance``: ``initial_balance``
+    moves with it, and live calls are planned again against it).
     """
     for name, why in _NOT_PATCHABLE.items():
         if name in doc:
@@ -179,11 +179,11 @@ def patch_tenant(tenant: Tenant, doc: dict[str, Any], real: Callable[[], float])
     account_doc = {k: v for k, v in doc.items() if k != "clock_rate"}
     scratch = Account(**{n: getattr(tenant.account, n) for n in tenant.account.__slots__})
     apply_fields(scratch, account_doc)  # validate everything before changing anything
+    if "balance" in account_doc:  # first: it alone can still refuse (calls owe more)
+        tenant.set_balance(account_doc.pop("balance"))
     if rate is not None:
         set_clock_rate(tenant, rate, real)
     apply_fields(tenant.account, account_doc)
-    if "balance" in doc:
-        tenant.initial_balance = tenant.account.balance + tenant.total_charged
 
 
 def set_clock_rate(

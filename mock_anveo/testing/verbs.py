@@ -220,9 +220,9 @@ class Controller(ControllerBase):
     @verb
     def remove(self, rule: Mapping[str, Any] | str, *, kind: str | None = None) -> Op[None]:
         """Delete one rule: the dict ``scenario()``, ``fault()``, ``scenarios()`` or ``faults()``
-        gave (its ``kind`` says which), or its id with ``kind="scenario"`` or ``"fault"``."""
+        gave (its ``rule`` field says which), or its id with ``kind="scenario"`` or ``"fault"``."""
         if isinstance(rule, Mapping):
-            rule_id, kind = str(rule["id"]), kind or rule.get("kind")
+            rule_id, kind = str(rule["id"]), kind or rule.get("rule")
         else:
             rule_id = str(rule)
         folder = _RULE_FOLDERS.get(kind) if isinstance(kind, str) else None

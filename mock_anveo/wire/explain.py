@@ -141,7 +141,7 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
 @functools.cache
 def _xmlschema() -> Any:
     """request.xsd compiled by xmlschema, once, on the first failure ``_walk`` cannot word."""
-    import xmlschema
+    import xmlschema  # noqa: PLC0415 - 185 ms to import: only when a refusal needs wording
 
     return xmlschema.XMLSchema(str(schema_path("request.xsd")))
 
