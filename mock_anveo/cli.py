@@ -30,8 +30,10 @@ from .sim.setup import EARLIEST, LATEST
 from .sim.world import Settings, World
 from .wire import pipeline
 
-_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
+_HOSTNAME = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
+)
 _TOKEN = re.compile(r"[!-~]{1,256}")  # printable ASCII without spaces: it goes into a header
 
 
@@ -40,8 +42,9 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, "
-                                             f"got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}, got {text!r}"
+            ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
         return value
@@ -58,8 +61,7 @@ def _real(low: float, high: float, *, above_low: bool = False) -> Callable[[str]
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or not low <= value <= high or (above_low and value == low):
-            raise argparse.ArgumentTypeError(f"must be a number {least} to {high:g}, "
-                                             f"got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a number {least} to {high:g}, got {text!r}")
         return value
 
     return parse
@@ -70,8 +72,9 @@ def _host(text: str) -> str:
         ipaddress.ip_address(text)
     except ValueError:
         if len(text) > 253 or not _HOSTNAME.fullmatch(text):
-            raise argparse.ArgumentTypeError(f"must be an IP address or a host name, "
-                                             f"got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"must be an IP address or a host name, got {text!r}"
+            ) from None
     return text
 
 
@@ -81,8 +84,9 @@ def _start(text: str) -> float:
     try:
         moment = parse_iso(text)
     except (ValueError, OverflowError):
-        raise argparse.ArgumentTypeError(f"must be an ISO-8601 moment such as "
-                                         f"2026-01-01T00:00:00Z, or 'now', got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO-8601 moment such as 2026-01-01T00:00:00Z, or 'now', got {text!r}"
+        ) from None
     if not EARLIEST <= moment <= LATEST:
         raise argparse.ArgumentTypeError(f"must be from 1970-01-01 to 9000-01-01, got {text!r}")
     return moment
@@ -99,8 +103,10 @@ def _token(text: str) -> str | None:
     if text == "":
         return None  # an empty $MOCK_ANVEO_CONTROL_TOKEN means no token
     if not _TOKEN.fullmatch(text):
-        raise argparse.ArgumentTypeError("must be 1 to 256 printable ASCII characters without "
-                                         "spaces (it is sent in an HTTP header)")
+        raise argparse.ArgumentTypeError(
+            "must be 1 to 256 printable ASCII characters without "
+            "spaces (it is sent in an HTTP header)"
+        )
     return text
 
 
@@ -123,65 +129,112 @@ def _url_file(text: str) -> Path:
 
 
 def _serve_parser(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--host", type=_host, default=LOOPBACK,
-                       help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_whole(0, 65535), default=8080,
-                       help="port, 0 to 65535 (0 picks a free one)")
+    serve.add_argument(
+        "--host", type=_host, default=LOOPBACK, help="address to bind (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=_whole(0, 65535), default=8080, help="port, 0 to 65535 (0 picks a free one)"
+    )
     serve.add_argument("--config", type=_config, help="TOML file with [[account]] tables")
-    serve.add_argument("--seed", type=_whole(0, 2**63 - 1), default=0,
-                       help="seed for REQUESTIDs and outcomes")
-    serve.add_argument("--clock", choices=("real", "manual"), default="real",
-                       help="real: time follows the wall clock (scaled by --speed); "
-                            "manual: frozen until advanced through the control API")
-    serve.add_argument("--speed", type=_real(0, 1e6), default=1.0,
-                       help="virtual seconds per real second with --clock real (60: a minute "
-                            "a second)")
-    serve.add_argument("--start", type=_start, default=None,
-                       help="virtual start moment, ISO-8601 or 'now' (default 2026-01-01T00:00Z)")
-    serve.add_argument("--max-body", type=_whole(1, 256 * 1024 * 1024), default=64 * 1024,
-                       help="largest API request body in bytes (default 65536)")
-    serve.add_argument("--read-timeout", type=_real(0, 3600, above_low=True), default=10.0,
-                       help="seconds a client may take to send a request, headers and body; "
-                            "idle keep-alive connections close after it too (default 10)")
-    serve.add_argument("--journal-limit", type=_whole(1, 100_000_000), default=10_000,
-                       help="journal entries kept per tenant (default 10000)")
-    serve.add_argument("--ended-limit", type=_whole(1, 100_000_000), default=100_000,
-                       help="ended calls kept per tenant (default 100000)")
-    serve.add_argument("--control-token", type=_token,
-                       default=os.environ.get("MOCK_ANVEO_CONTROL_TOKEN"),
-                       help="require this token on the control API "
-                            "(default: $MOCK_ANVEO_CONTROL_TOKEN)")
-    serve.add_argument("--state-file", type=_state_file,
-                       help="restore state from this file at start, save it at shutdown")
-    serve.add_argument("--url-file", type=_url_file,
-                       help="write the server's base URL here once it listens (for CI)")
+    serve.add_argument(
+        "--seed", type=_whole(0, 2**63 - 1), default=0, help="seed for REQUESTIDs and outcomes"
+    )
+    serve.add_argument(
+        "--clock",
+        choices=("real", "manual"),
+        default="real",
+        help="real: time follows the wall clock (scaled by --speed); "
+        "manual: frozen until advanced through the control API",
+    )
+    serve.add_argument(
+        "--speed",
+        type=_real(0, 1e6),
+        default=1.0,
+        help="virtual seconds per real second with --clock real (60: a minute a second)",
+    )
+    serve.add_argument(
+        "--start",
+        type=_start,
+        default=None,
+        help="virtual start moment, ISO-8601 or 'now' (default 2026-01-01T00:00Z)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_whole(1, 256 * 1024 * 1024),
+        default=64 * 1024,
+        help="largest API request body in bytes (default 65536)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=_real(0, 3600, above_low=True),
+        default=10.0,
+        help="seconds a client may take to send a request, headers and body; "
+        "idle keep-alive connections close after it too (default 10)",
+    )
+    serve.add_argument(
+        "--journal-limit",
+        type=_whole(1, 100_000_000),
+        default=10_000,
+        help="journal entries kept per tenant (default 10000)",
+    )
+    serve.add_argument(
+        "--ended-limit",
+        type=_whole(1, 100_000_000),
+        default=100_000,
+        help="ended calls kept per tenant (default 100000)",
+    )
+    serve.add_argument(
+        "--control-token",
+        type=_token,
+        default=os.environ.get("MOCK_ANVEO_CONTROL_TOKEN"),
+        help="require this token on the control API (default: $MOCK_ANVEO_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--state-file",
+        type=_state_file,
+        help="restore state from this file at start, save it at shutdown",
+    )
+    serve.add_argument(
+        "--url-file",
+        type=_url_file,
+        help="write the server's base URL here once it listens (for CI)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test to check the README's flags)."""
-    parser = argparse.ArgumentParser(prog="mock-anveo", description=(
-        "Offline, deterministic test double of the Anveo telephony API."))
+    parser = argparse.ArgumentParser(
+        prog="mock-anveo",
+        description=("Offline, deterministic test double of the Anveo telephony API."),
+    )
     parser.add_argument("--version", action="version", version=f"mock-anveo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _serve_parser(commands.add_parser("serve", help="run the server"))
     check = commands.add_parser(
-        "check", help="validate a request document offline",
+        "check",
+        help="validate a request document offline",
         description="Answer a request document as a freshly started server would (its "
-                    "default account, or --config's), or with --document-only check the "
-                    "document alone: syntax, schema and parameter rules.")
+        "default account, or --config's), or with --document-only check the "
+        "document alone: syntax, schema and parameter rules.",
+    )
     check.add_argument("file", help="request XML file, or - for standard input")
     mode = check.add_mutually_exclusive_group()
-    mode.add_argument("--config", type=_config,
-                      help="accounts to check USERKEYs, caller IDs and call flows against")
-    mode.add_argument("--document-only", action="store_true",
-                      help="check only syntax, schema and parameter rules: any USERKEY, "
-                           "CALLERID or CALLFLOW passes")
+    mode.add_argument(
+        "--config",
+        type=_config,
+        help="accounts to check USERKEYs, caller IDs and call flows against",
+    )
+    mode.add_argument(
+        "--document-only",
+        action="store_true",
+        help="check only syntax, schema and parameter rules: any USERKEY, "
+        "CALLERID or CALLFLOW passes",
+    )
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings(accounts=args.config or [default_account()],
-                        seed=getattr(args, "seed", 0))
+    settings = Settings(accounts=args.config or [default_account()], seed=getattr(args, "seed", 0))
     if args.command == "serve":
         settings.clock_rate = 0.0 if args.clock == "manual" else args.speed
         settings.start = DEFAULT_EPOCH if args.start is None else args.start
@@ -203,8 +256,9 @@ def check(args: argparse.Namespace) -> int:
     exchange = pipeline.handle(world, "v3", data)
     sys.stdout.write(exchange.body.decode("utf-8"))
     if exchange.error is not None:
-        print(f"{args.file}: {exchange.error.code.value}: {exchange.error.message}",
-              file=sys.stderr)
+        print(
+            f"{args.file}: {exchange.error.code.value}: {exchange.error.message}", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -219,8 +273,10 @@ def _check_document(name: str, data: bytes) -> int:
         sys.stdout.write(exchange.body.decode("utf-8"))
         print(f"{name}: {error.code.value}: {error.message}", file=sys.stderr)
         return 1
-    print(f"{name}: a valid {exchange.action} request (document only: the USERKEY, SIGNATURE, "
-          "caller IDs, call flows and funds were not checked)")
+    print(
+        f"{name}: a valid {exchange.action} request (document only: the USERKEY, SIGNATURE, "
+        "caller IDs, call flows and funds were not checked)"
+    )
     return 0
 
 
@@ -230,20 +286,30 @@ async def serve(args: argparse.Namespace) -> int:
     state: StateFile | None = args.state_file
     if state is not None:
         print(f"mock-anveo: {state.restore(world)}", flush=True)
-    options = ServerOptions(max_body=args.max_body, read_timeout=args.read_timeout,
-                            control_token=args.control_token)
+    options = ServerOptions(
+        max_body=args.max_body, read_timeout=args.read_timeout, control_token=args.control_token
+    )
     try:
         running = await start(world, options, host=args.host, port=args.port)
     except OSError as exc:
-        print(f"mock-anveo: cannot listen on --host {args.host} --port {args.port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"mock-anveo: cannot listen on --host {args.host} --port {args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     gctune.install()  # this process is ours: tune the collector for long-lived state
     if not is_loopback(args.host):
-        print(f"mock-anveo: WARNING: listening on {args.host}, reachable from other machines; "
-              + ("the control API needs its token" if options.control_token else
-                 "the control API is OPEN to anyone who can connect (set --control-token)"),
-              file=sys.stderr, flush=True)
+        print(
+            f"mock-anveo: WARNING: listening on {args.host}, reachable from other machines; "
+            + (
+                "the control API needs its token"
+                if options.control_token
+                else "the control API is OPEN to anyone who can connect (set --control-token)"
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     keys = ", ".join(world.tenants) or "(none)"
     print(f"mock-anveo {__version__} listening on {running.url}", flush=True)
     print(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}", flush=True)
@@ -263,8 +329,11 @@ async def serve(args: argparse.Namespace) -> int:
         try:
             print(f"mock-anveo: {state.save(world)}", flush=True)
         except OSError as exc:
-            print(f"mock-anveo: cannot save the state to {state.path} (--state-file): "
-                  f"{exc.strerror or exc}", file=sys.stderr)
+            print(
+                f"mock-anveo: cannot save the state to {state.path} (--state-file): "
+                f"{exc.strerror or exc}",
+                file=sys.stderr,
+            )
             return 1
     return 0
 

@@ -60,7 +60,7 @@ CATALOGUE: dict[Code, str] = {
     Code.BODY_TOO_LARGE: "The body exceeded the server's --max-body bound.",
     Code.READ_TIMEOUT: "The client did not send its whole body within the read timeout.",
     Code.MALFORMED_XML: "The body is not well-formed XML (the parser's message and position "
-                        "follow).",
+    "follow).",
     Code.FORBIDDEN_XML: "DTDs, entities and processing instructions are refused.",
     Code.ENVELOPE: "The document does not follow schemas/request.xsd.",
     Code.WRONG_CASE: "A tag, attribute or name was sent in the wrong letter case.",

@@ -18,14 +18,23 @@ KEY = DOCS_USERKEY
 __all__ = ["FIXTURES", "KEY", "Reply", "escape", "v2_query", "xml_request"]
 
 
-def xml_request(action: str, params: Sequence[tuple[str, str]], userkey: str = KEY,
-                variables: Sequence[tuple[str, str]] = ()) -> bytes:
+def xml_request(
+    action: str,
+    params: Sequence[tuple[str, str]],
+    userkey: str = KEY,
+    variables: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """A v3 <REQUEST> document with PARAMETERs in the given order."""
     return ActionRequest(userkey, action, tuple(params), tuple(variables)).to_xml()
 
 
-def v2_query(action: str, params: Sequence[tuple[str, str]], userkey: str = KEY,
-             variables: Sequence[tuple[str, str]] = (), key_name: str = "userkey") -> str:
+def v2_query(
+    action: str,
+    params: Sequence[tuple[str, str]],
+    userkey: str = KEY,
+    variables: Sequence[tuple[str, str]] = (),
+    key_name: str = "userkey",
+) -> str:
     """A v2 GET query string, every value URL-encoded on its own."""
     request = ActionRequest(userkey, action, tuple(params), tuple(variables))
     return request.to_query(userkey_field=key_name)

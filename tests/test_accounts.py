@@ -30,8 +30,11 @@ def world() -> World:
 
 def send(world: World, params, userkey=STRICT, door="v3", action="DIAL.CONNECT") -> Reply:
     if door == "v2":
-        return Reply(pipeline.handle(world, "v2", b"", query=v2_query(action, params, userkey,
-                                                                     key_name="USERKEY")).body)
+        return Reply(
+            pipeline.handle(
+                world, "v2", b"", query=v2_query(action, params, userkey, key_name="USERKEY")
+            ).body
+        )
     return Reply(pipeline.handle(world, door, xml_request(action, params, userkey)).body)
 
 
@@ -72,9 +75,12 @@ def test_callerid_must_be_verified(world):
 def test_unknown_userkey_and_bad_config(tmp_path):
     reply = send(World(), CONNECT, userkey="nobody")
     assert reply.error == 'unknown USERKEY "nobody": no account has this key'
-    for text, words in [('[[account]]\nuserkey = "a"\n[[account]]\nuserkey = "a"\n', "twice"),
-                        ("nothing = 1\n", "no [[account]]"), ("[[account\n", "cannot read"),
-                        ('[[account]]\nuserkey = "a"\ncallflows = "x"\n', "callflows")]:
+    for text, words in [
+        ('[[account]]\nuserkey = "a"\n[[account]]\nuserkey = "a"\n', "twice"),
+        ("nothing = 1\n", "no [[account]]"),
+        ("[[account\n", "cannot read"),
+        ('[[account]]\nuserkey = "a"\ncallflows = "x"\n', "callflows"),
+    ]:
         path = tmp_path / "c.toml"
         path.write_text(text)
         with pytest.raises(ValueError, match=words.replace("[", r"\[")):
@@ -88,8 +94,7 @@ def test_a_toml_account_requiring_signatures_needs_a_secure_phrase(tmp_path):
         path.write_text(f'[[account]]\nuserkey = "a"\nrequire_signature = true\n{phrase}')
         with pytest.raises(ValueError, match=r"account #1: require_signature .*set secure_phrase"):
             load_accounts(path)
-    path.write_text('[[account]]\nuserkey = "a"\nrequire_signature = true\n'
-                    'secure_phrase = "p"\n')
+    path.write_text('[[account]]\nuserkey = "a"\nrequire_signature = true\nsecure_phrase = "p"\n')
     assert load_accounts(path)[0].require_signature
 
 
@@ -100,33 +105,44 @@ async def client():
 
 
 async def test_creating_a_signing_account_without_a_phrase_is_refused(client):
-    response = await client.post("/_mock/tenants", json={"userkey": "strict",
-                                                         "require_signature": True})
+    response = await client.post(
+        "/_mock/tenants", json={"userkey": "strict", "require_signature": True}
+    )
     body = await response.json()
     assert response.status == 400 and body["field"] == "require_signature", body
     assert "set secure_phrase" in body["error"]
     assert (await client.get("/_mock/tenants/strict")).status == 404
-    made = await client.post("/_mock/tenants", json={"userkey": "strict", "secure_phrase": "p",
-                                                     "require_signature": True})
+    made = await client.post(
+        "/_mock/tenants",
+        json={"userkey": "strict", "secure_phrase": "p", "require_signature": True},
+    )
     assert made.status == 201
 
 
 async def test_patching_a_signing_account_out_of_its_phrase_is_refused(client):
     key = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
-    refused = await client.patch(f"/_mock/tenants/{key}", json={"require_signature": True,
-                                                                "balance": "7"})
+    refused = await client.patch(
+        f"/_mock/tenants/{key}", json={"require_signature": True, "balance": "7"}
+    )
     assert refused.status == 400 and "set secure_phrase" in (await refused.json())["error"]
     tenant = await (await client.get(f"/_mock/tenants/{key}")).json()
     assert not tenant["require_signature"] and tenant["balance"] == "100.00"  # nothing applied
-    await client.patch(f"/_mock/tenants/{key}", json={"require_signature": True,
-                                                      "secure_phrase": "p"})
+    await client.patch(
+        f"/_mock/tenants/{key}", json={"require_signature": True, "secure_phrase": "p"}
+    )
     for phrase in (None, ""):
         refused = await client.patch(f"/_mock/tenants/{key}", json={"secure_phrase": phrase})
         body = await refused.json()
         assert refused.status == 400 and body["field"] == "secure_phrase", body
     # and the account still checks signatures: a made-up one is refused
-    reply = Reply(await (await client.post("/api/v3.asp", data=xml_request(
-        "DIAL.CONNECT", [*CONNECT, ("SIGNATURE", "a" * 40)], key))).read())
+    reply = Reply(
+        await (
+            await client.post(
+                "/api/v3.asp",
+                data=xml_request("DIAL.CONNECT", [*CONNECT, ("SIGNATURE", "a" * 40)], key),
+            )
+        ).read()
+    )
     assert "SIGNATURE does not match" in reply.error
 
 
@@ -144,16 +160,25 @@ def test_signing_strings_must_be_encodable(field):
         apply_fields(Account("k"), {field: "a\ud800"})
 
 
-@pytest.mark.parametrize(("rate", "ok"), [("1e-297", False), ("0.0000000000001", False),
-                                          (1e-20, False), ("0.000000000001", True),
-                                          ("0.0095", True), ("1.50000000000000000000", True)])
+@pytest.mark.parametrize(
+    ("rate", "ok"),
+    [
+        ("1e-297", False),
+        ("0.0000000000001", False),
+        (1e-20, False),
+        ("0.000000000001", True),
+        ("0.0095", True),
+        ("1.50000000000000000000", True),
+    ],
+)
 def test_money_has_at_most_twelve_decimal_places(rate, ok):
     # A rate of 1e-297 mixed with 0.01 once left "reserved" at -4E-297 and a balance of
     # 99.96000000000000000000000000: Decimal's 28 digits cannot hold both scales exactly.
     account = Account("k")
     if ok:
         assert apply_fields(account, {"rate_per_minute": rate}).rate_per_minute == Decimal(
-            str(rate))
+            str(rate)
+        )
     else:
         with pytest.raises(SettingError, match="at most 12 decimal places"):
             apply_fields(account, {"rate_per_minute": rate})

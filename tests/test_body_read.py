@@ -42,8 +42,9 @@ async def test_a_body_that_came_with_its_headers_is_read_in_place() -> None:
     assert seen == [BALANCE]
 
 
-async def test_the_doors_take_the_in_place_path(monkeypatch: pytest.MonkeyPatch,
-                                                client: TestClient) -> None:
+async def test_the_doors_take_the_in_place_path(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient
+) -> None:
     """The doors really call ``in_place`` (and use what it gives) for a body that arrived
     with its headers: a door that took the public read would leave ``taken`` empty."""
     taken: list[bytes] = []
@@ -61,8 +62,9 @@ async def test_the_doors_take_the_in_place_path(monkeypatch: pytest.MonkeyPatch,
     assert taken == [BALANCE]
 
 
-async def test_the_fallback_gives_the_same_body(monkeypatch: pytest.MonkeyPatch,
-                                                client: TestClient) -> None:
+async def test_the_fallback_gives_the_same_body(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient
+) -> None:
     monkeypatch.setattr(body, "in_place", lambda content: None)  # as after an aiohttp change
     reply = Reply(await (await client.post("/api/v3.asp", data=BALANCE)).read())
     assert reply.result == "100.00"
@@ -71,7 +73,7 @@ async def test_the_fallback_gives_the_same_body(monkeypatch: pytest.MonkeyPatch,
 async def test_a_body_in_many_chunks_is_joined(client: TestClient) -> None:
     async def pieces() -> AsyncIterator[bytes]:
         for start in range(0, len(BALANCE), 7):
-            yield BALANCE[start:start + 7]
+            yield BALANCE[start : start + 7]
 
     reply = Reply(await (await client.post("/api/v3.asp", data=pieces())).read())
     assert reply.result == "100.00"
@@ -87,8 +89,7 @@ async def test_a_body_still_arriving_is_read_by_the_public_path(client: TestClie
     assert reply.result == "100.00"
 
 
-async def test_two_requests_on_one_connection_each_get_their_own_body(
-        client: TestClient) -> None:
+async def test_two_requests_on_one_connection_each_get_their_own_body(client: TestClient) -> None:
     status = xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)])
     first = Reply(await (await client.post("/api/v3.asp", data=BALANCE)).read())
     second = Reply(await (await client.post("/api/v3.asp", data=status)).read())

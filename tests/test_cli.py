@@ -21,9 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def serve(*args: str, tmp: Path) -> tuple[subprocess.Popen[str], str]:
     url_file = tmp / "url"
-    proc = subprocess.Popen([sys.executable, "-m", "mock_anveo", "serve", "--port", "0",
-                             "--url-file", str(url_file), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_anveo",
+            "serve",
+            "--port",
+            "0",
+            "--url-file",
+            str(url_file),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     while not (url_file.exists() and url_file.read_text().strip()):
         assert proc.poll() is None, proc.communicate()[0]
@@ -38,8 +51,9 @@ def test_serve_prints_url_and_key_binds_loopback_and_stops_on_sigterm(tmp_path):
     try:
         assert url.startswith("http://127.0.0.1:")
         body = (FIXTURES / "dial_connect_docs_example.request.xml").read_bytes()
-        with urllib.request.urlopen(urllib.request.Request(url + "/api/v3.asp", data=body),
-                                    timeout=10) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url + "/api/v3.asp", data=body), timeout=10
+        ) as response:
             assert Reply(response.read()).result == "SUCCESS"
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -60,8 +74,9 @@ def test_serve_warns_loudly_when_exposed(tmp_path):
 
 @pytest.mark.slow
 def test_serve_with_config_and_speed(tmp_path):
-    proc, url = serve("--config", str(ROOT / "examples" / "accounts.toml"), "--speed", "3600",
-                      tmp=tmp_path)
+    proc, url = serve(
+        "--config", str(ROOT / "examples" / "accounts.toml"), "--speed", "3600", tmp=tmp_path
+    )
     try:
         with urllib.request.urlopen(f"{url}/_mock/tenants/{KEY}/clock", timeout=10) as reply:
             clock = json.loads(reply.read())
@@ -93,6 +108,10 @@ def test_check_exit_codes_and_messages(capsys):
 
 
 def test_python_dash_m_is_the_same_command():
-    result = subprocess.run([sys.executable, "-m", "mock_anveo", "--version"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_anveo", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.startswith("mock-anveo ")

@@ -145,8 +145,10 @@ def test_tick_rounds_exact_half_microsecond_ties_to_even_like_round(quarter):
     assert tick(moment) == round(moment, 6)
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
-    [0.0, -0.0, 2.0**30, 2.0**31, DEFAULT_EPOCH + 0.0000005, float("inf"), 1e300]))
+@given(
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0.0, -0.0, 2.0**30, 2.0**31, DEFAULT_EPOCH + 0.0000005, float("inf"), 1e300])
+)
 def test_tick_matches_round_everywhere(moment):
     assert tick(moment) == round(moment, 6)
 
@@ -158,8 +160,7 @@ def _reference_order(plan):
     return [heapq.heappop(heap) for _ in range(len(heap))]
 
 
-@given(st.lists(st.sampled_from([1.0, 2.0, 3.0, 5.0]), max_size=60),
-       st.integers(1, 7))
+@given(st.lists(st.sampled_from([1.0, 2.0, 3.0, 5.0]), max_size=60), st.integers(1, 7))
 def test_buckets_fire_like_one_heap_also_when_limited(plan, limit):
     fired: list[tuple[float, int]] = []
     scheduler: Scheduler[int] = Scheduler(lambda item, when, seq: fired.append((when, seq)))
@@ -179,6 +180,7 @@ def test_a_handler_scheduling_in_the_past_runs_that_first_and_same_moment_after(
         if item == "a":
             scheduler.call_at(1.0, "past")  # before the rest of the 5.0 bucket
             scheduler.call_at(5.0, "same")  # after b, in the bucket being run
+
     scheduler: Scheduler[str] = Scheduler(handler)
     scheduler.call_at(5.0, "a")
     scheduler.call_at(5.0, "b")
@@ -196,6 +198,7 @@ def test_cancel_and_next_due_from_a_handler():
             scheduler.cancel(seqs["b"], 5.0)  # same bucket, not yet run
             scheduler.cancel(seqs["a"], 5.0)  # itself, already running: harmless
             assert scheduler.next_due() == 7.0
+
     scheduler: Scheduler[str] = Scheduler(handler)
     for name, when in (("a", 5.0), ("b", 5.0), ("c", 7.0)):
         seqs[name] = scheduler.call_at(when, name)
@@ -210,6 +213,7 @@ def test_a_raising_handler_consumes_its_entry_and_keeps_the_rest():
         fired.append(item)
         if item == "boom":
             raise RuntimeError(item)
+
     scheduler: Scheduler[str] = Scheduler(handler)
     for item in ("a", "boom", "c"):
         scheduler.call_at(5.0, item)
@@ -247,6 +251,7 @@ def test_a_handler_cancelling_entries_fired_before_it_in_its_bucket_changes_noth
                 scheduler.cancel(seqs[name], 5.0)
             scheduler.cancel(seqs["e"], 5.0)  # not yet run: dropped
             assert len(scheduler) == 1  # only "d" is left
+
     scheduler: Scheduler[str] = Scheduler(handler)
     for name in "abcde":
         seqs[name] = scheduler.call_at(5.0, name)
@@ -254,9 +259,16 @@ def test_a_handler_cancelling_entries_fired_before_it_in_its_bucket_changes_noth
     assert fired == ["a", "b", "c", "d"] and len(scheduler) == 0
 
 
-@given(st.lists(st.tuples(st.sampled_from(["add", "cancel", "run"]),
-                          st.sampled_from([1.0, 2.0, 3.0]), st.integers(0, 30)),
-                max_size=80))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["add", "cancel", "run"]),
+            st.sampled_from([1.0, 2.0, 3.0]),
+            st.integers(0, 30),
+        ),
+        max_size=80,
+    )
+)
 def test_scheduler_matches_a_reference_model(ops):
     fired: list[int] = []
     model: dict[int, float] = {}  # live seq -> moment
@@ -270,6 +282,7 @@ def test_scheduler_matches_a_reference_model(ops):
             victim, at = added[item % len(added)]
             scheduler.cancel(victim, at)
             model.pop(victim, None)
+
     scheduler: Scheduler[int] = Scheduler(handler)
     for op, when, number in ops:
         if op == "add":

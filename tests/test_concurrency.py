@@ -43,8 +43,17 @@ from .helpers import Reply, v2_query, xml_request
 DOORS = ("/api/v3.asp", "/apicall.asp", "/api/v2.asp")
 RATE = Decimal("0.07")
 #: Ordinary numbers answer after 4 s and talk 90 s; magic ones (1NPA55501XX) vary the story.
-NUMBERS = ["12125551234", "12125551235", "12125550100", "12125550101", "12125550102",
-           "12125550103", "12125550131", "12125550160", "12125550112"]
+NUMBERS = [
+    "12125551234",
+    "12125551235",
+    "12125550100",
+    "12125550101",
+    "12125550102",
+    "12125550103",
+    "12125550131",
+    "12125550160",
+    "12125550112",
+]
 
 
 @dataclass
@@ -60,36 +69,47 @@ class Rig:
     def control(self) -> aiohttp.ClientSession:
         return self.sessions[0]
 
-    async def json(self, method: str, path: str, body: Any = None,
-                   session: aiohttp.ClientSession | None = None) -> Any:
-        async with (session or self.control).request(method, self.url + path,
-                                                     json=body) as response:
+    async def json(
+        self, method: str, path: str, body: Any = None, session: aiohttp.ClientSession | None = None
+    ) -> Any:
+        async with (session or self.control).request(
+            method, self.url + path, json=body
+        ) as response:
             assert response.status < 300, (path, response.status, await response.text())
             return None if response.status == 204 else await response.json()
 
-    async def call(self, session: aiohttp.ClientSession, door: str, key: str, action: str,
-                   params: list[tuple[str, str]],
-                   variables: list[tuple[str, str]] = ()) -> Reply:
+    async def call(
+        self,
+        session: aiohttp.ClientSession,
+        door: str,
+        key: str,
+        action: str,
+        params: list[tuple[str, str]],
+        variables: list[tuple[str, str]] = (),
+    ) -> Reply:
         if door == "/api/v2.asp":
             query = v2_query(action, params, key, variables)
             async with session.get(f"{self.url}{door}?{query}") as response:
                 assert response.status == 200
                 return Reply(await response.read())
-        async with session.post(self.url + door,
-                                data=xml_request(action, params, key, variables)) as response:
+        async with session.post(
+            self.url + door, data=xml_request(action, params, key, variables)
+        ) as response:
             assert response.status == 200
             return Reply(await response.read())
 
     async def tenant(self, key: str, balance: str = "20.00") -> dict[str, Any]:
-        return await self.json("POST", "/_mock/tenants", {
-            "userkey": key, "balance": balance, "rate_per_minute": str(RATE)})
+        return await self.json(
+            "POST",
+            "/_mock/tenants",
+            {"userkey": key, "balance": balance, "rate_per_minute": str(RATE)},
+        )
 
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     server = await start()
-    sessions = [aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-                for _ in range(24)]
+    sessions = [aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) for _ in range(24)]
     try:
         yield Rig(server, sessions)
         health = await Rig(server, sessions).json("GET", "/_mock/health")
@@ -131,8 +151,9 @@ def expected_charge(call: dict[str, Any]) -> Decimal:
     return RATE * minutes
 
 
-async def check_books(rig: Rig, key: str, issued: list[str], test_ids: set[str],
-                      cancels: Counter[str]) -> list[dict[str, Any]]:
+async def check_books(
+    rig: Rig, key: str, issued: list[str], test_ids: set[str], cancels: Counter[str]
+) -> list[dict[str, Any]]:
     """Run ``key`` until idle and check ids, timelines, cancels and money; returns its calls."""
     await rig.json("POST", f"/_mock/tenants/{key}/clock/advance", {"until_idle": True})
     calls = await rig.json("GET", f"/_mock/tenants/{key}/calls")
@@ -178,8 +199,10 @@ async def worker(rig: Rig, index: int, keys: list[str], ledger: Ledger, ops: int
         known = ledger.issued[key]
         roll = rng.random()
         if roll < 0.4 or not known:
-            params = [("PHONENUMBER", rng.choice(NUMBERS)),
-                      ("DESTPHONENUMBER", rng.choice(NUMBERS))]
+            params = [
+                ("PHONENUMBER", rng.choice(NUMBERS)),
+                ("DESTPHONENUMBER", rng.choice(NUMBERS)),
+            ]
             if rng.random() < 0.3:
                 params.append(("DELAY", str(rng.randint(0, 2))))
             if rng.random() < 0.3:
@@ -209,13 +232,22 @@ async def worker(rig: Rig, index: int, keys: list[str], ledger: Ledger, ops: int
                 ledger.refusals["ended"] += 1
         elif roll < 0.8:
             rid = rng.choice(known)
-            reply = await rig.call(session, door, key, "DIAL.GETSTATUS",
-                                   [("REQUESTID", rid.upper() if rng.random() < 0.2 else rid)])
+            reply = await rig.call(
+                session,
+                door,
+                key,
+                "DIAL.GETSTATUS",
+                [("REQUESTID", rid.upper() if rng.random() < 0.2 else rid)],
+            )
             assert reply.ok and reply.result in Status.__members__, reply.body
             seen[rid].append(STATUS_RANK[Status(reply.result)])
         elif roll < 0.95:
-            await rig.json("POST", f"/_mock/tenants/{key}/clock/advance",
-                           {"seconds": rng.choice([0, 1, 5, 30, 61, 200])}, session)
+            await rig.json(
+                "POST",
+                f"/_mock/tenants/{key}/clock/advance",
+                {"seconds": rng.choice([0, 1, 5, 30, 61, 200])},
+                session,
+            )
         else:
             reply = await rig.call(session, door, key, "ACCOUNT.GETBALANCE", [])
             assert reply.ok and Decimal(reply.result or "x") == Decimal(reply.result or "x")
@@ -249,8 +281,9 @@ async def test_a_burst_of_connects_on_every_door_loses_and_repeats_no_id(rig: Ri
 
     async def one(i: int) -> tuple[str, str]:
         key = keys[i % 2]
-        reply = await rig.call(rig.sessions[i % len(rig.sessions)], DOORS[i % 3], key,
-                               "DIAL.CONNECT", params)
+        reply = await rig.call(
+            rig.sessions[i % len(rig.sessions)], DOORS[i % 3], key, "DIAL.CONNECT", params
+        )
         assert reply.ok, reply.error
         return key, reply.requestid
 
@@ -266,13 +299,20 @@ async def test_concurrent_cancels_of_one_call_succeed_exactly_once(rig: Rig) -> 
     key = "cancel".ljust(40, "0")
     await rig.tenant(key)
     for delay in ("0", "5"):  # one live call (ringing), one still scheduled
-        reply = await rig.call(rig.control, "/api/v3.asp", key, "DIAL.CONNECT", [
-            ("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235"),
-            ("DELAY", delay)])
+        reply = await rig.call(
+            rig.control,
+            "/api/v3.asp",
+            key,
+            "DIAL.CONNECT",
+            [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235"), ("DELAY", delay)],
+        )
         rid = reply.requestid
-        replies = await asyncio.gather(*(
-            rig.call(rig.sessions[i], DOORS[i % 3], key, "DIAL.CANCEL", [("REQUESTID", rid)])
-            for i in range(len(rig.sessions))))
+        replies = await asyncio.gather(
+            *(
+                rig.call(rig.sessions[i], DOORS[i % 3], key, "DIAL.CANCEL", [("REQUESTID", rid)])
+                for i in range(len(rig.sessions))
+            )
+        )
         assert sum(r.ok for r in replies) == 1
         assert all("has already ended (cancelled)" in (r.error or "") for r in replies if not r.ok)
         call = await rig.json("GET", f"/_mock/tenants/{key}/calls/{rid}")
@@ -282,11 +322,24 @@ async def test_concurrent_cancels_of_one_call_succeed_exactly_once(rig: Rig) -> 
 async def test_concurrent_clock_advances_add_up_exactly(rig: Rig) -> None:
     key = "clock".ljust(40, "0")
     start = (await rig.tenant(key))["clock"]["epoch_seconds"]
-    reply = await rig.call(rig.control, "/api/v3.asp", key, "DIAL.CONNECT", [
-        ("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235")])
-    views = await asyncio.gather(*(
-        rig.json("POST", f"/_mock/tenants/{key}/clock/advance", {"seconds": 7},
-                 rig.sessions[i % len(rig.sessions)]) for i in range(40)))
+    reply = await rig.call(
+        rig.control,
+        "/api/v3.asp",
+        key,
+        "DIAL.CONNECT",
+        [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235")],
+    )
+    views = await asyncio.gather(
+        *(
+            rig.json(
+                "POST",
+                f"/_mock/tenants/{key}/clock/advance",
+                {"seconds": 7},
+                rig.sessions[i % len(rig.sessions)],
+            )
+            for i in range(40)
+        )
+    )
     clock = await rig.json("GET", f"/_mock/tenants/{key}/clock")
     assert clock["epoch_seconds"] == start + 280
     assert sorted(v["epoch_seconds"] for v in views) == [start + 7 * n for n in range(1, 41)]
@@ -298,10 +351,18 @@ async def test_concurrent_clock_advances_add_up_exactly(rig: Rig) -> None:
 async def test_concurrent_calls_never_overdraw_the_balance(rig: Rig) -> None:
     key = "overdraw".ljust(40, "0")
     await rig.tenant(key, "0.50")
-    replies = await asyncio.gather(*(
-        rig.call(rig.sessions[i], "/api/v3.asp", key, "DIAL.CONNECT",
-                 [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235")])
-        for i in range(3)))
+    replies = await asyncio.gather(
+        *(
+            rig.call(
+                rig.sessions[i],
+                "/api/v3.asp",
+                key,
+                "DIAL.CONNECT",
+                [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235")],
+            )
+            for i in range(3)
+        )
+    )
     assert all(r.ok for r in replies)  # each one is affordable on its own (0.14 per minute)
     await rig.json("POST", f"/_mock/tenants/{key}/clock/advance", {"until_idle": True})
     view = await rig.json("GET", f"/_mock/tenants/{key}")
@@ -321,8 +382,9 @@ async def test_concurrent_traffic_on_a_running_clock_has_no_internal_errors() ->
             async def dial_and_poll(i: int) -> Reply:
                 reply = await rig.call(session, DOORS[i % 3], key, "DIAL.CONNECT", params)
                 assert reply.ok, reply.error
-                return await rig.call(session, DOORS[i % 3], key, "DIAL.GETSTATUS",
-                                      [("REQUESTID", reply.requestid)])
+                return await rig.call(
+                    session, DOORS[i % 3], key, "DIAL.GETSTATUS", [("REQUESTID", reply.requestid)]
+                )
 
             polls = await asyncio.gather(*(dial_and_poll(i) for i in range(60)))
             assert [p.error for p in polls if not p.ok] == []
@@ -352,8 +414,9 @@ async def test_relative_advance_on_a_running_clock_never_fails() -> None:
             key = "slowclock".ljust(40, "0")
             await rig.json("POST", "/_mock/tenants", {"userkey": key, "clock_rate": 600})
             before = (await rig.json("GET", f"/_mock/tenants/{key}/clock"))["epoch_seconds"]
-            async with session.post(f"{rig.url}/_mock/tenants/{key}/clock/advance",
-                                    json={"seconds": 1}) as response:
+            async with session.post(
+                f"{rig.url}/_mock/tenants/{key}/clock/advance", json={"seconds": 1}
+            ) as response:
                 assert response.status == 200, await response.text()
                 assert (await response.json())["epoch_seconds"] >= before + 1
     finally:
@@ -368,23 +431,41 @@ SECRET_NUMBERS = ("12125559876", "12125559877")
 
 async def owner_calls(rig: Rig) -> dict[str, str]:
     """OWNER gets a scheduled, a ringing, a connected, an ended and a call-flow call."""
-    params = [("PHONENUMBER", SECRET_NUMBERS[0]), ("DESTPHONENUMBER", SECRET_NUMBERS[1]),
-              ("MEMO", SECRET_MEMO), ("BILLINGCODE", SECRET_MEMO)]
+    params = [
+        ("PHONENUMBER", SECRET_NUMBERS[0]),
+        ("DESTPHONENUMBER", SECRET_NUMBERS[1]),
+        ("MEMO", SECRET_MEMO),
+        ("BILLINGCODE", SECRET_MEMO),
+    ]
     calls = {}
-    for name, extra in (("ended", []), ("connected", []), ("ringing", []),
-                        ("scheduled", [("DELAY", "60")])):
-        reply = await rig.call(rig.control, "/api/v3.asp", OWNER, "DIAL.CONNECT",
-                               params + extra)
+    for name, extra in (
+        ("ended", []),
+        ("connected", []),
+        ("ringing", []),
+        ("scheduled", [("DELAY", "60")]),
+    ):
+        reply = await rig.call(rig.control, "/api/v3.asp", OWNER, "DIAL.CONNECT", params + extra)
         calls[name] = reply.requestid
         advance = {"ended": 0, "connected": 200, "ringing": 20, "scheduled": 0}[name]
         await rig.json("POST", f"/_mock/tenants/{OWNER}/clock/advance", {"seconds": advance})
-    flow = await rig.call(rig.control, "/api/v3.asp", OWNER, "DIAL.CALLFLOW", [
-        ("PHONENUMBER", SECRET_NUMBERS[0]), ("CALLERID", DOCS_CALLERID),
-        ("CALLFLOW", DEFAULT_CALLFLOW), ("MEMO", SECRET_MEMO)], [("SECRET", SECRET_MEMO)])
+    flow = await rig.call(
+        rig.control,
+        "/api/v3.asp",
+        OWNER,
+        "DIAL.CALLFLOW",
+        [
+            ("PHONENUMBER", SECRET_NUMBERS[0]),
+            ("CALLERID", DOCS_CALLERID),
+            ("CALLFLOW", DEFAULT_CALLFLOW),
+            ("MEMO", SECRET_MEMO),
+        ],
+        [("SECRET", SECRET_MEMO)],
+    )
     calls["callflow"] = flow.requestid
     await rig.json("POST", f"/_mock/tenants/{OWNER}/clock/advance", {"seconds": 300})
-    statuses = {c["requestid"]: c["status"]
-                for c in await rig.json("GET", f"/_mock/tenants/{OWNER}/calls")}
+    statuses = {
+        c["requestid"]: c["status"] for c in await rig.json("GET", f"/_mock/tenants/{OWNER}/calls")
+    }
     assert statuses[calls["ended"]] == "END" and statuses[calls["callflow"]] == "END"
     assert statuses[calls["scheduled"]] == "NONE"
     return calls
@@ -414,28 +495,36 @@ async def test_no_tenant_reaches_another_tenants_calls_by_any_door(rig: Rig) -> 
             baseline = await rig.call(session, door, intruder, action, [("REQUESTID", control)])
             assert not reply.ok and not baseline.ok
             assert (reply.error or "").replace(sent, "ID") == (baseline.error or "").replace(
-                control, "ID"), "another tenant's id is told apart from an unknown one"
+                control, "ID"
+            ), "another tenant's id is told apart from an unknown one"
             seen.append(reply.body.decode())
 
     # Probe while the owner keeps using its own calls, concurrently.
     async def owner_traffic() -> None:
         for _ in range(20):
             for rid in owned.values():
-                reply = await rig.call(rig.sessions[-1], "/api/v2.asp", OWNER,
-                                       "DIAL.GETSTATUS", [("REQUESTID", rid)])
+                reply = await rig.call(
+                    rig.sessions[-1], "/api/v2.asp", OWNER, "DIAL.GETSTATUS", [("REQUESTID", rid)]
+                )
                 assert reply.ok
 
-    probes = [probe(i, intruder, door, action, rid)
-              for i, (intruder, door, action, rid) in enumerate(
-                  (x, d, a, r) for x in intruders for d in DOORS
-                  for a in ("DIAL.GETSTATUS", "DIAL.CANCEL", "DIAL.CALLFLOW.GETRESULT")
-                  for r in owned.values())]
+    probes = [
+        probe(i, intruder, door, action, rid)
+        for i, (intruder, door, action, rid) in enumerate(
+            (x, d, a, r)
+            for x in intruders
+            for d in DOORS
+            for a in ("DIAL.GETSTATUS", "DIAL.CANCEL", "DIAL.CALLFLOW.GETRESULT")
+            for r in owned.values()
+        )
+    ]
     await asyncio.gather(owner_traffic(), *probes)
     assert await owner_state(rig) == before, "an intruder changed the owner's calls"
     for intruder in intruders:
         for rid in owned.values():
             async with rig.control.get(
-                    f"{rig.url}/_mock/tenants/{intruder}/calls/{rid}") as response:
+                f"{rig.url}/_mock/tenants/{intruder}/calls/{rid}"
+            ) as response:
                 assert response.status == 404
         mine = await rig.json("GET", f"/_mock/tenants/{intruder}/calls")
         assert mine == []
@@ -452,25 +541,32 @@ async def test_one_tenants_rules_and_faults_do_not_touch_another(rig: Rig) -> No
     other = "bystander".ljust(40, "0")
     await rig.tenant(OWNER)
     await rig.tenant(other)
-    await rig.json("POST", f"/_mock/tenants/{OWNER}/scenarios",
-                   {"match": "12125551234", "outcome": "busy"})
-    await rig.json("POST", f"/_mock/tenants/{OWNER}/faults",
-                   {"kind": "http-status", "status": 503, "times": None})
+    await rig.json(
+        "POST", f"/_mock/tenants/{OWNER}/scenarios", {"match": "12125551234", "outcome": "busy"}
+    )
+    await rig.json(
+        "POST",
+        f"/_mock/tenants/{OWNER}/faults",
+        {"kind": "http-status", "status": 503, "times": None},
+    )
     params = [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235")]
-    replies = await asyncio.gather(*(rig.call(rig.sessions[i], DOORS[i % 3], other,
-                                              "DIAL.CONNECT", params) for i in range(12)))
+    replies = await asyncio.gather(
+        *(rig.call(rig.sessions[i], DOORS[i % 3], other, "DIAL.CONNECT", params) for i in range(12))
+    )
     assert all(r.ok for r in replies)
     await rig.json("POST", f"/_mock/tenants/{other}/clock/advance", {"until_idle": True})
     for call in await rig.json("GET", f"/_mock/tenants/{other}/calls"):
         assert call["reason"] == "answered-completed", call
-    async with rig.control.post(rig.url + "/api/v3.asp",
-                                data=xml_request("DIAL.CONNECT", params, OWNER)) as response:
+    async with rig.control.post(
+        rig.url + "/api/v3.asp", data=xml_request("DIAL.CONNECT", params, OWNER)
+    ) as response:
         assert response.status == 503  # the owner's own fault still fires for the owner
 
 
 @pytest.mark.parametrize("how", ["v2-two-userkeys", "xml-two-usertokens", "xml-two-userkeys"])
-async def test_a_request_naming_two_tenants_is_refused_and_touches_neither(rig: Rig,
-                                                                        how: str) -> None:
+async def test_a_request_naming_two_tenants_is_refused_and_touches_neither(
+    rig: Rig, how: str
+) -> None:
     other = "second".ljust(40, "0")
     await rig.tenant(OWNER)
     await rig.tenant(other)
@@ -483,10 +579,14 @@ async def test_a_request_naming_two_tenants_is_refused_and_touches_neither(rig: 
     else:
         body = xml_request("DIAL.CONNECT", params, OWNER)
         token = f"<USERKEY>{OWNER}</USERKEY>".encode()
-        doubled = (token + f"<USERKEY>{other}</USERKEY>".encode() if how == "xml-two-userkeys"
-                   else token + b"</USERTOKEN><USERTOKEN>" + f"<USERKEY>{other}</USERKEY>".encode())
-        async with rig.control.post(rig.url + "/api/v3.asp",
-                                    data=body.replace(token, doubled)) as response:
+        doubled = (
+            token + f"<USERKEY>{other}</USERKEY>".encode()
+            if how == "xml-two-userkeys"
+            else token + b"</USERTOKEN><USERTOKEN>" + f"<USERKEY>{other}</USERKEY>".encode()
+        )
+        async with rig.control.post(
+            rig.url + "/api/v3.asp", data=body.replace(token, doubled)
+        ) as response:
             reply = Reply(await response.read())
     assert not reply.ok
     assert re.search("more than once|USERKEY|USERTOKEN", reply.error or ""), reply.error

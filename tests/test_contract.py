@@ -83,9 +83,11 @@ def test_actions_xsd_declares_every_action_and_parameter_of_the_contract() -> No
             assert attribute.get("type") == contract.VARIABLE_NAME.xsd_type
 
 
-KINDS = sorted({p.kind for s in contract.ACTIONS.values() for p in s.params}
-               | {contract.VARIABLE_NAME, contract.VARIABLE_VALUE},
-               key=lambda k: (k.xsd_type, k.rule))
+KINDS = sorted(
+    {p.kind for s in contract.ACTIONS.values() for p in s.params}
+    | {contract.VARIABLE_NAME, contract.VARIABLE_VALUE},
+    key=lambda k: (k.xsd_type, k.rule),
+)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.xsd_type)
@@ -95,14 +97,17 @@ def test_every_kind_states_the_same_rule_as_its_xsd_type(kind: contract.Kind) ->
     assert facets.get("minInclusive") == ([str(kind.low)] if kind.low is not None else None)
     assert facets.get("maxInclusive") == ([str(kind.high)] if kind.high is not None else None)
     assert facets.get("maxLength") == (
-        [str(kind.max_length)] if kind.max_length is not None else None)
+        [str(kind.max_length)] if kind.max_length is not None else None
+    )
     assert set(facets) <= {"pattern", "minInclusive", "maxInclusive", "maxLength"}
 
 
 def test_request_xsd_states_the_contracts_envelope_bounds() -> None:
     assert _facets(REQUEST_XSD, "UserKey") == {"pattern": [contract.USERKEY.pattern]}
-    assert _facets(REQUEST_XSD, "Name") == {"minLength": ["1"],
-                                            "maxLength": [str(contract.NAME_MAX)]}
+    assert _facets(REQUEST_XSD, "Name") == {
+        "minLength": ["1"],
+        "maxLength": [str(contract.NAME_MAX)],
+    }
     assert _facets(REQUEST_XSD, "ParameterValue") == {"maxLength": [str(contract.VALUE_MAX)]}
     parameter = REQUEST_XSD.find(f".//{XS}element[@name='PARAMETER']")
     assert parameter.get("maxOccurs") == str(contract.PARAMETERS_MAX)
@@ -122,18 +127,23 @@ def test_the_error_docs_list_every_action_and_parameter_rule() -> None:
     for name, required, optional in rows:
         spec = contract.ACTIONS[name]
         assert re.findall(r"`([A-Z]+)`", required) == list(contract.required(name))
-        others = [p.name for p in spec.params if not p.required
-                  and p.name not in ("TEST", "SIGNATURE")]
+        others = [
+            p.name for p in spec.params if not p.required and p.name not in ("TEST", "SIGNATURE")
+        ]
         assert re.findall(r"`([A-Z]+)`", optional) == others + (
-            ["VARIABLE"] if spec.variables else [])
+            ["VARIABLE"] if spec.variables else []
+        )
     for spec in contract.ACTIONS.values():
         for param in spec.params:
             assert f"| `{param.name}` | {param.kind.rule} |" in docs, param.name
 
 
 def test_the_contract_loads_no_third_party_module() -> None:
-    code = ("import sys; import mock_anveo.contract, mock_anveo.wire.requests; "
-            "print(sorted(m for m in ('lxml', 'aiohttp', 'hypothesis') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    code = (
+        "import sys; import mock_anveo.contract, mock_anveo.wire.requests; "
+        "print(sorted(m for m in ('lxml', 'aiohttp', 'hypothesis') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == "[]"

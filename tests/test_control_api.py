@@ -33,8 +33,12 @@ async def test_health_and_openapi(client):
     assert health["status"] == "ok" and health["tenants"] == 1
     spec = await (await client.get("/_mock/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/_mock/tenants", "/_mock/tenants/{userkey}/clock/advance",
-                 "/_mock/tenants/{userkey}/calls/{requestid}", "/_mock/reset"):
+    for path in (
+        "/_mock/tenants",
+        "/_mock/tenants/{userkey}/clock/advance",
+        "/_mock/tenants/{userkey}/calls/{requestid}",
+        "/_mock/reset",
+    ):
         assert path in spec["paths"]
 
 
@@ -46,8 +50,13 @@ async def test_tenant_lifecycle_and_isolation(client):
     assert len(key) == 40 and tenant["balance"] == "5"
     rid = (await dial(client, key)).requestid
     # the docs tenant cannot see it, by any door
-    foreign = Reply(await (await client.post("/api/v3.asp", data=xml_request(
-        "DIAL.GETSTATUS", [("REQUESTID", rid)]))).read())
+    foreign = Reply(
+        await (
+            await client.post(
+                "/api/v3.asp", data=xml_request("DIAL.GETSTATUS", [("REQUESTID", rid)])
+            )
+        ).read()
+    )
     assert foreign.result == "ERROR" and "not a request of this account" in foreign.error
     missing = await client.get(f"/_mock/tenants/{KEY}/calls/{rid}")
     assert missing.status == 404
@@ -65,10 +74,16 @@ async def test_tenant_lifecycle_and_isolation(client):
 
 
 async def test_tenant_presets_and_per_tenant_reset(client):
-    created = await client.post("/_mock/tenants", json={
-        "userkey": "preset-1", "balance": "9", "start": "2030-05-01T12:00:00Z",
-        "scenarios": [{"match": "1212*", "outcome": "busy"}],
-        "faults": [{"kind": "latency", "seconds": 0, "times": None}]})
+    created = await client.post(
+        "/_mock/tenants",
+        json={
+            "userkey": "preset-1",
+            "balance": "9",
+            "start": "2030-05-01T12:00:00Z",
+            "scenarios": [{"match": "1212*", "outcome": "busy"}],
+            "faults": [{"kind": "latency", "seconds": 0, "times": None}],
+        },
+    )
     assert created.status == 201
     assert (await created.json())["clock"]["now"] == "2030-05-01T12:00:00.000Z"
     await dial(client, "preset-1")
@@ -92,11 +107,18 @@ async def test_tenant_presets_and_per_tenant_reset(client):
     assert (await client.get("/_mock/tenants")).status == 200
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"balance": "lots"}, "balance"), ({"verified_callerids": ["+1"]}, "verified_callerids"),
-    ({"userkey": "has space"}, "userkey"), ({"colour": "red"}, "colour"),
-    ({"userkey": KEY}, "userkey"), ({"start": "yesterday"}, "start"),
-    ({"clock_rate": -1}, "clock_rate")])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"balance": "lots"}, "balance"),
+        ({"verified_callerids": ["+1"]}, "verified_callerids"),
+        ({"userkey": "has space"}, "userkey"),
+        ({"colour": "red"}, "colour"),
+        ({"userkey": KEY}, "userkey"),
+        ({"start": "yesterday"}, "start"),
+        ({"clock_rate": -1}, "clock_rate"),
+    ],
+)
 async def test_bad_tenant_bodies_get_4xx_naming_the_field(client, body, field):
     response = await client.post("/_mock/tenants", json=body)
     assert 400 <= response.status < 500
@@ -112,8 +134,9 @@ async def test_bad_json_and_unknown_tenant(client):
 
 
 async def test_clock_advance_calls_and_journal(client):
-    rid = (await dial(client, params=[*CONNECT, ("DELAY", "1440"), ("BILLINGCODE", "b1")])
-           ).requestid
+    rid = (
+        await dial(client, params=[*CONNECT, ("DELAY", "1440"), ("BILLINGCODE", "b1")])
+    ).requestid
     clock = await (await client.get(f"/_mock/tenants/{KEY}/clock")).json()
     assert clock["now"] == "2026-01-01T00:00:00.000Z" and clock["pending_events"] == 1
     moved = await client.post(f"/_mock/tenants/{KEY}/clock/advance", json={"seconds": 86400})
@@ -128,19 +151,23 @@ async def test_clock_advance_calls_and_journal(client):
     assert [c["requestid"] for c in ended] == [rid]
     tenant = await (await client.get(f"/_mock/tenants/{KEY}")).json()
     assert tenant["charges_by_billingcode"] == {"b1": "0.04"}
-    journal = await (await client.get(
-        f"/_mock/tenants/{KEY}/journal?action=DIAL.CONNECT&kind=exchange")).json()
+    journal = await (
+        await client.get(f"/_mock/tenants/{KEY}/journal?action=DIAL.CONNECT&kind=exchange")
+    ).json()
     (entry,) = journal["entries"]
     assert entry["door"] == "v3" and entry["params"]["action"] == "DIAL.CONNECT"
     assert entry["virtual_time"] == "2026-01-01T00:00:00.000Z"
-    back = await client.post(f"/_mock/tenants/{KEY}/clock/advance",
-                             json={"to": "2025-01-01T00:00:00Z"})
+    back = await client.post(
+        f"/_mock/tenants/{KEY}/clock/advance", json={"to": "2025-01-01T00:00:00Z"}
+    )
     assert back.status == 400 and "before now" in (await back.json())["error"]
 
 
 async def test_scenario_rules_drive_outcomes(client):
-    rule = await client.post(f"/_mock/tenants/{KEY}/scenarios",
-                             json={"match": "12125551234", "leg": "second", "outcome": "busy"})
+    rule = await client.post(
+        f"/_mock/tenants/{KEY}/scenarios",
+        json={"match": "12125551234", "leg": "second", "outcome": "busy"},
+    )
     assert rule.status == 201
     rid = (await dial(client)).requestid
     await client.post(f"/_mock/tenants/{KEY}/clock/advance", json={"seconds": 60})
@@ -242,37 +269,55 @@ async def test_reset_and_hang_faults_break_the_connection(server):
 
 async def post_connect_with_timeout(session, url, seconds):
     timeout = aiohttp.ClientTimeout(total=seconds)
-    return await session.post(f"{url}/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT),
-                              timeout=timeout)
+    return await session.post(
+        f"{url}/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT), timeout=timeout
+    )
 
 
 async def test_latency_fault_and_seeded_probability(server):
     url = server.url
     async with aiohttp.ClientSession() as session:
-        await add_fault(session, url, kind="latency", seconds=0.05, times=None,
-                        probability=0.5, action="DIAL.GETSTATUS")
+        await add_fault(
+            session,
+            url,
+            kind="latency",
+            seconds=0.05,
+            times=None,
+            probability=0.5,
+            action="DIAL.GETSTATUS",
+        )
         rid = Reply(await (await post_connect(session, url)).read()).requestid
         for _ in range(20):
-            response = await session.post(f"{url}/api/v3.asp", data=xml_request(
-                "DIAL.GETSTATUS", [("REQUESTID", rid)]))
+            response = await session.post(
+                f"{url}/api/v3.asp", data=xml_request("DIAL.GETSTATUS", [("REQUESTID", rid)])
+            )
             assert Reply(await response.read()).result == "INIT"
         faults = await (await session.get(f"{url}/_mock/tenants/{KEY}/faults")).json()
         assert faults[0]["seen"] == 20 and 3 <= faults[0]["fired"] <= 17
 
 
 async def test_bad_fault_rules_are_refused(client):
-    for body, field in [({"kind": "explode"}, "kind"), ({"kind": "hang", "seconds": 999},
-                                                        "seconds"),
-                        ({"kind": "html", "door": "v9"}, "door")]:
+    for body, field in [
+        ({"kind": "explode"}, "kind"),
+        ({"kind": "hang", "seconds": 999}, "seconds"),
+        ({"kind": "html", "door": "v9"}, "door"),
+    ]:
         response = await client.post(f"/_mock/tenants/{KEY}/faults", json=body)
         assert response.status == 400 and (await response.json())["field"] == field
 
 
 # ---- the legacy v1 text door --------------------------------------------------------------------
 async def test_v1_sms_success_error_and_records(client):
-    ok = await client.get("/api/v1.asp", params={
-        "apikey": KEY, "action": "sms", "from": "12157010680", "destination": "12125551234",
-        "message": "hello " * 30})  # 180 GSM characters: two parts
+    ok = await client.get(
+        "/api/v1.asp",
+        params={
+            "apikey": KEY,
+            "action": "sms",
+            "from": "12157010680",
+            "destination": "12125551234",
+            "message": "hello " * 30,
+        },
+    )  # 180 GSM characters: two parts
     text = await ok.text()
     assert ok.status == 200 and ok.content_type == "text/plain"
     fields = dict(part.split("=", 1) for part in text.split("^"))
@@ -282,26 +327,38 @@ async def test_v1_sms_success_error_and_records(client):
     bad = await client.post("/api/v1.asp", data={"apikey": "nope", "action": "sms"})
     assert bad.status == 200
     assert await bad.text() == "result=error^error=apikey is missing or invalid.."
-    unicode = await client.post("/api/v1.asp", data={
-        "apikey": KEY, "action": "SMS", "from": "Anveo", "destination": "12125551234",
-        "message": "Привет"})
+    unicode = await client.post(
+        "/api/v1.asp",
+        data={
+            "apikey": KEY,
+            "action": "SMS",
+            "from": "Anveo",
+            "destination": "12125551234",
+            "message": "Привет",
+        },
+    )
     assert "parts=1^fee=0.044" in await unicode.text()
     sent = await (await client.get(f"/_mock/tenants/{KEY}/sms")).json()
     assert [s["parts"] for s in sent] == [2, 1]
     tenant = await (await client.get(f"/_mock/tenants/{KEY}")).json()
     assert tenant["balance"] == "99.868"
-    bad_dest = await client.get("/api/v1.asp", params={
-        "apikey": KEY, "action": "sms", "from": "1", "destination": "+1", "message": "x"})
+    bad_dest = await client.get(
+        "/api/v1.asp",
+        params={"apikey": KEY, "action": "sms", "from": "1", "destination": "+1", "message": "x"},
+    )
     assert (await bad_dest.text()).startswith("result=error^error=destination must be")
 
 
-@pytest.mark.parametrize(("method", "path", "status", "allow"), [
-    ("GET", "/_mock/nothing-here", 404, None),
-    ("GET", f"/_mock/tenants/{KEY}/nothing", 404, None),
-    ("DELETE", "/_mock/health", 405, {"GET", "HEAD"}),
-    ("PUT", f"/_mock/tenants/{KEY}/clock", 405, {"GET", "HEAD", "PATCH"}),
-    ("GET", "/_mock/reset", 405, {"POST"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/_mock/nothing-here", 404, None),
+        ("GET", f"/_mock/tenants/{KEY}/nothing", 404, None),
+        ("DELETE", "/_mock/health", 405, {"GET", "HEAD"}),
+        ("PUT", f"/_mock/tenants/{KEY}/clock", 405, {"GET", "HEAD", "PATCH"}),
+        ("GET", "/_mock/reset", 405, {"POST"}),
+    ],
+)
 async def test_unknown_control_routes_get_json_404_or_405(client, method, path, status, allow):
     response = await client.request(method, path)
     assert response.status == status
@@ -315,8 +372,9 @@ async def test_unknown_control_routes_need_the_token_too():
     options = ServerOptions(control_token="s3cret")
     async with TestClient(TestServer(make_app(World(), options))) as client:
         assert (await client.get("/_mock/nothing-here")).status == 401
-        authorised = await client.get("/_mock/nothing-here",
-                                      headers={"Authorization": "Bearer s3cret"})
+        authorised = await client.get(
+            "/_mock/nothing-here", headers={"Authorization": "Bearer s3cret"}
+        )
         assert authorised.status == 404
 
 

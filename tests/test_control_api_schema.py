@@ -49,8 +49,9 @@ def _get(url: str) -> Any:
 
 
 def _send(url: str, method: str, body: bytes | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             data = response.read()
@@ -67,8 +68,9 @@ if schemathesis is not None:
     _counter = {"n": 0}
 
     @schema.parametrize()
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     def test_control_api_never_answers_5xx(case: Any, control_server: ThreadedServer) -> None:
         _counter["n"] += 1
         if "userkey" in (case.path_parameters or {}) and _counter["n"] % 2:
@@ -80,6 +82,7 @@ if schemathesis is not None:
         if DOCS_USERKEY not in {t["userkey"] for t in _get(control_server.url + "/_mock/tenants")}:
             _send(control_server.url + "/_mock/reset", "POST")
 else:  # pragma: no cover
+
     def test_control_api_never_answers_5xx() -> None:
         pytest.skip("schemathesis is not installed: pip install -e '.[test]'")
 
@@ -100,35 +103,39 @@ ADVANCE = f"/_mock/tenants/{DOCS_USERKEY}/clock/advance"
 TENANT = f"/_mock/tenants/{DOCS_USERKEY}"
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), [
-    ("POST", ADVANCE, b"[" * 100_000 + b"]" * 100_000, None),
-    ("POST", ADVANCE, b"\xff\xfe{}", None),
-    ("POST", ADVANCE, b'"just a string"', None),
-    ("POST", ADVANCE, b'{"seconds": NaN}', "seconds"),
-    ("POST", ADVANCE, b'{"seconds": Infinity}', "seconds"),
-    ("POST", ADVANCE, b'{"seconds": 1e999}', "seconds"),
-    ("POST", ADVANCE, b'{"seconds": -1}', "seconds"),
-    ("POST", ADVANCE, b'{"seconds": true}', "seconds"),
-    ("POST", ADVANCE, b'{"to": "9999-12-31T23:59:59Z"}', "to"),
-    ("POST", ADVANCE, b'{"to": "not a date"}', "to"),
-    ("POST", ADVANCE, b'{"to": "2000-01-01T00:00:00Z"}', "to"),
-    ("POST", ADVANCE, b'{"until_idle": true, "max_seconds": NaN}', "max_seconds"),
-    ("PATCH", TENANT, b'{"balance": "1e999999999"}', "balance"),
-    ("PATCH", TENANT, b'{"balance": "sNaN"}', "balance"),
-    ("PATCH", TENANT, b'{"balance": [1]}', "balance"),
-    ("PATCH", TENANT, rb'{"verified_callerids": ["1\u0000"]}', "verified_callerids"),
-    ("PATCH", TENANT, b'{"clock_rate": 1e300}', "clock_rate"),
-    ("POST", "/_mock/tenants", b'{"userkey": "a/b"}', "userkey"),
-    ("POST", "/_mock/tenants", b'{"userkey": "' + b"k" * 65 + b'"}', "userkey"),
-    ("POST", "/_mock/tenants", b'{"start": "+99999-01-01T00:00:00"}', "start"),
-    ("POST", f"{TENANT}/faults", b'{"kind": "hang", "seconds": 1e9}', "seconds"),
-    ("POST", f"{TENANT}/faults", b'{"kind": "latency", "probability": NaN}', "probability"),
-    ("POST", f"{TENANT}/scenarios", b'{"match": "*", "ring": -1, "outcome": "busy"}', None),
-    ("GET", f"{TENANT}/journal?limit=99999999999999", None, "limit"),
-    ("GET", f"{TENANT}/journal?since=-1", None, "since"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", ADVANCE, b"[" * 100_000 + b"]" * 100_000, None),
+        ("POST", ADVANCE, b"\xff\xfe{}", None),
+        ("POST", ADVANCE, b'"just a string"', None),
+        ("POST", ADVANCE, b'{"seconds": NaN}', "seconds"),
+        ("POST", ADVANCE, b'{"seconds": Infinity}', "seconds"),
+        ("POST", ADVANCE, b'{"seconds": 1e999}', "seconds"),
+        ("POST", ADVANCE, b'{"seconds": -1}', "seconds"),
+        ("POST", ADVANCE, b'{"seconds": true}', "seconds"),
+        ("POST", ADVANCE, b'{"to": "9999-12-31T23:59:59Z"}', "to"),
+        ("POST", ADVANCE, b'{"to": "not a date"}', "to"),
+        ("POST", ADVANCE, b'{"to": "2000-01-01T00:00:00Z"}', "to"),
+        ("POST", ADVANCE, b'{"until_idle": true, "max_seconds": NaN}', "max_seconds"),
+        ("PATCH", TENANT, b'{"balance": "1e999999999"}', "balance"),
+        ("PATCH", TENANT, b'{"balance": "sNaN"}', "balance"),
+        ("PATCH", TENANT, b'{"balance": [1]}', "balance"),
+        ("PATCH", TENANT, rb'{"verified_callerids": ["1\u0000"]}', "verified_callerids"),
+        ("PATCH", TENANT, b'{"clock_rate": 1e300}', "clock_rate"),
+        ("POST", "/_mock/tenants", b'{"userkey": "a/b"}', "userkey"),
+        ("POST", "/_mock/tenants", b'{"userkey": "' + b"k" * 65 + b'"}', "userkey"),
+        ("POST", "/_mock/tenants", b'{"start": "+99999-01-01T00:00:00"}', "start"),
+        ("POST", f"{TENANT}/faults", b'{"kind": "hang", "seconds": 1e9}', "seconds"),
+        ("POST", f"{TENANT}/faults", b'{"kind": "latency", "probability": NaN}', "probability"),
+        ("POST", f"{TENANT}/scenarios", b'{"match": "*", "ring": -1, "outcome": "busy"}', None),
+        ("GET", f"{TENANT}/journal?limit=99999999999999", None, "limit"),
+        ("GET", f"{TENANT}/journal?since=-1", None, "since"),
+    ],
+)
 def test_hostile_control_requests_get_a_4xx_naming_the_field(
-        fresh_server: str, method: str, path: str, body: bytes | None, field: str | None) -> None:
+    fresh_server: str, method: str, path: str, body: bytes | None, field: str | None
+) -> None:
     status, doc = _send(fresh_server + path, method, body)
     assert 400 <= status < 500, (status, doc)
     assert doc["error"]
@@ -140,8 +147,7 @@ def test_hostile_control_requests_get_a_4xx_naming_the_field(
 
 def test_advance_to_a_moment_before_year_one_is_a_400(fresh_server: str) -> None:
     """Once a 500: the ClockError message called clock.iso() on year 0 (BUG 7)."""
-    status, doc = _send(fresh_server + ADVANCE, "POST",
-                        b'{"to": "0001-01-01T00:00:00+14:00"}')
+    status, doc = _send(fresh_server + ADVANCE, "POST", b'{"to": "0001-01-01T00:00:00+14:00"}')
     assert status == 400, doc
 
 
@@ -149,14 +155,22 @@ def test_a_tenant_near_the_end_of_time_cannot_break_the_tenant_list(fresh_server
     """Once every tenant listing answered 500 because of one tenant in year 9999 (BUG 8)."""
     from .helpers import xml_request
 
-    status, doc = _send(fresh_server + "/_mock/tenants", "POST",
-                        b'{"userkey": "late", "start": "9999-12-31T23:00:00Z"}')
+    status, doc = _send(
+        fresh_server + "/_mock/tenants",
+        "POST",
+        b'{"userkey": "late", "start": "9999-12-31T23:00:00Z"}',
+    )
     if status == 400:  # refusing such a start is a fine fix too
         assert doc["field"] == "start", doc
         return
-    request = urllib.request.Request(fresh_server + "/api/v3.asp", data=xml_request(
-        "DIAL.CONNECT", [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235"),
-                         ("DELAY", "1440")], "late"))
+    request = urllib.request.Request(
+        fresh_server + "/api/v3.asp",
+        data=xml_request(
+            "DIAL.CONNECT",
+            [("PHONENUMBER", "12125551234"), ("DESTPHONENUMBER", "12125551235"), ("DELAY", "1440")],
+            "late",
+        ),
+    )
     urllib.request.urlopen(request, timeout=10).close()
     for path in ("/_mock/tenants", "/_mock/tenants/late", "/_mock/tenants/late/calls"):
         status, doc = _send(fresh_server + path, "GET")

@@ -221,7 +221,7 @@ async def test_nested_non_finite_numbers_are_found(client: TestClient) -> None:
         T + "/scenarios", data='{"match": "*", "sequence": [{"ring": NaN}]}'
     )
     doc = await response.json()
-    assert response.status == 400 and doc["field"] == "sequence"
+    assert response.status == 400 and doc["field"] == "sequence[0].ring"
     assert "sequence[0].ring must be a finite number, got NaN" in doc["error"]
 
 

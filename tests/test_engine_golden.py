@@ -28,49 +28,88 @@ from mock_anveo.sim.scenarios import rule_from_dict
 from mock_anveo.sim.snapshot import tenant_to_dict
 from mock_anveo.sim.tenant import Tenant
 
-NUMBERS = ["12157010680", "12125551234", "12125550100", "12125550101", "12125550102",
-           "12125550104", "12125550115", "12125550161", "12125550133"]
+NUMBERS = [
+    "12157010680",
+    "12125551234",
+    "12125550100",
+    "12125550101",
+    "12125550102",
+    "12125550104",
+    "12125550115",
+    "12125550161",
+    "12125550133",
+]
 FINGERPRINT = "a5fb690e19166c5da43cee808a65f1c5e4c9ad567bc7eec23f20cd194dd58838"
 
 
 def story(seed: int, steps: int = 200) -> list[str]:
     rng = random.Random(seed)
-    account = Account("k" * 40, verified_callerids={DOCS_CALLERID},
-                      callflows={DEFAULT_CALLFLOW},
-                      balance=Decimal(rng.choice(["0.60", "5", "100.00"])),
-                      rate_per_minute=Decimal(rng.choice(["0.01", "0.013", "1"])))
+    account = Account(
+        "k" * 40,
+        verified_callerids={DOCS_CALLERID},
+        callflows={DEFAULT_CALLFLOW},
+        balance=Decimal(rng.choice(["0.60", "5", "100.00"])),
+        rate_per_minute=Decimal(rng.choice(["0.01", "0.013", "1"])),
+    )
     tenant = Tenant(account, seed=seed)
     out: list[str] = []
     rids: list[str] = []
 
     def views() -> str:
-        return json.dumps([tenant_view(tenant), clock_view(tenant),
-                           [call_view(c) for c in tenant.calls.values()]],
-                          default=str, sort_keys=True)
+        return json.dumps(
+            [
+                tenant_view(tenant),
+                clock_view(tenant),
+                [call_view(c) for c in tenant.calls.values()],
+            ],
+            default=str,
+            sort_keys=True,
+        )
 
     for step in range(steps):
         k = rng.random()
         try:
             if k < 0.45:
-                rids.append(tenant.dial_connect(
-                    rng.choice(NUMBERS), rng.choice(NUMBERS), delay=rng.choice([0, 0, 1, 5, 60]),
-                    max_minutes=rng.choice([None, 1, 3]), billingcode=rng.choice([None, "a"]),
-                    test=rng.random() < 0.05).requestid)
+                rids.append(
+                    tenant.dial_connect(
+                        rng.choice(NUMBERS),
+                        rng.choice(NUMBERS),
+                        delay=rng.choice([0, 0, 1, 5, 60]),
+                        max_minutes=rng.choice([None, 1, 3]),
+                        billingcode=rng.choice([None, "a"]),
+                        test=rng.random() < 0.05,
+                    ).requestid
+                )
             elif k < 0.5:
-                rids.append(tenant.dial_callflow(
-                    rng.choice(NUMBERS), callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW,
-                    delay=rng.choice([0, 2])).requestid)
+                rids.append(
+                    tenant.dial_callflow(
+                        rng.choice(NUMBERS),
+                        callerid=DOCS_CALLERID,
+                        callflow=DEFAULT_CALLFLOW,
+                        delay=rng.choice([0, 2]),
+                    ).requestid
+                )
             elif k < 0.58 and rids:
                 tenant.cancel(rng.choice(rids))
             elif k < 0.62:
-                tenant.rules.append(rule_from_dict(
-                    {"match": rng.choice(NUMBERS),
-                     "outcome": rng.choice(["busy", "answer", "no-answer"]),
-                     "talk": rng.choice([5, 100, 700]), "times": 2,
-                     "leg": rng.choice([None, "first", "second"])}, f"r{step}"))
+                tenant.rules.append(
+                    rule_from_dict(
+                        {
+                            "match": rng.choice(NUMBERS),
+                            "outcome": rng.choice(["busy", "answer", "no-answer"]),
+                            "talk": rng.choice([5, 100, 700]),
+                            "times": 2,
+                            "leg": rng.choice([None, "first", "second"]),
+                        },
+                        f"r{step}",
+                    )
+                )
             elif k < 0.64:
-                tenant.rules.append(rule_from_dict(
-                    {"match": "*", "weights": {"answer": 3, "busy": 1}, "times": 3}, f"w{step}"))
+                tenant.rules.append(
+                    rule_from_dict(
+                        {"match": "*", "weights": {"answer": 3, "busy": 1}, "times": 3}, f"w{step}"
+                    )
+                )
             else:
                 tenant.advance(rng.choice([0.5, 3, 4, 6, 10, 59.9, 60, 61, 300, 3600]))
         except AnveoError as error:

@@ -60,8 +60,9 @@ async def test_documentation_example_succeeds_byte_for_byte():
     body = (FIXTURES / "dial_connect_docs_example.request.xml").read_bytes()
     assert b"df141891e2e883904b0b294dc5bq79c1c1c13f6d" in body
     async with TestClient(TestServer(make_app())) as client:
-        response = await client.post("/api/v3.asp", data=body,
-                                     headers={"Content-Type": "application/xml; charset=UTF-8"})
+        response = await client.post(
+            "/api/v3.asp", data=body, headers={"Content-Type": "application/xml; charset=UTF-8"}
+        )
         reply = Reply(await response.read())
     assert response.status == 200
     assert reply.result == "SUCCESS"

@@ -45,8 +45,13 @@ class Client:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.control = http.client.HTTPConnection(self.host, self.port, timeout=10)
 
-    def send(self, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             connection.request(method, path, body=body, headers=headers or {})
@@ -57,8 +62,9 @@ class Client:
 
     def json(self, method: str, path: str, doc: Any = None) -> Any:
         body = None if doc is None else json.dumps(doc).encode()
-        self.control.request(method, path, body=body,
-                             headers={"Content-Type": "application/json"} if body else {})
+        self.control.request(
+            method, path, body=body, headers={"Content-Type": "application/json"} if body else {}
+        )
         response = self.control.getresponse()
         data = response.read()
         assert response.status < 300, (method, path, response.status, data)
@@ -66,8 +72,9 @@ class Client:
 
     def state(self) -> dict[str, Any]:
         """Tenant state a refused request must not change (journals excepted)."""
-        out: dict[str, Any] = {"tenants": sorted(t["userkey"] for t in
-                                                 self.json("GET", "/_mock/tenants"))}
+        out: dict[str, Any] = {
+            "tenants": sorted(t["userkey"] for t in self.json("GET", "/_mock/tenants"))
+        }
         for key in (FUZZ_KEY, DOCS_USERKEY):
             view = self.json("GET", f"/_mock/tenants/{key}")
             view.pop("journal_entries")
@@ -84,9 +91,19 @@ def client() -> Iterator[Client]:
         client = Client(server.url)
         client.json("POST", "/_mock/tenants", {"userkey": FUZZ_KEY})
         for delay in ("30", "0"):
-            status, body = client.send("POST", "/api/v3.asp", xml_request(
-                "DIAL.CONNECT", [("PHONENUMBER", "12125550100"),
-                                 ("DESTPHONENUMBER", "12125550101"), ("DELAY", delay)], FUZZ_KEY))
+            status, body = client.send(
+                "POST",
+                "/api/v3.asp",
+                xml_request(
+                    "DIAL.CONNECT",
+                    [
+                        ("PHONENUMBER", "12125550100"),
+                        ("DESTPHONENUMBER", "12125550101"),
+                        ("DELAY", delay),
+                    ],
+                    FUZZ_KEY,
+                ),
+            )
             assert status == 200 and Reply(body).ok
         yield client
     finally:
@@ -120,24 +137,45 @@ memo_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")
 @st.composite
 def valid_requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
     """(action, params, variables) that the fuzz tenant would accept as they are."""
-    action = draw(st.sampled_from(["DIAL.CONNECT", "DIAL.CALLFLOW", "DIAL.GETSTATUS",
-                                   "DIAL.CANCEL", "DIAL.CALLFLOW.GETRESULT",
-                                   "ACCOUNT.GETBALANCE"]))
+    action = draw(
+        st.sampled_from(
+            [
+                "DIAL.CONNECT",
+                "DIAL.CALLFLOW",
+                "DIAL.GETSTATUS",
+                "DIAL.CANCEL",
+                "DIAL.CALLFLOW.GETRESULT",
+                "ACCOUNT.GETBALANCE",
+            ]
+        )
+    )
     params: list[tuple[str, str]] = []
     variables: list[tuple[str, str]] = []
     optional: list[tuple[str, str]] = []
     if action == "DIAL.CONNECT":
         params = [("PHONENUMBER", draw(phones)), ("DESTPHONENUMBER", draw(phones))]
-        optional = [("MAXCALLDURATION", str(draw(st.integers(1, 1440)))),
-                    ("CALLERID", DOCS_CALLERID), ("DELAY", str(draw(st.integers(0, 86400)))),
-                    ("MEMO", draw(memo_text)), ("BILLINGCODE", draw(memo_text)),
-                    ("TEST", draw(st.sampled_from(["TRUE", "FALSE", "true"])))]
+        optional = [
+            ("MAXCALLDURATION", str(draw(st.integers(1, 1440)))),
+            ("CALLERID", DOCS_CALLERID),
+            ("DELAY", str(draw(st.integers(0, 86400)))),
+            ("MEMO", draw(memo_text)),
+            ("BILLINGCODE", draw(memo_text)),
+            ("TEST", draw(st.sampled_from(["TRUE", "FALSE", "true"]))),
+        ]
     elif action == "DIAL.CALLFLOW":
-        params = [("PHONENUMBER", draw(phones)), ("CALLERID", DOCS_CALLERID),
-                  ("CALLFLOW", DEFAULT_CALLFLOW)]
+        params = [
+            ("PHONENUMBER", draw(phones)),
+            ("CALLERID", DOCS_CALLERID),
+            ("CALLFLOW", DEFAULT_CALLFLOW),
+        ]
         optional = [("DELAY", str(draw(st.integers(0, 86400)))), ("MEMO", draw(memo_text))]
-        names = draw(st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True),
-                              max_size=3, unique=True))
+        names = draw(
+            st.lists(
+                st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True),
+                max_size=3,
+                unique=True,
+            )
+        )
         variables = [(name, draw(memo_text)) for name in names]
     elif action != "ACCOUNT.GETBALANCE":
         params = [("REQUESTID", draw(st.from_regex(r"[0-9a-f]{40}", fullmatch=True)))]
@@ -147,17 +185,35 @@ def valid_requests(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], list[tu
 
 # ---- structural mutations ---------------------------------------------------------------------
 tag_names = st.one_of(
-    st.sampled_from(["REQUEST", "USERTOKEN", "USERKEY", "ACTION", "PARAMETER", "request",
-                     "Parameter", "VALUE", "RESPONSE", "{urn:evil}REQUEST",
-                     "{http://www.w3.org/2001/XInclude}include"]),
+    st.sampled_from(
+        [
+            "REQUEST",
+            "USERTOKEN",
+            "USERKEY",
+            "ACTION",
+            "PARAMETER",
+            "request",
+            "Parameter",
+            "VALUE",
+            "RESPONSE",
+            "{urn:evil}REQUEST",
+            "{http://www.w3.org/2001/XInclude}include",
+        ]
+    ),
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,12}", fullmatch=True),
 )
-attr_names = st.one_of(st.sampled_from(["NAME", "VARIABLENAME", "name", "Name", "ID"]),
-                       st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True))
-xml_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
-                                 exclude_characters="".join(
-                                     chr(c) for c in range(32) if c not in (9, 10, 13))),
-                   max_size=80)
+attr_names = st.one_of(
+    st.sampled_from(["NAME", "VARIABLENAME", "name", "Name", "ID"]),
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True),
+)
+xml_text = st.text(
+    st.characters(
+        codec="utf-8",
+        exclude_categories=("Cs",),
+        exclude_characters="".join(chr(c) for c in range(32) if c not in (9, 10, 13)),
+    ),
+    max_size=80,
+)
 comment_text = xml_text.map(lambda s: s.replace("-", "_"))
 
 
@@ -171,9 +227,26 @@ def mutate_tree(draw: st.DrawFn, root: Any) -> Any:
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
     target = draw(st.sampled_from(elements))
     parent = target.getparent()
-    op = draw(st.sampled_from(["drop", "duplicate", "rename", "set_attr", "del_attr",
-                               "set_text", "set_tail", "add_child", "move", "comment", "pi",
-                               "reverse", "wrap", "cdata"]))
+    op = draw(
+        st.sampled_from(
+            [
+                "drop",
+                "duplicate",
+                "rename",
+                "set_attr",
+                "del_attr",
+                "set_text",
+                "set_tail",
+                "add_child",
+                "move",
+                "comment",
+                "pi",
+                "reverse",
+                "wrap",
+                "cdata",
+            ]
+        )
+    )
     if op == "drop" and parent is not None:
         parent.remove(target)
     elif op == "duplicate" and parent is not None:
@@ -191,8 +264,9 @@ def mutate_tree(draw: st.DrawFn, root: Any) -> Any:
     elif op == "add_child":
         child = etree.SubElement(target, draw(tag_names))
         if draw(st.booleans()):
-            child.set("NAME", draw(st.sampled_from(["MEMO", "DELAY", "REQUESTID", "X",
-                                                    "VARIABLE"])))
+            child.set(
+                "NAME", draw(st.sampled_from(["MEMO", "DELAY", "REQUESTID", "X", "VARIABLE"]))
+            )
         child.text = draw(xml_text)
     elif op == "move" and parent is not None:
         hosts = [e for e in elements if e not in _descendants(target)]
@@ -202,8 +276,9 @@ def mutate_tree(draw: st.DrawFn, root: Any) -> Any:
     elif op == "comment":
         target.insert(draw(st.integers(0, len(target))), etree.Comment(draw(comment_text)))
     elif op == "pi":
-        target.insert(draw(st.integers(0, len(target))),
-                      etree.ProcessingInstruction("php", "echo 1"))
+        target.insert(
+            draw(st.integers(0, len(target))), etree.ProcessingInstruction("php", "echo 1")
+        )
     elif op == "reverse":
         children = list(target)
         for child in children:
@@ -224,17 +299,53 @@ def structurally_mutated(draw: st.DrawFn) -> bytes:
     root = etree.fromstring(xml_request(action, params, FUZZ_KEY, variables))
     for _ in range(draw(st.integers(1, 4))):
         root = draw(mutate_tree(root))
-    return etree.tostring(root, xml_declaration=draw(st.booleans()), encoding="UTF-8",
-                          pretty_print=draw(st.booleans()))
+    return etree.tostring(
+        root,
+        xml_declaration=draw(st.booleans()),
+        encoding="UTF-8",
+        pretty_print=draw(st.booleans()),
+    )
 
 
 # ---- byte-wise mutations ----------------------------------------------------------------------
-NASTY = [b"<", b">", b"&", b"&amp;", b"&#0;", b"&#x1F;", b"&#xD800;", b"&x;", b"]]>",
-         b"<![CDATA[", b"<!--", b"-->", b"<!DOCTYPE REQUEST [<!ENTITY x 'y'>]>", b"<!ENTITY",
-         b"<?xml version='1.0'?>", b"<?php x?>", b"\x00", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80",
-         b"\xef\xbb\xbf", b"\xfe\xff", b'"', b"'", b"=", b"</REQUEST>", b"<REQUEST>",
-         b' xmlns="urn:x"', b' xmlns:xi="http://www.w3.org/2001/XInclude"', b"\r\n", b"\t",
-         b"%", b"\x1b", b"PARAMETER", b"NAME=", b"USERKEY"]
+NASTY = [
+    b"<",
+    b">",
+    b"&",
+    b"&amp;",
+    b"&#0;",
+    b"&#x1F;",
+    b"&#xD800;",
+    b"&x;",
+    b"]]>",
+    b"<![CDATA[",
+    b"<!--",
+    b"-->",
+    b"<!DOCTYPE REQUEST [<!ENTITY x 'y'>]>",
+    b"<!ENTITY",
+    b"<?xml version='1.0'?>",
+    b"<?php x?>",
+    b"\x00",
+    b"\xff",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"\xfe\xff",
+    b'"',
+    b"'",
+    b"=",
+    b"</REQUEST>",
+    b"<REQUEST>",
+    b' xmlns="urn:x"',
+    b' xmlns:xi="http://www.w3.org/2001/XInclude"',
+    b"\r\n",
+    b"\t",
+    b"%",
+    b"\x1b",
+    b"PARAMETER",
+    b"NAME=",
+    b"USERKEY",
+]
 
 
 @st.composite
@@ -242,37 +353,62 @@ def bytewise_mutated(draw: st.DrawFn) -> bytes:
     action, params, variables = draw(valid_requests())
     data = bytearray(xml_request(action, params, FUZZ_KEY, variables))
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["flip", "insert", "delete", "double", "truncate",
-                                   "reencode"]))
+        op = draw(st.sampled_from(["flip", "insert", "delete", "double", "truncate", "reencode"]))
         at = draw(st.integers(0, len(data)))
         if op == "flip" and data:
             data[min(at, len(data) - 1)] = draw(st.integers(0, 255))
         elif op == "insert":
             data[at:at] = draw(st.one_of(st.sampled_from(NASTY), st.binary(max_size=16)))
         elif op == "delete":
-            del data[at:at + draw(st.integers(1, 64))]
+            del data[at : at + draw(st.integers(1, 64))]
         elif op == "double":
-            data[at:at] = data[at:at + draw(st.integers(1, 64))]
+            data[at:at] = data[at : at + draw(st.integers(1, 64))]
         elif op == "truncate":
             del data[at:]
         elif op == "reencode":
             codec = draw(st.sampled_from(["utf-16", "utf-16-be", "utf-32", "latin-1"]))
-            text = bytes(data).decode("utf-8", "replace").replace('version="1.0"', (
-                f'version="1.0" encoding="{codec.upper().replace("LATIN-1", "ISO-8859-1")}"'))
+            text = (
+                bytes(data)
+                .decode("utf-8", "replace")
+                .replace(
+                    'version="1.0"',
+                    (f'version="1.0" encoding="{codec.upper().replace("LATIN-1", "ISO-8859-1")}"'),
+                )
+            )
             data = bytearray(text.encode(codec, "replace"))
     return bytes(data)
 
 
 # ---- the v2 door ------------------------------------------------------------------------------
-QUERY_TOKENS = ["%", "%zz", "%00", "%ff", "%c0%af", "&", "=", "[", "]", "&&", "==", "%5B",
-                "param[", "var[", "USERKEY=x", "action=", "+", ";"]
+QUERY_TOKENS = [
+    "%",
+    "%zz",
+    "%00",
+    "%ff",
+    "%c0%af",
+    "&",
+    "=",
+    "[",
+    "]",
+    "&&",
+    "==",
+    "%5B",
+    "param[",
+    "var[",
+    "USERKEY=x",
+    "action=",
+    "+",
+    ";",
+]
 
 
 @st.composite
 def mutated_queries(draw: st.DrawFn) -> str:
     action, params, variables = draw(valid_requests())
-    pairs = [part.partition("=")[::2] for part in
-             v2_query(action, params, FUZZ_KEY, variables).split("&")]
+    pairs = [
+        part.partition("=")[::2]
+        for part in v2_query(action, params, FUZZ_KEY, variables).split("&")
+    ]
     for _ in range(draw(st.integers(1, 3))):
         op = draw(st.sampled_from(["drop", "duplicate", "key_case", "key", "value", "raw"]))
         index = draw(st.integers(0, max(0, len(pairs) - 1)))
@@ -297,8 +433,15 @@ def mutated_queries(draw: st.DrawFn) -> str:
 
 # ---- the tests ----------------------------------------------------------------------------
 doors = st.sampled_from(["/api/v3.asp", "/apicall.asp"])
-content_types = st.sampled_from(["application/xml; charset=UTF-8", "text/xml", "",
-                                 "application/x-www-form-urlencoded", "application/json"])
+content_types = st.sampled_from(
+    [
+        "application/xml; charset=UTF-8",
+        "text/xml",
+        "",
+        "application/x-www-form-urlencoded",
+        "application/json",
+    ]
+)
 
 
 @given(body=structurally_mutated(), door=doors, content_type=content_types)
@@ -320,9 +463,15 @@ def test_arbitrary_bytes(client: Client, body: bytes, door: str) -> None:
 @given(query=mutated_queries(), as_form=st.booleans())
 def test_v2_query_mutations(client: Client, query: str, as_form: bool) -> None:
     if as_form:
-        exercise(client, lambda: client.send(
-            "POST", "/api/v2.asp", query.encode(),
-            {"Content-Type": "application/x-www-form-urlencoded"}))
+        exercise(
+            client,
+            lambda: client.send(
+                "POST",
+                "/api/v2.asp",
+                query.encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+        )
     else:
         exercise(client, lambda: client.send("GET", f"/api/v2.asp?{query}"))
 
@@ -340,9 +489,18 @@ def test_the_fuzz_can_see_a_state_change() -> None:
         client = Client(server.url)
         client.json("POST", "/_mock/tenants", {"userkey": FUZZ_KEY})
         before = client.state()
-        reply = exercise(client, lambda: client.send("POST", "/api/v3.asp", xml_request(
-            "DIAL.CONNECT", [("PHONENUMBER", "12125550100"),
-                             ("DESTPHONENUMBER", "12125550101")], FUZZ_KEY)))
+        reply = exercise(
+            client,
+            lambda: client.send(
+                "POST",
+                "/api/v3.asp",
+                xml_request(
+                    "DIAL.CONNECT",
+                    [("PHONENUMBER", "12125550100"), ("DESTPHONENUMBER", "12125550101")],
+                    FUZZ_KEY,
+                ),
+            ),
+        )
         assert reply.ok
         assert client.state() != before
     finally:

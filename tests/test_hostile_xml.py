@@ -135,11 +135,13 @@ class Rig:
             assert response.status < 300, (method, path, response.status, await response.text())
             return await response.json() if response.status != 204 else None
 
-    async def post(self, path: str, body: bytes,
-                   headers: dict[str, str] | None = None) -> tuple[int, bytes, float]:
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, float]:
         started = time.perf_counter()
-        async with self.session.post(self.url + path, data=body,
-                                     headers=headers or {"Content-Type": "text/xml"}) as reply:
+        async with self.session.post(
+            self.url + path, data=body, headers=headers or {"Content-Type": "text/xml"}
+        ) as reply:
             data = await reply.read()
         return reply.status, data, time.perf_counter() - started
 
@@ -149,8 +151,9 @@ class Rig:
 
     async def state(self) -> dict[str, Any]:
         """Everything a rejected request must leave alone (journals excepted: they log refusals)."""
-        out: dict[str, Any] = {"tenants": sorted(t["userkey"] for t in
-                                                 await self.json("GET", "/_mock/tenants"))}
+        out: dict[str, Any] = {
+            "tenants": sorted(t["userkey"] for t in await self.json("GET", "/_mock/tenants"))
+        }
         for key in (VICTIM, DOCS_USERKEY):
             view = await self.json("GET", f"/_mock/tenants/{key}")
             view.pop("journal_entries")
@@ -167,14 +170,17 @@ class Rig:
         assert status == 200 and Reply(data).ok and elapsed < FAST
 
 
-def request(action: str, params: list[tuple[str, str]], userkey: str = VICTIM,
-            memo_raw: str | None = None) -> bytes:
+def request(
+    action: str, params: list[tuple[str, str]], userkey: str = VICTIM, memo_raw: str | None = None
+) -> bytes:
     """A REQUEST document; ``memo_raw`` goes into a MEMO parameter unescaped (the attack)."""
     inner = "".join(f'<PARAMETER NAME="{n}">{escape(v)}</PARAMETER>' for n, v in params)
     if memo_raw is not None:
         inner += f'<PARAMETER NAME="MEMO">{memo_raw}</PARAMETER>'
-    return (f"<REQUEST><USERTOKEN><USERKEY>{userkey}</USERKEY></USERTOKEN>"
-            f'<ACTION NAME="{action}">{inner}</ACTION></REQUEST>').encode()
+    return (
+        f"<REQUEST><USERTOKEN><USERKEY>{userkey}</USERKEY></USERTOKEN>"
+        f'<ACTION NAME="{action}">{inner}</ACTION></REQUEST>'
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +198,9 @@ async def rig(tmp_path: Path, canary: Canary) -> AsyncIterator[Rig]:
     async with aiohttp.ClientSession(timeout=timeout) as session:
         rig = Rig(server, session, Sentinel(tmp_path), canary)
         await rig.json("POST", "/_mock/tenants", {"userkey": VICTIM})
-        _, data, _ = await rig.post("/api/v3.asp",
-                                    request("DIAL.CONNECT", [*CONNECT, ("DELAY", "10")]))
+        _, data, _ = await rig.post(
+            "/api/v3.asp", request("DIAL.CONNECT", [*CONNECT, ("DELAY", "10")])
+        )
         rig.pending = Reply(data).requestid
         try:
             yield rig
@@ -225,40 +232,60 @@ class Attack:
 
 def _laughs() -> str:
     levels = ['<!ENTITY l0 "lol">'] + [
-        f'<!ENTITY l{i} "{"".join(f"&l{i - 1};" for _ in range(10))}">' for i in range(1, 10)]
+        f'<!ENTITY l{i} "{"".join(f"&l{i - 1};" for _ in range(10))}">' for i in range(1, 10)
+    ]
     return f"<!DOCTYPE REQUEST [{''.join(levels)}]>"
 
 
 ATTACKS = [
     Attack("billion-laughs", _laughs(), "&l9;"),
     Attack("quadratic-blowup", f'<!DOCTYPE REQUEST [<!ENTITY a "{"x" * 10_000}">]>', "&a;" * 1000),
-    Attack("parameter-entity-laughs",
-           '<!DOCTYPE REQUEST [<!ENTITY % p0 "lol"><!ENTITY % p1 "%p0;%p0;%p0;%p0;%p0;%p0;">'
-           '<!ENTITY % p2 "%p1;%p1;%p1;%p1;%p1;%p1;"><!ENTITY e "%p2;">]>', "&e;"),
+    Attack(
+        "parameter-entity-laughs",
+        '<!DOCTYPE REQUEST [<!ENTITY % p0 "lol"><!ENTITY % p1 "%p0;%p0;%p0;%p0;%p0;%p0;">'
+        '<!ENTITY % p2 "%p1;%p1;%p1;%p1;%p1;%p1;"><!ENTITY e "%p2;">]>',
+        "&e;",
+    ),
     Attack("xxe-sentinel-file", '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "{file}">]>', "&x;"),
-    Attack("xxe-etc-passwd", '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
-           "&x;"),
-    Attack("xxe-network", '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "{net}">]>', "&x;",
-           network=True),
-    Attack("xxe-unreachable-port",
-           '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "http://127.0.0.1:1/">]>', "&x;"),
+    Attack("xxe-etc-passwd", '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "file:///etc/passwd">]>', "&x;"),
+    Attack("xxe-network", '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "{net}">]>', "&x;", network=True),
+    Attack(
+        "xxe-unreachable-port",
+        '<!DOCTYPE REQUEST [<!ENTITY x SYSTEM "http://127.0.0.1:1/">]>',
+        "&x;",
+    ),
     Attack("external-dtd-file", '<!DOCTYPE REQUEST SYSTEM "{file}">', reads_file=True),
     Attack("external-dtd-network", '<!DOCTYPE REQUEST SYSTEM "{net}">', network=True),
-    Attack("external-dtd-public", '<!DOCTYPE REQUEST PUBLIC "-//X//Y//EN" "{net}">',
-           network=True),
-    Attack("parameter-entity-file", '<!DOCTYPE REQUEST [<!ENTITY % pe SYSTEM "{file}"> %pe;]>',
-           reads_file=True),
-    Attack("parameter-entity-network",
-           '<!DOCTYPE REQUEST [<!ENTITY % pe SYSTEM "{net}"> %pe;]>', network=True),
+    Attack("external-dtd-public", '<!DOCTYPE REQUEST PUBLIC "-//X//Y//EN" "{net}">', network=True),
+    Attack(
+        "parameter-entity-file",
+        '<!DOCTYPE REQUEST [<!ENTITY % pe SYSTEM "{file}"> %pe;]>',
+        reads_file=True,
+    ),
+    Attack(
+        "parameter-entity-network",
+        '<!DOCTYPE REQUEST [<!ENTITY % pe SYSTEM "{net}"> %pe;]>',
+        network=True,
+    ),
     Attack("undeclared-entity", memo="&xxe;"),
-    Attack("xinclude-file", memo='<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
-                                 'href="{file}" parse="text"/>', pattern="XInclude|element"),
-    Attack("xinclude-network", memo='<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
-                                    'href="{net}"/>', pattern="XInclude|element", network=True),
-    Attack("pi-stylesheet", '<?xml-stylesheet type="text/xsl" href="{net}"?>',
-           pattern="processing instruction", network=True),
-    Attack("pi-inside-parameter", memo="<?php system('id'); ?>",
-           pattern="processing instruction"),
+    Attack(
+        "xinclude-file",
+        memo='<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{file}" parse="text"/>',
+        pattern="XInclude|element",
+    ),
+    Attack(
+        "xinclude-network",
+        memo='<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{net}"/>',
+        pattern="XInclude|element",
+        network=True,
+    ),
+    Attack(
+        "pi-stylesheet",
+        '<?xml-stylesheet type="text/xsl" href="{net}"?>',
+        pattern="processing instruction",
+        network=True,
+    ),
+    Attack("pi-inside-parameter", memo="<?php system('id'); ?>", pattern="processing instruction"),
 ]
 ENCODINGS = ["UTF-8", "ISO-8859-1", "UTF-16", "UTF-16BE", "UTF-32"]
 
@@ -266,8 +293,11 @@ ENCODINGS = ["UTF-8", "ISO-8859-1", "UTF-16", "UTF-16BE", "UTF-32"]
 def _attack_params() -> list[Any]:
     # The file-reading attacks in UTF-16/32 once got past wire._forbidden's byte scan and made
     # libxml2 read the file (docs/reliability.md, BUG 1); they stay here as regressions.
-    return [pytest.param(attack, encoding, id=f"{attack.name}-{encoding}")
-            for attack in ATTACKS for encoding in ENCODINGS]
+    return [
+        pytest.param(attack, encoding, id=f"{attack.name}-{encoding}")
+        for attack in ATTACKS
+        for encoding in ENCODINGS
+    ]
 
 
 def encode_document(attack: Attack, rig: Rig, encoding: str) -> bytes:
@@ -276,14 +306,16 @@ def encode_document(attack: Attack, rig: Rig, encoding: str) -> bytes:
 
     body = request("DIAL.CONNECT", CONNECT, memo_raw=fill(attack.memo) + MARKER).decode()
     text = f'<?xml version="1.0" encoding="{encoding}"?>{fill(attack.prolog)}{body}'
-    codec = {"UTF-16": "utf-16", "UTF-16BE": "utf-16-be", "UTF-32": "utf-32"}.get(encoding,
-                                                                                   encoding)
+    codec = {"UTF-16": "utf-16", "UTF-16BE": "utf-16-be", "UTF-32": "utf-32"}.get(
+        encoding, encoding
+    )
     return text.encode(codec)
 
 
 @pytest.mark.parametrize(("attack", "encoding"), _attack_params())
 async def test_xml_attack_is_refused_without_touching_files_or_network(
-        rig: Rig, attack: Attack, encoding: str) -> None:
+    rig: Rig, attack: Attack, encoding: str
+) -> None:
     before = await rig.state()
     rig.sentinel.reset()
     status, data, elapsed = await rig.post("/api/v3.asp", encode_document(attack, rig, encoding))
@@ -298,8 +330,9 @@ async def test_xml_attack_is_refused_without_touching_files_or_network(
 
 @pytest.mark.parametrize("door", ["/api/v3.asp", "/apicall.asp"])
 @pytest.mark.parametrize("attack", [a for a in ATTACKS if not a.reads_file], ids=lambda a: a.name)
-async def test_xml_attacks_are_refused_on_the_legacy_door_too(rig: Rig, attack: Attack,
-                                                              door: str) -> None:
+async def test_xml_attacks_are_refused_on_the_legacy_door_too(
+    rig: Rig, attack: Attack, door: str
+) -> None:
     before = await rig.state()
     status, data, _ = await rig.post(door, encode_document(attack, rig, "UTF-8"))
     assert_refused(status, data, attack.pattern)
@@ -315,9 +348,22 @@ def test_external_dtd_naming_a_fifo_does_not_freeze_the_server(tmp_path: Path) -
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     url_file = tmp_path / "url"
-    proc = subprocess.Popen([sys.executable, "-m", "mock_anveo", "serve", "--port", "0",
-                             "--clock", "manual", "--url-file", str(url_file)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_anveo",
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "manual",
+            "--url-file",
+            str(url_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     released = threading.Event()
     try:
         deadline = time.monotonic() + 15
@@ -325,14 +371,17 @@ def test_external_dtd_naming_a_fifo_does_not_freeze_the_server(tmp_path: Path) -
             assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
             time.sleep(0.05)
         url = url_file.read_text().strip()
-        body = (f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE REQUEST SYSTEM '
-                f'"{fifo.as_uri()}">').encode("utf-16") + request(
-                    "ACCOUNT.GETBALANCE", [], DOCS_USERKEY).decode().encode("utf-16")[2:]
+        body = (
+            f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE REQUEST SYSTEM "{fifo.as_uri()}">'
+        ).encode("utf-16") + request("ACCOUNT.GETBALANCE", [], DOCS_USERKEY).decode().encode(
+            "utf-16"
+        )[2:]
 
         def attack() -> None:
             with contextlib.suppress(OSError):
-                urllib.request.urlopen(urllib.request.Request(url + "/api/v3.asp", data=body),
-                                       timeout=10).read()
+                urllib.request.urlopen(
+                    urllib.request.Request(url + "/api/v3.asp", data=body), timeout=10
+                ).read()
             released.set()
 
         threading.Thread(target=attack, daemon=True).start()
@@ -364,64 +413,145 @@ BYTE_CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("form", lambda: b"userkey=x&action=DIAL.CONNECT", "not well-formed"),
     ("html", lambda: b"<html><body>hello</body></html>", "root element must be <REQUEST>"),
     ("binary", lambda: bytes(range(256)) * 4, "not well-formed"),
-    ("tls-hello", lambda: b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
-     "not well-formed"),
-    ("nul-byte", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="a\x00b"),
-     r"0x0|not well-formed"),
-    ("nul-char-reference", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="&#0;"),
-     r"value 0|not well-formed"),
-    ("control-char-reference", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="&#x1b;"),
-     r"not well-formed"),
-    ("invalid-utf8", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(
-        b"ab", b"\xff\xfe"), r"encoding|bytes"),
-    ("overlong-utf8", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(
-        b"ab", b"\xc0\xaf"), r"encoding|bytes"),
-    ("utf8-surrogate", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(
-        b"ab", b"\xed\xa0\x80"), r"encoding|bytes|char"),
-    ("latin1-bytes-declared-utf8", lambda: b'<?xml version="1.0" encoding="UTF-8"?>'
-     + request("DIAL.CONNECT", CONNECT, memo_raw="caf\xe9").decode().encode("latin-1"),
-     r"encoding|bytes"),
-    ("unknown-encoding", lambda: b'<?xml version="1.0" encoding="X-NO-SUCH"?>'
-     + request("DIAL.CONNECT", CONNECT), r"encoding"),
+    (
+        "tls-hello",
+        lambda: b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
+        "not well-formed",
+    ),
+    (
+        "nul-byte",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="a\x00b"),
+        r"0x0|not well-formed",
+    ),
+    (
+        "nul-char-reference",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="&#0;"),
+        r"value 0|not well-formed",
+    ),
+    (
+        "control-char-reference",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="&#x1b;"),
+        r"not well-formed",
+    ),
+    (
+        "invalid-utf8",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(b"ab", b"\xff\xfe"),
+        r"encoding|bytes",
+    ),
+    (
+        "overlong-utf8",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(b"ab", b"\xc0\xaf"),
+        r"encoding|bytes",
+    ),
+    (
+        "utf8-surrogate",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="ab").replace(b"ab", b"\xed\xa0\x80"),
+        r"encoding|bytes|char",
+    ),
+    (
+        "latin1-bytes-declared-utf8",
+        lambda: (
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            + request("DIAL.CONNECT", CONNECT, memo_raw="caf\xe9").decode().encode("latin-1")
+        ),
+        r"encoding|bytes",
+    ),
+    (
+        "unknown-encoding",
+        lambda: b'<?xml version="1.0" encoding="X-NO-SUCH"?>' + request("DIAL.CONNECT", CONNECT),
+        r"encoding",
+    ),
     ("truncated", lambda: request("DIAL.CONNECT", CONNECT)[:-20], "not well-formed"),
-    ("namespaced-root", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b"<REQUEST>", b'<REQUEST xmlns="urn:evil">').replace(b"</REQUEST>", b"</REQUEST>"),
-     "namespace"),
-    ("two-usertokens", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b"<ACTION", b"<USERTOKEN><USERKEY>" + DOCS_USERKEY.encode() + b"</USERKEY></USERTOKEN>"
-        b"<ACTION"), "USERTOKEN"),
-    ("deep-nesting-10k-unclosed", lambda: request("DIAL.CONNECT", CONNECT,
-                                                  memo_raw=_nested(10_000)), "depth"),
-    ("deep-nesting-200", lambda: request("DIAL.CONNECT", CONNECT,
-                                         memo_raw=_nested(200) + "</a>" * 200), "text only"),
-    ("huge-attribute-value", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b'NAME="DIAL.CONNECT"', b'NAME="' + b"D" * 60_000 + b'"'), "1 to 64 characters"),
-    ("many-attributes", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b"<REQUEST>", b"<REQUEST " + b" ".join(b'a%d="1"' % i for i in range(3000)) + b">"),
-     "unexpected attribute"),
-    ("duplicate-attribute", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b'<ACTION NAME="DIAL.CONNECT"', b'<ACTION NAME="DIAL.CONNECT" NAME="DIAL.CANCEL"'),
-     "redefined|not well-formed"),
-    ("huge-text-value", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="m" * 60_000),
-     "longer than 4096"),
-    ("many-parameters", lambda: request("DIAL.CONNECT", CONNECT,
-                                        memo_raw="x</PARAMETER>" + '<PARAMETER NAME="MEMO">x'
-                                        "</PARAMETER>" * 1500 + '<PARAMETER NAME="MEMO">'),
-     "more than 100 PARAMETER"),
-    ("many-comments", lambda: request("DIAL.CONNECT", CONNECT).replace(
-        b"<ACTION", b"<!--x-->" * 5000 + b"<ACTION").replace(
-        b"PHONENUMBER", b"PHONENUMBR", 1), "PHONENUMBR"),
-    ("cdata-closing-in-text", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="]]>"),
-     "not well-formed|CDATA"),
-    ("over-max-body", lambda: request("DIAL.CONNECT", CONNECT, memo_raw="z" * 70_000),
-     r"65536.*--max-body"),
+    (
+        "namespaced-root",
+        lambda: (
+            request("DIAL.CONNECT", CONNECT)
+            .replace(b"<REQUEST>", b'<REQUEST xmlns="urn:evil">')
+            .replace(b"</REQUEST>", b"</REQUEST>")
+        ),
+        "namespace",
+    ),
+    (
+        "two-usertokens",
+        lambda: request("DIAL.CONNECT", CONNECT).replace(
+            b"<ACTION",
+            b"<USERTOKEN><USERKEY>" + DOCS_USERKEY.encode() + b"</USERKEY></USERTOKEN><ACTION",
+        ),
+        "USERTOKEN",
+    ),
+    (
+        "deep-nesting-10k-unclosed",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw=_nested(10_000)),
+        "depth",
+    ),
+    (
+        "deep-nesting-200",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw=_nested(200) + "</a>" * 200),
+        "text only",
+    ),
+    (
+        "huge-attribute-value",
+        lambda: request("DIAL.CONNECT", CONNECT).replace(
+            b'NAME="DIAL.CONNECT"', b'NAME="' + b"D" * 60_000 + b'"'
+        ),
+        "1 to 64 characters",
+    ),
+    (
+        "many-attributes",
+        lambda: request("DIAL.CONNECT", CONNECT).replace(
+            b"<REQUEST>", b"<REQUEST " + b" ".join(b'a%d="1"' % i for i in range(3000)) + b">"
+        ),
+        "unexpected attribute",
+    ),
+    (
+        "duplicate-attribute",
+        lambda: request("DIAL.CONNECT", CONNECT).replace(
+            b'<ACTION NAME="DIAL.CONNECT"', b'<ACTION NAME="DIAL.CONNECT" NAME="DIAL.CANCEL"'
+        ),
+        "redefined|not well-formed",
+    ),
+    (
+        "huge-text-value",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="m" * 60_000),
+        "longer than 4096",
+    ),
+    (
+        "many-parameters",
+        lambda: request(
+            "DIAL.CONNECT",
+            CONNECT,
+            memo_raw="x</PARAMETER>" + '<PARAMETER NAME="MEMO">x'
+            "</PARAMETER>" * 1500 + '<PARAMETER NAME="MEMO">',
+        ),
+        "more than 100 PARAMETER",
+    ),
+    (
+        "many-comments",
+        lambda: (
+            request("DIAL.CONNECT", CONNECT)
+            .replace(b"<ACTION", b"<!--x-->" * 5000 + b"<ACTION")
+            .replace(b"PHONENUMBER", b"PHONENUMBR", 1)
+        ),
+        "PHONENUMBR",
+    ),
+    (
+        "cdata-closing-in-text",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="]]>"),
+        "not well-formed|CDATA",
+    ),
+    (
+        "over-max-body",
+        lambda: request("DIAL.CONNECT", CONNECT, memo_raw="z" * 70_000),
+        r"65536.*--max-body",
+    ),
 ]
 
 
 @pytest.mark.parametrize("door", ["/api/v3.asp", "/apicall.asp"])
 @pytest.mark.parametrize(("build", "pattern"), [pytest.param(b, p, id=n) for n, b, p in BYTE_CASES])
 async def test_bad_bytes_get_a_clear_error_and_change_nothing(
-        rig: Rig, build: Callable[[], bytes], pattern: str, door: str) -> None:
+    rig: Rig, build: Callable[[], bytes], pattern: str, door: str
+) -> None:
     before = await rig.state()
     status, data, elapsed = await rig.post(door, build())
     assert elapsed < FAST
@@ -445,9 +575,10 @@ async def test_deep_nesting_of_ten_thousand_levels_is_refused_fast() -> None:
         async with aiohttp.ClientSession() as session:
             memo = "<a>" * 10_000 + "</a>" * 10_000
             started = time.perf_counter()
-            async with session.post(server.url + "/api/v3.asp",
-                                    data=request("DIAL.CONNECT", CONNECT, DOCS_USERKEY,
-                                                 memo_raw=memo)) as response:
+            async with session.post(
+                server.url + "/api/v3.asp",
+                data=request("DIAL.CONNECT", CONNECT, DOCS_USERKEY, memo_raw=memo),
+            ) as response:
                 data = await response.read()
             assert time.perf_counter() - started < FAST
             assert_refused(response.status, data, "depth")
@@ -456,18 +587,24 @@ async def test_deep_nesting_of_ten_thousand_levels_is_refused_fast() -> None:
         await server.stop()
 
 
-@pytest.mark.parametrize(("encoding", "codec", "memo"), [
-    ("UTF-16", "utf-16", "caf\u00e9 \u260e"),
-    ("UTF-16LE", "utf-16-le", "caf\u00e9 \u260e"),
-    ("UTF-32", "utf-32", "caf\u00e9 \U0001f4de"),
-    ("ISO-8859-1", "latin-1", "caf\u00e9"),
-    ("windows-1252", "cp1252", "caf\u00e9 \u20ac"),
-])
-async def test_declared_encodings_are_decoded_correctly(rig: Rig, encoding: str, codec: str,
-                                                        memo: str) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "codec", "memo"),
+    [
+        ("UTF-16", "utf-16", "caf\u00e9 \u260e"),
+        ("UTF-16LE", "utf-16-le", "caf\u00e9 \u260e"),
+        ("UTF-32", "utf-32", "caf\u00e9 \U0001f4de"),
+        ("ISO-8859-1", "latin-1", "caf\u00e9"),
+        ("windows-1252", "cp1252", "caf\u00e9 \u20ac"),
+    ],
+)
+async def test_declared_encodings_are_decoded_correctly(
+    rig: Rig, encoding: str, codec: str, memo: str
+) -> None:
     """Other encodings are not an attack in themselves: decoded as declared, stored exactly."""
-    text = (f'<?xml version="1.0" encoding="{encoding}"?>'
-            + request("DIAL.CONNECT", [*CONNECT, ("MEMO", memo)]).decode())
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        + request("DIAL.CONNECT", [*CONNECT, ("MEMO", memo)]).decode()
+    )
     status, data, _ = await rig.post("/api/v3.asp", text.encode(codec))
     assert status == 200
     reply = Reply(data)
@@ -483,15 +620,22 @@ async def test_a_utf8_bom_and_blank_lines_are_fine(rig: Rig) -> None:
 
 
 # ---- HTTP methods, bodies, framing ------------------------------------------------------------
-@pytest.mark.parametrize(("method", "door"), [
-    (m, d) for d in ("/api/v3.asp", "/apicall.asp") for m in ("GET", "PUT", "DELETE", "PATCH",
-                                                              "OPTIONS")
-] + [(m, "/api/v2.asp") for m in ("PUT", "DELETE", "PATCH", "OPTIONS")])
-async def test_wrong_methods_get_an_envelope_naming_the_method(rig: Rig, method: str,
-                                                               door: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "door"),
+    [
+        (m, d)
+        for d in ("/api/v3.asp", "/apicall.asp")
+        for m in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS")
+    ]
+    + [(m, "/api/v2.asp") for m in ("PUT", "DELETE", "PATCH", "OPTIONS")],
+)
+async def test_wrong_methods_get_an_envelope_naming_the_method(
+    rig: Rig, method: str, door: str
+) -> None:
     before = await rig.state()
-    async with rig.session.request(method, rig.url + door,
-                                   data=request("DIAL.CONNECT", CONNECT)) as response:
+    async with rig.session.request(
+        method, rig.url + door, data=request("DIAL.CONNECT", CONNECT)
+    ) as response:
         data = await response.read()
     assert_refused(response.status, data, rf"{method} is not accepted")
     assert await rig.state() == before
@@ -518,8 +662,9 @@ async def test_declared_oversized_body_is_refused_before_it_arrives(rig: Rig, si
 
 async def test_chunked_body_is_read_and_bounded(rig: Rig) -> None:
     good = request("DIAL.CONNECT", CONNECT)
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(good[i:i + 50]), good[i:i + 50])
-                      for i in range(0, len(good), 50))
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(good[i : i + 50]), good[i : i + 50]) for i in range(0, len(good), 50)
+    )
     head = b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     result = await raw_exchange(rig.url, head + chunks + b"0\r\n\r\n")
     assert result.status == 200 and Reply(result.body).ok
@@ -548,8 +693,10 @@ async def test_max_body_option_is_the_bound() -> None:
 @pytest.mark.parametrize("door", [b"/apicall.asp", b"/api/v3.asp"])
 async def test_http10_with_connection_close_is_served_and_closed(rig: Rig, door: bytes) -> None:
     body = request("DIAL.CONNECT", CONNECT)
-    data = (b"POST " + door + b" HTTP/1.0\r\nConnection: Close\r\nContent-Type: text/xml\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    data = (
+        b"POST " + door + b" HTTP/1.0\r\nConnection: Close\r\nContent-Type: text/xml\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
     result = await raw_exchange(rig.url, data, until_eof=True)
     assert result.status_line.startswith(b"HTTP/1.0 200")
     assert Reply(result.body).ok
@@ -562,19 +709,19 @@ MALFORMED_HTTP = {
     "tls-client-hello": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
     "unknown-method": b"FOO /api/v3.asp HTTP/1.1\r\nHost: x\r\n\r\n",
     "bad-chunk-size": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                      b"\r\nzz\r\nabc\r\n0\r\n\r\n",
+    b"\r\nzz\r\nabc\r\n0\r\n\r\n",
     "content-length-and-chunked": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nContent-Length: 3"
-                                  b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "negative-content-length": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nContent-Length: -1"
-                               b"\r\n\r\n",
+    b"\r\n\r\n",
     "http10-body-without-length": b"POST /apicall.asp HTTP/1.0\r\nConnection: Close\r\n\r\n"
-                                  + request("DIAL.CONNECT", CONNECT),
+    + request("DIAL.CONNECT", CONNECT),
     "raw-8bit-in-request-line": b"GET /api/v2.asp?userkey=\xff\xfe&action=x HTTP/1.1\r\n"
-                                b"Host: x\r\n\r\n",
+    b"Host: x\r\n\r\n",
     "nul-in-header": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n"
-                     b"Content-Length: 0\r\n\r\n",
+    b"Content-Length: 0\r\n\r\n",
     "request-line-over-64k": b"GET /api/v2.asp?userkey=" + b"k" * 65_536 + b" HTTP/1.1\r\n"
-                             b"Host: x\r\n\r\n",
+    b"Host: x\r\n\r\n",
 }
 
 
@@ -600,8 +747,11 @@ async def test_malformed_http_logs_no_traceback(rig: Rig, caplog: pytest.LogCapt
     # records of other aiohttp servers in the same process.
     ours = [r for r in caplog.records if r.name == "mock_anveo.server"]
     assert ours, "nothing logged: the probe is dead"
-    assert all(r.exc_info is None and r.getMessage().startswith("refused malformed HTTP")
-               for r in ours if r.levelno >= logging.WARNING)
+    assert all(
+        r.exc_info is None and r.getMessage().startswith("refused malformed HTTP")
+        for r in ours
+        if r.levelno >= logging.WARNING
+    )
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.WARNING]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
 
@@ -621,41 +771,65 @@ async def test_query_strings_within_the_line_limit_get_envelopes(rig: Rig) -> No
 async def test_query_string_over_the_line_limit_gets_an_envelope(rig: Rig) -> None:
     """A request line over 8190 bytes once got aiohttp's plain-text 400 (BUG 4)."""
     base = v2_query("DIAL.CONNECT", CONNECT, VICTIM)
-    result = await raw_exchange(rig.url, f"GET /api/v2.asp?{base}&param[MEMO]={'a' * 9000} "
-                                         "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    result = await raw_exchange(
+        rig.url,
+        f"GET /api/v2.asp?{base}&param[MEMO]={'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+    )
     assert_refused(result.status, result.body, "query|URL|line")
 
 
 async def test_a_hundred_headers_are_fine(rig: Rig) -> None:
     body = request("DIAL.CONNECT", CONNECT)
     headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"v" * 60) for i in range(100))
-    result = await raw_exchange(rig.url, b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n" + headers
-                                + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    result = await raw_exchange(
+        rig.url,
+        b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n"
+        + headers
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body,
+    )
     assert result.status == 200 and Reply(result.body).ok
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param(b"".join(b"X-Flood-%d: v\r\n" % i for i in range(200)), id="200-headers"),
-    pytest.param(b"X-Big: " + b"h" * 10_000 + b"\r\n", id="10kB-header"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(b"".join(b"X-Flood-%d: v\r\n" % i for i in range(200)), id="200-headers"),
+        pytest.param(b"X-Big: " + b"h" * 10_000 + b"\r\n", id="10kB-header"),
+    ],
+)
 async def test_header_floods_get_an_envelope(rig: Rig, headers: bytes) -> None:
     body = request("DIAL.CONNECT", CONNECT)
-    result = await raw_exchange(rig.url, b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n" + headers
-                                + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    result = await raw_exchange(
+        rig.url,
+        b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n"
+        + headers
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body,
+    )
     assert_refused(result.status, result.body, "header")
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param(b"".join(b"X-Flood-%d: v\r\n" % i for i in range(5000)), id="5000-headers"),
-    pytest.param(b"X-Big: " + b"h" * 40_000 + b"\r\n", id="40kB-header"),
-])
-async def test_header_floods_past_the_transport_limit_get_a_plain_400(rig: Rig,
-                                                                       headers: bytes) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(b"".join(b"X-Flood-%d: v\r\n" % i for i in range(5000)), id="5000-headers"),
+        pytest.param(b"X-Big: " + b"h" * 40_000 + b"\r\n", id="40kB-header"),
+    ],
+)
+async def test_header_floods_past_the_transport_limit_get_a_plain_400(
+    rig: Rig, headers: bytes
+) -> None:
     # Documented limit: past aiohttp's own parser bounds (256 headers, 16 KiB a header) the
     # request never reaches mock-anveo; aiohttp answers 400 naming the bound, no 5xx.
     body = request("DIAL.CONNECT", CONNECT)
-    result = await raw_exchange(rig.url, b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n" + headers
-                                + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    result = await raw_exchange(
+        rig.url,
+        b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n"
+        + headers
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body,
+    )
     assert result.status == 400
     assert re.search(rb"header|bytes", result.body, re.IGNORECASE), result.body
     await rig.assert_healthy()
@@ -677,15 +851,25 @@ async def test_trickled_body_times_out_and_others_are_served_meanwhile(rig: Rig)
     assert await rig.state() == before
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n<REQ",
-                 id="stalled-body"),
-    pytest.param(b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 b"5\r\n<REQU\r\n", id="stalled-chunked-body"),
-    pytest.param(b"POST /api/v2.asp HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
-                 b"x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nuserkey=",
-                 id="stalled-form"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(
+            b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n<REQ",
+            id="stalled-body",
+        ),
+        pytest.param(
+            b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\n<REQU\r\n",
+            id="stalled-chunked-body",
+        ),
+        pytest.param(
+            b"POST /api/v2.asp HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+            b"x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nuserkey=",
+            id="stalled-form",
+        ),
+    ],
+)
 async def test_stalled_bodies_time_out(rig: Rig, data: bytes) -> None:
     result = await raw_exchange(rig.url, data, limit=5)
     assert result.response_at is not None and result.response_at < READ_TIMEOUT + 1.0
@@ -695,13 +879,20 @@ async def test_stalled_bodies_time_out(rig: Rig, data: bytes) -> None:
 
 async def test_stalled_headers_are_cut_off(rig: Rig) -> None:
     """Slow or silent clients were once held for aiohttp's 3630 s keep-alive timer (BUG 5)."""
-    stalls = {"stalled-headers": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n",
-              "silent-connection": b"",
-              "blank-lines-only": b"\r\n" * 8}
-    results = await asyncio.gather(*(raw_exchange(rig.url, data, limit=READ_TIMEOUT + 1.5,
-                                                  until_eof=True) for data in stalls.values()))
-    still_open = [name for name, result in zip(stalls, results, strict=True)
-                  if result.eof_at is None]
+    stalls = {
+        "stalled-headers": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n",
+        "silent-connection": b"",
+        "blank-lines-only": b"\r\n" * 8,
+    }
+    results = await asyncio.gather(
+        *(
+            raw_exchange(rig.url, data, limit=READ_TIMEOUT + 1.5, until_eof=True)
+            for data in stalls.values()
+        )
+    )
+    still_open = [
+        name for name, result in zip(stalls, results, strict=True) if result.eof_at is None
+    ]
     assert still_open == [], f"the server still holds these connections: {still_open}"
 
 
@@ -721,8 +912,11 @@ V2_CASES = [
     ("second-action", "&action=DIAL.CANCEL", "more than once"),
     ("duplicate-param", "&param[PHONENUMBER]=12125550199", "more than once"),
     ("too-many-vars", "&" + "&".join(f"var[v{i}]=1" for i in range(120)), "more than 100"),
-    ("xml-injection", "&param[MEMO]=%3C%2FPARAMETER%3E%3CPARAMETER%20NAME%3D%22DELAY%22%3E"
-                      "x&param[DELAY]=99999", "DELAY"),
+    (
+        "xml-injection",
+        "&param[MEMO]=%3C%2FPARAMETER%3E%3CPARAMETER%20NAME%3D%22DELAY%22%3Ex&param[DELAY]=99999",
+        "DELAY",
+    ),
 ]
 
 
@@ -737,8 +931,11 @@ async def test_v2_door_refuses_hostile_queries(rig: Rig, suffix: str, pattern: s
 
 async def test_v2_form_post_with_invalid_utf8_is_refused(rig: Rig) -> None:
     before = await rig.state()
-    status, data, _ = await rig.post("/api/v2.asp", b"userkey=\xff\xfe&action=DIAL.CONNECT",
-                                     {"Content-Type": "application/x-www-form-urlencoded"})
+    status, data, _ = await rig.post(
+        "/api/v2.asp",
+        b"userkey=\xff\xfe&action=DIAL.CONNECT",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert_refused(status, data, "not valid UTF-8")
     assert await rig.state() == before
 
@@ -753,8 +950,14 @@ class RawResult:
     eof_at: float | None  # seconds until the server closed the connection
 
 
-async def raw_exchange(url: str, data: bytes, *, trickle: tuple[int, float] | None = None,
-                       limit: float = 5.0, until_eof: bool = False) -> RawResult:
+async def raw_exchange(
+    url: str,
+    data: bytes,
+    *,
+    trickle: tuple[int, float] | None = None,
+    limit: float = 5.0,
+    until_eof: bool = False,
+) -> RawResult:
     """Send ``data`` (optionally ``trickle=(bytes, seconds)`` at a time) and read the reply.
 
     Returns once a complete response is in, or with ``until_eof`` once the server closes the
@@ -768,7 +971,7 @@ async def raw_exchange(url: str, data: bytes, *, trickle: tuple[int, float] | No
         try:
             step = trickle[0] if trickle else max(1, len(data))
             for index in range(0, len(data), step):
-                writer.write(data[index:index + step])
+                writer.write(data[index : index + step])
                 await writer.drain()
                 if trickle:
                     await asyncio.sleep(trickle[1])
@@ -801,13 +1004,14 @@ async def raw_exchange(url: str, data: bytes, *, trickle: tuple[int, float] | No
         head, _, rest = rest.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0]
     match = re.match(rb"HTTP/\d\.\d (\d{3})", status_line)
-    return RawResult(status_line, int(match.group(1)) if match else 0, _body(head, rest),
-                     response_at, eof_at)
+    return RawResult(
+        status_line, int(match.group(1)) if match else 0, _body(head, rest), response_at, eof_at
+    )
 
 
 def _body(head: bytes, rest: bytes) -> bytes:
     length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    return rest[:int(length.group(1))] if length else rest
+    return rest[: int(length.group(1))] if length else rest
 
 
 def _complete(buffer: bytes) -> bool:

@@ -73,8 +73,14 @@ def model(first: int | None, second: int | None) -> tuple[Reason, float, float |
     if out2 != "answer":
         return FAILED[out2], answered + ring2, None
     bridged = answered + ring2
-    ends = [end for end in (answered + talk1 if talk1 is not None else None,
-                            bridged + talk2 if talk2 is not None else None) if end is not None]
+    ends = [
+        end
+        for end in (
+            answered + talk1 if talk1 is not None else None,
+            bridged + talk2 if talk2 is not None else None,
+        )
+        if end is not None
+    ]
     return Reason.ANSWERED_COMPLETED, min(ends) if ends else answered + 90, bridged
 
 
@@ -84,8 +90,11 @@ def story(first: int | None, second: int | None) -> tuple[Reason, float, float |
     t.run_until_idle()
     assert call.reason is not None
     bridged = next((at for at, phase, _ in call.timeline if phase == "connected"), None)
-    return (call.reason, call.timeline[-1][0] - call.created_at,
-            None if bridged is None else bridged - call.created_at)
+    return (
+        call.reason,
+        call.timeline[-1][0] - call.created_at,
+        None if bridged is None else bridged - call.created_at,
+    )
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -113,8 +122,9 @@ def test_a_long_call_number_alone_makes_the_whole_call_long():
 
 @pytest.mark.parametrize("code", CODES)
 def test_each_row_on_the_one_leg_of_a_call_flow(code):
-    t = Tenant(Account("g" * 40, verified_callerids={DOCS_CALLERID},
-                       callflows={DEFAULT_CALLFLOW}), seed=4)
+    t = Tenant(
+        Account("g" * 40, verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW}), seed=4
+    )
     number, outcome, ring, talk = party(code, "first")
     call = t.dial_callflow(number, callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW)
     t.run_until_idle()
@@ -122,14 +132,16 @@ def test_each_row_on_the_one_leg_of_a_call_flow(code):
     if outcome != "answer":
         assert (call.reason, end) == (FAILED[outcome], ring)
     else:
-        assert (call.reason, end) == (Reason.ANSWERED_COMPLETED,
-                                      ring + (talk if talk is not None else 90))
+        assert (call.reason, end) == (
+            Reason.ANSWERED_COMPLETED,
+            ring + (talk if talk is not None else 90),
+        )
 
 
 def test_the_readme_table_lists_the_rows_the_model_knows():
     text = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text("utf-8")
-    table = text[text.index("| last two digits |"):]
-    table = table[:table.index("\n\n")]
+    table = text[text.index("| last two digits |") :]
+    table = table[: table.index("\n\n")]
     rows = re.findall(r"^\| `(\d\d)`(?:-`(\d\d)`)? \|", table, re.MULTILINE)
     covered = set()
     for low, high in rows:

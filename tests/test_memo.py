@@ -36,17 +36,23 @@ def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
 def outcome(exchange: Exchange) -> tuple[object, ...]:
     error = exchange.error
-    return (error.code if error else None, error.message if error else None, exchange.request,
-            exchange.params)
+    return (
+        error.code if error else None,
+        error.message if error else None,
+        exchange.request,
+        exchange.params,
+    )
 
 
 def test_an_identical_accepted_body_is_parsed_once_and_still_dials_a_new_call(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     parses = count_parses(monkeypatch)
     world = World()
     pipe = Pipeline(world)
     body = xml_request(
-        "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12157010681")])
+        "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12157010681")]
+    )
     first = Reply(pipe.handle("v3", body).body)
     second = Reply(pipe.handle("v3", body).body)
     assert len(parses) == 1
@@ -65,7 +71,8 @@ def test_invalid_requests_are_never_remembered(monkeypatch: pytest.MonkeyPatch) 
     answers = [pipe.handle("v3", bad) for _ in range(3)]
     assert len(parses) == 3
     assert {a.error.message for a in answers if a.error} == {
-        answers[0].error.message if answers[0].error else ""}
+        answers[0].error.message if answers[0].error else ""
+    }
     assert all(a.error and a.error.code.value == "INVALID_PARAMETER" for a in answers)
 
 
@@ -85,13 +92,17 @@ def test_the_tenant_and_the_signature_are_checked_on_every_hit() -> None:
 
 
 def test_replacing_an_action_in_the_registry_bypasses_what_was_remembered(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     world = World()
     pipe = Pipeline(world)
     assert Reply(pipe.handle("v3", BALANCE).body).result == "100.00"
     spec = actions.REGISTRY["ACCOUNT.GETBALANCE"]
-    monkeypatch.setitem(actions.REGISTRY, spec.name, dataclasses.replace(
-        spec, handler=lambda *_: actions.Reply("42.00")))
+    monkeypatch.setitem(
+        actions.REGISTRY,
+        spec.name,
+        dataclasses.replace(spec, handler=lambda *_: actions.Reply("42.00")),
+    )
     assert Reply(pipe.handle("v3", BALANCE).body).result == "42.00"
 
 
@@ -119,8 +130,10 @@ def test_long_bodies_are_not_remembered() -> None:
     world = World()
     pipe = Pipeline(world)
     memo = "x" * pipeline.MEMO_BODY_MAX
-    body = xml_request("DIAL.CONNECT", [("PHONENUMBER", "12157010680"),
-                                        ("DESTPHONENUMBER", "12157010681"), ("MEMO", memo[:1024])])
+    body = xml_request(
+        "DIAL.CONNECT",
+        [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12157010681"), ("MEMO", memo[:1024])],
+    )
     padded = body.replace(b"</REQUEST>", b" " * pipeline.MEMO_BODY_MAX + b"</REQUEST>")
     assert pipe.handle("v3", padded).error is None
     assert not pipe.memo

@@ -20,9 +20,13 @@ LONG = "12125550104"  # answers after 3 s, talks 4 hours
 
 
 def tenant(balance: str, rate: str = "0.01") -> Tenant:
-    account = Account("m" * 40, verified_callerids={DOCS_CALLERID},
-                      callflows={DEFAULT_CALLFLOW}, balance=Decimal(balance),
-                      rate_per_minute=Decimal(rate))
+    account = Account(
+        "m" * 40,
+        verified_callerids={DOCS_CALLERID},
+        callflows={DEFAULT_CALLFLOW},
+        balance=Decimal(balance),
+        rate_per_minute=Decimal(rate),
+    )
     return Tenant(account, seed=1)
 
 
@@ -70,8 +74,7 @@ def test_a_balance_below_what_live_calls_already_owe_is_refused_and_changes_noth
         t.set_balance("0.05")
     assert info.value.field == "balance"
     assert "already owe 0.06 USD" in info.value.message and rid in info.value.message
-    assert (t.account.balance, t.committed, t.calls[rid].pending_at,
-            t.initial_balance) == before
+    assert (t.account.balance, t.committed, t.calls[rid].pending_at, t.initial_balance) == before
     t.set_balance("0.06")  # exactly what is owed: the call ends when those minutes do
     t.run_until_idle()
     assert t.calls[rid].reason is Reason.INSUFFICIENT_FUNDS
@@ -151,14 +154,17 @@ def test_a_call_running_out_of_money_is_cut_when_the_money_ends_not_a_minute_ear
     assert call.charge == Decimal("0.03") and t.balance() == 0
 
 
-@given(cents=st.integers(2, 400), rate=st.sampled_from(["0.01", "0.013", "0.05"]),
-       rings=st.lists(st.integers(0, 100_000), min_size=2, max_size=2))
-def test_a_cut_call_spends_what_it_may_and_one_more_microsecond_would_overspend(
-        cents, rate, rings):
+@given(
+    cents=st.integers(2, 400),
+    rate=st.sampled_from(["0.01", "0.013", "0.05"]),
+    rings=st.lists(st.integers(0, 100_000), min_size=2, max_size=2),
+)
+def test_a_cut_call_spends_what_it_may_and_one_more_microsecond_would_overspend(cents, rate, rings):
     t = tenant(f"{Decimal(cents) / 100}", rate)
     for leg, ring in zip(("first", "second"), rings, strict=True):  # rings in milliseconds
-        t.rules.append(rule_from_dict({"match": "*", "leg": leg, "ring": ring / 1000,
-                                       "talk": 7200}, leg))
+        t.rules.append(
+            rule_from_dict({"match": "*", "leg": leg, "ring": ring / 1000, "talk": 7200}, leg)
+        )
     initial = t.account.balance
     if initial < 2 * Decimal(rate):
         return  # refused at the door; other tests cover that
@@ -206,8 +212,10 @@ def test_without_held_money_the_refusal_stays_short():
     t = tenant("0.01")
     with pytest.raises(AnveoError) as info:
         t.dial_connect(A, B)
-    assert info.value.message == ("insufficient funds: balance 0.01 USD cannot cover one minute "
-                                  "(0.02 USD: 2 legs at 0.01 USD a minute)")
+    assert info.value.message == (
+        "insufficient funds: balance 0.01 USD cannot cover one minute "
+        "(0.02 USD: 2 legs at 0.01 USD a minute)"
+    )
 
 
 def test_a_restored_tenant_re_plans_its_live_calls_too():

@@ -34,8 +34,12 @@ def busy_world() -> World:
     tenant = world.get(KEY)
     tenant.rules.append(rule_from_dict({"match": "1999*", "outcome": "busy"}, "s1"))
     for number, delay in (("12125551234", "0"), ("19995551234", "0"), ("12125551234", "90")):
-        params = [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", number),
-                  ("DELAY", delay), ("BILLINGCODE", "x")]
+        params = [
+            ("PHONENUMBER", "12157010680"),
+            ("DESTPHONENUMBER", number),
+            ("DELAY", delay),
+            ("BILLINGCODE", "x"),
+        ]
         assert Reply(pipeline.handle(world, "v3", xml_request("DIAL.CONNECT", params)).body).ok
     tenant.advance(7)  # one call bridging, one ringing, one scheduled
     return world
@@ -44,11 +48,20 @@ def busy_world() -> World:
 def story(world: World) -> list[object]:
     tenant = world.get(KEY)
     tenant.run_until_idle()
-    reply = Reply(pipeline.handle(world, "v3", xml_request(
-        "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")])
-    ).body)
-    return [reply.requestid, str(tenant.account.balance),
-            [(r, c.timeline, str(c.charge)) for r, c in tenant.calls.items()]]
+    reply = Reply(
+        pipeline.handle(
+            world,
+            "v3",
+            xml_request(
+                "DIAL.CONNECT", [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")]
+            ),
+        ).body
+    )
+    return [
+        reply.requestid,
+        str(tenant.account.balance),
+        [(r, c.timeline, str(c.charge)) for r, c in tenant.calls.items()],
+    ]
 
 
 def test_snapshot_round_trip_continues_the_same_story():
@@ -62,9 +75,13 @@ def test_snapshot_round_trip_continues_the_same_story():
 def test_a_bad_snapshot_changes_nothing():
     world = busy_world()
     before = json.dumps(snapshot.snapshot(world))
-    for bad in ({}, {"format": "other"}, {"format": snapshot.FORMAT},
-                {"format": snapshot.FORMAT, "tenants": [{"account": {}}], "key_rng": []},
-                []):
+    for bad in (
+        {},
+        {"format": "other"},
+        {"format": snapshot.FORMAT},
+        {"format": snapshot.FORMAT, "tenants": [{"account": {}}], "key_rng": []},
+        [],
+    ):
         with pytest.raises(SettingError):
             snapshot.restore(world, bad)
     doc = json.loads(before)
@@ -77,8 +94,7 @@ def test_a_bad_snapshot_changes_nothing():
 def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
     world = busy_world()
     tenant = world.get(KEY)
-    flow = tenant.dial_callflow("12125551234", callerid=DOCS_CALLERID,
-                                callflow=DEFAULT_CALLFLOW)
+    flow = tenant.dial_callflow("12125551234", callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW)
     tenant.advance(3)  # the call flow's one party answers; the bridged call is still talking
     doc = json.loads(json.dumps(snapshot.snapshot(world)))
     copy = World(Settings(seed=5))
@@ -86,7 +102,8 @@ def test_restoring_a_snapshot_gives_back_every_leg_and_plan_exactly():
     again = json.loads(json.dumps(snapshot.snapshot(copy)))
     # (Not the whole document: restoring renumbers the scheduler's sequence, keeping order.)
     assert [(c["legs"], c["plan"]) for c in again["tenants"][0]["calls"]] == [
-        (c["legs"], c["plan"]) for c in doc["tenants"][0]["calls"]]
+        (c["legs"], c["plan"]) for c in doc["tenants"][0]["calls"]
+    ]
     restored = copy.get(KEY).calls
     for requestid, call in tenant.calls.items():
         assert restored[requestid].legs == call.legs
@@ -148,8 +165,20 @@ def _get(url: str) -> bytes:
 def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
     state = tmp_path / "state.json"
     url_file = tmp_path / "url"
-    cmd = [sys.executable, "-m", "mock_anveo", "serve", "--port", "0", "--clock", "manual",
-           "--state-file", str(state), "--url-file", str(url_file)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mock_anveo",
+        "serve",
+        "--port",
+        "0",
+        "--clock",
+        "manual",
+        "--state-file",
+        str(state),
+        "--url-file",
+        str(url_file),
+    ]
 
     def launch() -> tuple[subprocess.Popen[bytes], str]:
         url_file.unlink(missing_ok=True)
@@ -162,8 +191,13 @@ def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
         return proc, url_file.read_text().strip()
 
     proc, url = launch()
-    request = urllib.request.Request(url + "/api/v3.asp", data=xml_request("DIAL.CONNECT", [
-        ("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234"), ("DELAY", "60")]))
+    request = urllib.request.Request(
+        url + "/api/v3.asp",
+        data=xml_request(
+            "DIAL.CONNECT",
+            [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234"), ("DELAY", "60")],
+        ),
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         rid = Reply(response.read()).requestid
     proc.send_signal(signal.SIGTERM)
@@ -176,8 +210,10 @@ def test_server_keeps_state_across_sigterm_restart(tmp_path: Path):
         call = json.loads(_get(f"{url}/_mock/tenants/{KEY}/calls/{rid}"))
         assert call["status"] == "NONE" and call["next_event_at"] is not None
         advance = urllib.request.Request(
-            f"{url}/_mock/tenants/{KEY}/clock/advance", method="POST",
-            data=json.dumps({"seconds": 3600 * 2}).encode())
+            f"{url}/_mock/tenants/{KEY}/clock/advance",
+            method="POST",
+            data=json.dumps({"seconds": 3600 * 2}).encode(),
+        )
         urllib.request.urlopen(advance, timeout=10).read()
         call = json.loads(_get(f"{url}/_mock/tenants/{KEY}/calls/{rid}"))
         assert call["status"] == "END" and call["reason"] == "answered-completed"
@@ -190,9 +226,13 @@ def test_snapshot_module_touches_no_private_attribute():
     # Tenant.to_document/from_document and Journal's own methods own the format; persistence
     # only calls them (it once poked _id_counter, _ended, _schedule and journal._entries).
     tree = ast.parse(inspect.getsource(snapshot))
-    private = [node.attr for node in ast.walk(tree)
-               if isinstance(node, ast.Attribute) and node.attr.startswith("_")
-               and not node.attr.startswith("__")]
+    private = [
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+    ]
     assert private == []
 
 
@@ -213,24 +253,42 @@ def test_every_moment_of_a_random_story_round_trips(seed: int):
     """Snapshots taken all along seeded random traffic restore to the same document, so the
     checks refuse nothing the engine itself produces."""
     rng = random.Random(seed)
-    tenant = Tenant(Account("k" * 40, verified_callerids={DOCS_CALLERID},
-                            callflows={DEFAULT_CALLFLOW}, balance=Decimal("3")),
-                    seed=seed, ended_limit=4)
-    tenant.rules.append(rule_from_dict({"match": "*", "weights": {"answer": 3, "busy": 1,
-                                                                  "no-answer": 1}}, "w"))
+    tenant = Tenant(
+        Account(
+            "k" * 40,
+            verified_callerids={DOCS_CALLERID},
+            callflows={DEFAULT_CALLFLOW},
+            balance=Decimal("3"),
+        ),
+        seed=seed,
+        ended_limit=4,
+    )
+    tenant.rules.append(
+        rule_from_dict({"match": "*", "weights": {"answer": 3, "busy": 1, "no-answer": 1}}, "w")
+    )
     rids: list[str] = []
     for step in range(120):
         try:
             roll = rng.random()
             if roll < 0.35:
-                rids.append(tenant.dial_connect(
-                    "12157010680", rng.choice(["12125551234", "12125550104"]),
-                    delay=rng.choice([0, 1]), max_minutes=rng.choice([None, 1]),
-                    test=rng.random() < 0.1).requestid)
+                rids.append(
+                    tenant.dial_connect(
+                        "12157010680",
+                        rng.choice(["12125551234", "12125550104"]),
+                        delay=rng.choice([0, 1]),
+                        max_minutes=rng.choice([None, 1]),
+                        test=rng.random() < 0.1,
+                    ).requestid
+                )
             elif roll < 0.45:
-                rids.append(tenant.dial_callflow("12125551234", callerid=DOCS_CALLERID,
-                                                 callflow=DEFAULT_CALLFLOW,
-                                                 variables={"A": "1"}).requestid)
+                rids.append(
+                    tenant.dial_callflow(
+                        "12125551234",
+                        callerid=DOCS_CALLERID,
+                        callflow=DEFAULT_CALLFLOW,
+                        variables={"A": "1"},
+                    ).requestid
+                )
             elif roll < 0.5 and rids:
                 tenant.cancel(rng.choice(rids))
             elif roll < 0.55:

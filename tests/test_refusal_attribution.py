@@ -50,8 +50,7 @@ def test_a_misspelt_query_field_is_the_tenants_last_request(anveo: MockAnveo) ->
     assert requests.last.error_code == "BAD_QUERY"
 
 
-def test_param_variable_with_an_upper_case_userkey_field_is_the_tenants(
-        anveo: MockAnveo) -> None:
+def test_param_variable_with_an_upper_case_userkey_field_is_the_tenants(anveo: MockAnveo) -> None:
     _accepted_first(anveo)
     _get(anveo, f"USERKEY={anveo.userkey}&action=DIAL.CALLFLOW&param[VARIABLE]=x")
     assert anveo.requests().last.error_code == "BAD_QUERY"
@@ -68,7 +67,8 @@ def test_a_lower_case_usertoken_is_the_tenants(anveo: MockAnveo, path: str, door
 
 
 def test_a_document_that_does_not_parse_is_the_tenants_when_its_key_is_whole(
-        anveo: MockAnveo) -> None:
+    anveo: MockAnveo,
+) -> None:
     _accepted_first(anveo)
     body = xml_request("ACCOUNT.GETBALANCE", [("MEMO", "AT&T")], userkey=anveo.userkey)
     _post(anveo, body.replace(b"&amp;", b"&"))
@@ -85,14 +85,25 @@ def test_an_unknown_key_stays_unattributed() -> None:
 
 #: Mistakes after which no key can be read: none sent, an unknown one, a query posted to the
 #: XML door, or a document cut before its </USERKEY>.
-KEYLESS = {"unknown-userkey", "missing-userkey", "missing-usertoken", "form-to-xml-door",
-           "truncated"}
+KEYLESS = {
+    "unknown-userkey",
+    "missing-userkey",
+    "missing-usertoken",
+    "form-to-xml-door",
+    "truncated",
+}
 
 
-@given(st.sampled_from(["v3", "v2"]).flatmap(lambda door: strategies.near_misses(
-    door=door, names=[n for n in strategies.NEAR_MISSES if n not in KEYLESS])))
+@given(
+    st.sampled_from(["v3", "v2"]).flatmap(
+        lambda door: strategies.near_misses(
+            door=door, names=[n for n in strategies.NEAR_MISSES if n not in KEYLESS]
+        )
+    )
+)
 def test_every_near_miss_with_a_readable_key_is_journaled_on_its_tenant(
-        miss: strategies.NearMiss) -> None:
+    miss: strategies.NearMiss,
+) -> None:
     world = World()
     pipe = Pipeline(world)
     if miss.query is not None:

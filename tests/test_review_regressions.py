@@ -29,8 +29,11 @@ async def client():
 
 
 async def connect_until_start(client, userkey=KEY) -> str:
-    reply = Reply(await (await client.post("/api/v3.asp", data=xml_request(
-        "DIAL.CONNECT", CONNECT, userkey))).read())
+    reply = Reply(
+        await (
+            await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT, userkey))
+        ).read()
+    )
     await client.post(f"/_mock/tenants/{userkey}/clock/advance", json={"seconds": 11})
     return reply.requestid
 
@@ -40,9 +43,16 @@ async def test_an_sms_cannot_spend_money_a_live_call_reserved(client):
     rid = await connect_until_start(client)
     tenant = await (await client.get(f"/_mock/tenants/{KEY}")).json()
     assert tenant["reserved"] == "0.04"
-    sms = await client.get("/api/v1.asp", params={
-        "apikey": KEY, "action": "sms", "from": "1", "destination": "12125551234",
-        "message": "hi"})
+    sms = await client.get(
+        "/api/v1.asp",
+        params={
+            "apikey": KEY,
+            "action": "sms",
+            "from": "1",
+            "destination": "12125551234",
+            "message": "hi",
+        },
+    )
     assert (await sms.text()).startswith("result=error^error=insufficient funds")
     await client.post(f"/_mock/tenants/{KEY}/clock/advance", json={"until_idle": True})
     call = await (await client.get(f"/_mock/tenants/{KEY}/calls/{rid}")).json()
@@ -50,13 +60,17 @@ async def test_an_sms_cannot_spend_money_a_live_call_reserved(client):
     assert Decimal((await (await client.get(f"/_mock/tenants/{KEY}")).json())["balance"]) >= 0
 
 
-@pytest.mark.parametrize(("weights", "said"), [
-    ('{"answer": Infinity}', "weights.answer must be a finite number"),  # the JSON reader
-    ('{"answer": 1e308, "busy": 1e308}', "weights must map outcomes"),  # finite, sum is not
-])
+@pytest.mark.parametrize(
+    ("weights", "said"),
+    [
+        ('{"answer": Infinity}', "weights.answer must be a finite number"),  # the JSON reader
+        ('{"answer": 1e308, "busy": 1e308}', "weights.answer must be a number from 0 to 1000000"),
+    ],
+)
 async def test_unbounded_weights_are_refused(client, weights, said):
-    response = await client.post(f"/_mock/tenants/{KEY}/scenarios",
-                                 data=f'{{"match": "*", "weights": {weights}}}')
+    response = await client.post(
+        f"/_mock/tenants/{KEY}/scenarios", data=f'{{"match": "*", "weights": {weights}}}'
+    )
     assert response.status == 400 and said in (await response.json())["error"]
 
 
@@ -65,9 +79,16 @@ async def test_v1_door_answers_200_and_records_a_bug(client, monkeypatch):
         raise RuntimeError("sms engine broke")
 
     monkeypatch.setattr(Tenant, "send_sms", boom)
-    response = await client.get("/api/v1.asp", params={
-        "apikey": KEY, "action": "sms", "from": "1", "destination": "12125551234",
-        "message": "x"})
+    response = await client.get(
+        "/api/v1.asp",
+        params={
+            "apikey": KEY,
+            "action": "sms",
+            "from": "1",
+            "destination": "12125551234",
+            "message": "x",
+        },
+    )
     assert response.status == 200
     assert (await response.text()).startswith("result=error^error=internal error")
     errors = await (await client.get("/_mock/errors")).json()
@@ -88,15 +109,18 @@ async def test_a_truncated_before_fault_does_not_process_the_request():
     server = await start(World())
     try:
         async with aiohttp.ClientSession() as session:
-            await session.post(f"{server.url}/_mock/tenants/{KEY}/faults",
-                               json={"kind": "truncated"})
-            response = await session.post(f"{server.url}/api/v3.asp",
-                                          data=xml_request("DIAL.CONNECT", CONNECT))
+            await session.post(
+                f"{server.url}/_mock/tenants/{KEY}/faults", json={"kind": "truncated"}
+            )
+            response = await session.post(
+                f"{server.url}/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT)
+            )
             body = await response.read()
             assert body.startswith(b"<?xml") and b"SUCCESS" not in body
             assert not server.world.get(KEY).calls
-            journal = await (await session.get(
-                f"{server.url}/_mock/tenants/{KEY}/journal?kind=exchange")).json()
+            journal = await (
+                await session.get(f"{server.url}/_mock/tenants/{KEY}/journal?kind=exchange")
+            ).json()
             (entry,) = journal["entries"]
             assert entry["error_code"] == "FAULT" and entry["response"]
     finally:
@@ -124,8 +148,7 @@ def test_controller_accepts_decimals_for_every_money_field():
     server = ThreadedServer().start()
     try:
         with MockAnveo.remote(server.url) as anveo:
-            tenant = anveo.set_account(balance=Decimal("5.5"),
-                                       rate_per_minute=Decimal("0.0095"))
+            tenant = anveo.set_account(balance=Decimal("5.5"), rate_per_minute=Decimal("0.0095"))
             assert (tenant["balance"], tenant["rate_per_minute"]) == ("5.5", "0.0095")
     finally:
         server.stop()

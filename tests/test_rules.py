@@ -15,19 +15,26 @@ from mock_anveo.errors import SettingError
 from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
 from mock_anveo.sim.calls import Reason
 from mock_anveo.sim.faults import ACTIONS, DOORS, V1_ACTION, fault_from_dict
-from mock_anveo.sim.scenarios import DEFAULT_TALK, LegBehaviour, rule_from_dict
+from mock_anveo.sim.legs import DEFAULT_TALK, LegBehaviour
+from mock_anveo.sim.scenarios import rule_from_dict
 from mock_anveo.sim.tenant import Tenant
 
 A, B = "12157010680", "12125551234"
 
 # Anything JSON can carry that is not a finite number in range, plus values of the wrong type.
-NOT_NUMBERS = st.one_of(st.booleans(), st.text(max_size=5), st.none(), st.lists(st.integers()),
-                        st.sampled_from([math.nan, math.inf, -math.inf]))
+NOT_NUMBERS = st.one_of(
+    st.booleans(),
+    st.text(max_size=5),
+    st.none(),
+    st.lists(st.integers()),
+    st.sampled_from([math.nan, math.inf, -math.inf]),
+)
 
 
 def tenant() -> Tenant:
-    return Tenant(Account("r" * 40, verified_callerids={DOCS_CALLERID},
-                          callflows={DEFAULT_CALLFLOW}), seed=2)
+    return Tenant(
+        Account("r" * 40, verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW}), seed=2
+    )
 
 
 def refused(build: Any, doc: Any) -> SettingError:
@@ -53,10 +60,13 @@ def test_the_v1_door_can_be_targeted_with_its_one_action():
     assert fault_from_dict({"kind": "reset", "door": "v1", "action": "SMS"}, "f2").action == "SMS"
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"door": "v1", "action": "DIAL.CONNECT"}, "action"),  # the text door sends SMS only
-    ({"door": "v3", "action": "SMS"}, "door"),  # and SMS never arrives elsewhere
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"door": "v1", "action": "DIAL.CONNECT"}, "action"),  # the text door sends SMS only
+        ({"door": "v3", "action": "SMS"}, "door"),  # and SMS never arrives elsewhere
+    ],
+)
 def test_a_door_and_action_that_never_meet_are_refused(doc, field):
     assert refused(fault_from_dict, {"kind": "html", **doc}).field == field
 
@@ -73,8 +83,9 @@ def test_http_status_from_200_to_599_is_accepted(status):
     assert fault_from_dict({"kind": "http-status", "status": status}, "f1").status == status
 
 
-@pytest.mark.parametrize("field", ["nth", "times", "seconds", "status", "probability", "seen",
-                                   "fired"])
+@pytest.mark.parametrize(
+    "field", ["nth", "times", "seconds", "status", "probability", "seen", "fired"]
+)
 @given(value=NOT_NUMBERS)
 def test_every_numeric_fault_field_refuses_what_is_not_a_number(field, value):
     if field == "times" and value is None:
@@ -85,16 +96,25 @@ def test_every_numeric_fault_field_refuses_what_is_not_a_number(field, value):
     assert error.field == field and error.message.startswith(f"{field} must be")
 
 
-@pytest.mark.parametrize(("field", "value"), [("nth", 1.5), ("times", 0), ("seconds", 61),
-                                              ("probability", 1.01), ("seen", -1),
-                                              ("status", 503.0)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("nth", 1.5),
+        ("times", 0),
+        ("seconds", 61),
+        ("probability", 1.01),
+        ("seen", -1),
+        ("status", 503.0),
+    ],
+)
 def test_numeric_fault_fields_are_bounded(field, value):
     assert refused(fault_from_dict, {"kind": "latency", field: value}).field == field
 
 
 def test_a_fault_round_trips_through_its_json_form():
-    fault = fault_from_dict({"kind": "latency", "door": "v1", "seconds": 0.5, "times": None,
-                             "probability": 0.25}, "f9")
+    fault = fault_from_dict(
+        {"kind": "latency", "door": "v1", "seconds": 0.5, "times": None, "probability": 0.25}, "f9"
+    )
     assert fault_from_dict(fault.to_dict(), "f9") == fault
 
 
@@ -115,12 +135,15 @@ def test_numbers_and_globs_are_accepted(match):
     assert rule_from_dict({"match": match}, "s1").match == match
 
 
-@pytest.mark.parametrize(("doc", "field"), [
-    ({"action": "DIAL.CALLFLOW", "leg": "second"}, "leg"),  # a call flow has one party
-    ({"action": "DIAL.CONNECT", "result": "PRESSED 1"}, "result"),  # only call flows have one
-    ({"leg": "second", "result": "PRESSED 1"}, "result"),
-    ({"action": "DIAL.GETSTATUS"}, "action"),  # rules decide how dialled numbers behave
-])
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"action": "DIAL.CALLFLOW", "leg": "second"}, "leg"),  # a call flow has one party
+        ({"action": "DIAL.CONNECT", "result": "PRESSED 1"}, "result"),  # only call flows have one
+        ({"leg": "second", "result": "PRESSED 1"}, "result"),
+        ({"action": "DIAL.GETSTATUS"}, "action"),  # rules decide how dialled numbers behave
+    ],
+)
 def test_combinations_that_can_never_apply_are_refused(doc, field):
     assert refused(rule_from_dict, {"match": "*", **doc}).field == field
 
@@ -146,16 +169,18 @@ def test_sequence_steps_are_bounded_and_named_by_position():
 
 
 def test_talk_null_means_no_talk_time_of_its_own_and_round_trips():
-    rule = rule_from_dict({"match": "*", "sequence": [{"ring": 2}, {"talk": 90},
-                                                      {"talk": None}]}, "s1")
+    rule = rule_from_dict(
+        {"match": "*", "sequence": [{"ring": 2}, {"talk": 90}, {"talk": None}]}, "s1"
+    )
     assert [step.own_talk for step in rule.sequence] == [False, True, False]
     assert rule_from_dict(rule.to_dict(), "s1") == rule
 
 
 def test_a_plan_saved_without_own_talk_infers_it_from_the_talk_time():
     assert LegBehaviour.from_dict({"outcome": "answer", "ring": 3, "talk": 600}).own_talk
-    assert not LegBehaviour.from_dict({"outcome": "answer", "ring": 3,
-                                       "talk": DEFAULT_TALK}).own_talk
+    assert not LegBehaviour.from_dict(
+        {"outcome": "answer", "ring": 3, "talk": DEFAULT_TALK}
+    ).own_talk
     plan = LegBehaviour("answer", 3.0, 90.0, own_talk=True)
     assert LegBehaviour.from_dict(plan.to_dict()) == plan
 
@@ -181,8 +206,7 @@ def test_a_rule_added_after_the_dial_does_not_change_the_call():
 
 def test_both_legs_take_their_rule_uses_when_the_request_is_accepted():
     t = tenant()
-    t.rules.append(rule_from_dict({"match": "*", "sequence": ["answer", "busy"],
-                                   "times": 2}, "s1"))
+    t.rules.append(rule_from_dict({"match": "*", "sequence": ["answer", "busy"], "times": 2}, "s1"))
     call = t.dial_connect(A, B, delay=60)
     assert t.rules[0].used == 2  # both legs decided now, though nothing rings for an hour
     assert [b.outcome for b in call.plan] == ["answer", "busy"]

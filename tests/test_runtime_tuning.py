@@ -18,8 +18,9 @@ print(json.dumps({"before": before, "after": gc.get_threshold(),
 
 
 def probe() -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True
+    )
     result: dict[str, object] = json.loads(done.stdout)
     return result
 

@@ -18,16 +18,20 @@ CONNECT = [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")]
 async def test_in_flight_requests_finish_and_new_ones_are_refused():
     server = await start(World())
     async with aiohttp.ClientSession() as session:
-        fault = await session.post(f"{server.url}/_mock/tenants/{KEY}/faults",
-                                   json={"kind": "latency", "seconds": 30, "when": "after"})
+        fault = await session.post(
+            f"{server.url}/_mock/tenants/{KEY}/faults",
+            json={"kind": "latency", "seconds": 30, "when": "after"},
+        )
         assert fault.status == 201
-        in_flight = asyncio.create_task(session.post(
-            f"{server.url}/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT)))
+        in_flight = asyncio.create_task(
+            session.post(f"{server.url}/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT))
+        )
         while not server.world.get(KEY).calls:  # processed, now held by the latency fault
             await asyncio.sleep(0)
         server.app[OPTIONS].shutting_down = True  # the first step of stop()
-        refused = await session.post(f"{server.url}/api/v3.asp",
-                                     data=xml_request("ACCOUNT.GETBALANCE", []))
+        refused = await session.post(
+            f"{server.url}/api/v3.asp", data=xml_request("ACCOUNT.GETBALANCE", [])
+        )
         assert refused.status == 200
         assert Reply(await refused.read()).error == "the server is shutting down"
         await server.stop()  # ends the injected latency at once, lets the reply out

@@ -10,7 +10,8 @@ from mock_anveo.errors import AnveoError, Code
 from mock_anveo.sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, Account
 from mock_anveo.sim.calls import Phase, Reason, Status
 from mock_anveo.sim.journal import entry_to_dict
-from mock_anveo.sim.scenarios import RING_TIMEOUT, magic, rule_from_dict
+from mock_anveo.sim.legs import RING_TIMEOUT, magic
+from mock_anveo.sim.scenarios import rule_from_dict
 from mock_anveo.sim.tenant import Tenant
 
 A, B = "12157010680", "12125551234"  # ordinary numbers: default behaviour
@@ -44,8 +45,7 @@ def test_default_call_goes_none_init_start_end_with_documented_timings():
     t.advance(3600)
     call = t.calls[rid]
     assert call.status is Status.END and call.reason is Reason.ANSWERED_COMPLETED
-    assert phases(t, rid) == ["scheduled", "ringing-first", "ringing-second", "connected",
-                              "ended"]
+    assert phases(t, rid) == ["scheduled", "ringing-first", "ringing-second", "connected", "ended"]
     # first leg talks 90 s from its answer, so it hangs up 84 s after the bridge
     times = [at - call.created_at for at, _, _ in call.timeline]
     assert times == [0, 86400, 86404, 86410, 86494]
@@ -68,17 +68,21 @@ def test_legs_are_read_only_views_of_the_call():
     call = t.dial_connect(A, B)
     t.advance(5)  # the first party answered at 4 s; the second is ringing
     first, second = call.legs
-    assert (first.number, first.answered_at, first.outcome) == (A, call.created_at + 4,
-                                                                 "answered")
+    assert (first.number, first.answered_at, first.outcome) == (A, call.created_at + 4, "answered")
     assert (second.number, second.answered_at, second.outcome) == (B, None, None)
     with pytest.raises(AttributeError):
         first.outcome = "busy"  # type: ignore[misc]
     assert call.legs[0].outcome == "answered"
 
 
-@pytest.mark.parametrize(("number", "reason", "after"), [
-    (BUSY, Reason.BUSY, 2.0), (NO_ANSWER, Reason.NO_ANSWER, RING_TIMEOUT),
-    (FAIL, Reason.FAILED, 1.0)])
+@pytest.mark.parametrize(
+    ("number", "reason", "after"),
+    [
+        (BUSY, Reason.BUSY, 2.0),
+        (NO_ANSWER, Reason.NO_ANSWER, RING_TIMEOUT),
+        (FAIL, Reason.FAILED, 1.0),
+    ],
+)
 def test_magic_numbers_on_the_first_leg(number, reason, after):
     t = tenant()
     rid = t.dial_connect(number, B).requestid
@@ -156,8 +160,7 @@ def test_insufficient_funds_refuses_the_request_and_ends_delayed_calls():
     with pytest.raises(AnveoError) as info:
         t.dial_connect(A, B)
     assert info.value.code is Code.INSUFFICIENT_FUNDS
-    rid = t.dial_callflow(B, callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW,
-                          delay=1).requestid
+    rid = t.dial_callflow(B, callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW, delay=1).requestid
     t.account.balance = Decimal("0.001")
     t.advance(61)
     assert t.calls[rid].reason is Reason.INSUFFICIENT_FUNDS
@@ -179,17 +182,24 @@ def test_charges_are_summed_per_billingcode():
         t.dial_connect(A, B, billingcode=code)
     t.dial_connect(A, B)
     t.advance(3600)
-    assert t.charges_by_billingcode == {"a": Decimal("0.0760"), "b": Decimal("0.0380"),
-                                        "": Decimal("0.0380")}
+    assert t.charges_by_billingcode == {
+        "a": Decimal("0.0760"),
+        "b": Decimal("0.0380"),
+        "": Decimal("0.0380"),
+    }
     assert t.balance() == Decimal("100.00") - t.total_charged
 
 
 def test_callflow_answers_runs_and_reports_its_result():
     t = tenant()
-    t.rules.append(rule_from_dict({"match": B, "action": "DIAL.CALLFLOW", "result": "PRESSED 1",
-                                   "talk": 30}, "s1"))
-    rid = t.dial_callflow(B, callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW,
-                          variables={"ACCOUNTID": "8732123"}).requestid
+    t.rules.append(
+        rule_from_dict(
+            {"match": B, "action": "DIAL.CALLFLOW", "result": "PRESSED 1", "talk": 30}, "s1"
+        )
+    )
+    rid = t.dial_callflow(
+        B, callerid=DOCS_CALLERID, callflow=DEFAULT_CALLFLOW, variables={"ACCOUNTID": "8732123"}
+    ).requestid
     with pytest.raises(AnveoError) as info:
         t.callflow_result(rid)
     assert info.value.code is Code.RESULT_NOT_READY
@@ -213,9 +223,17 @@ def test_callflow_requires_known_flow_and_verified_callerid():
 
 def test_rule_sequence_then_count_then_fallback_to_magic_and_defaults():
     t = tenant()
-    t.rules.append(rule_from_dict({"match": "1212*", "leg": "second",
-                                   "sequence": ["busy", {"outcome": "answer", "ring": 1}],
-                                   "times": 3}, "s1"))
+    t.rules.append(
+        rule_from_dict(
+            {
+                "match": "1212*",
+                "leg": "second",
+                "sequence": ["busy", {"outcome": "answer", "ring": 1}],
+                "times": 3,
+            },
+            "s1",
+        )
+    )
     rids = [t.dial_connect(A, B, delay=i).requestid for i in range(4)]
     t.advance(3600 * 2)
     reasons = [t.calls[r].reason for r in rids]
@@ -228,8 +246,11 @@ def test_rule_sequence_then_count_then_fallback_to_magic_and_defaults():
 def test_seeded_random_outcomes_are_reproducible():
     def run() -> list[str]:
         t = tenant()
-        t.rules.append(rule_from_dict({"match": "*", "weights": {"answer": 2, "busy": 1,
-                                                                 "no-answer": 1}}, "s1"))
+        t.rules.append(
+            rule_from_dict(
+                {"match": "*", "weights": {"answer": 2, "busy": 1, "no-answer": 1}}, "s1"
+            )
+        )
         rids = [t.dial_connect(A, B).requestid for _ in range(40)]
         t.advance(3600)
         return [t.calls[r].reason.value for r in rids]
@@ -242,8 +263,10 @@ def test_seeded_random_outcomes_are_reproducible():
 def test_same_seed_same_requests_same_ids_and_timelines():
     def story(seed: int) -> list[object]:
         t = Tenant(Account("k" * 40, verified_callerids={DOCS_CALLERID}), seed=seed)
-        rids = [t.dial_connect(A, n, delay=d).requestid
-                for n, d in ((B, 0), (BUSY, 5), (LONG, 1), (NO_ANSWER, 2))]
+        rids = [
+            t.dial_connect(A, n, delay=d).requestid
+            for n, d in ((B, 0), (BUSY, 5), (LONG, 1), (NO_ANSWER, 2))
+        ]
         t.advance(3 * 3600)
         t.cancel(t.dial_connect(A, B).requestid)
         return [(r, t.calls[r].timeline, str(t.calls[r].charge)) for r in rids]

@@ -26,8 +26,18 @@ from mock_anveo.wire import pipeline
 from .helpers import KEY, Reply, v2_query, xml_request
 
 # Ordinary numbers plus the busy / no-answer / fail / long-call magic numbers.
-NUMBERS = st.sampled_from(["12157010680", "12125551234", "12125550100", "12125550101",
-                           "12125550102", "12125550104", "12125550115", "12125550161"])
+NUMBERS = st.sampled_from(
+    [
+        "12157010680",
+        "12125551234",
+        "12125550100",
+        "12125550101",
+        "12125550102",
+        "12125550104",
+        "12125550115",
+        "12125550161",
+    ]
+)
 # Delays up to two days keep the story short while crossing day boundaries.
 DELAYS = st.integers(0, 2880)
 # Steps from a fraction of a second (inside a ringing phase) to a day.
@@ -61,8 +71,14 @@ class CallEngine(RuleBasedStateMachine):
             exchange = pipeline.handle(self.world, door, xml_request(action, params))
         return Reply(exchange.body)
 
-    @rule(target=requests, first=NUMBERS, second=NUMBERS, delay=DELAYS,
-          door=st.sampled_from(["v3", "v2"]), max_minutes=st.none() | st.integers(1, 30))
+    @rule(
+        target=requests,
+        first=NUMBERS,
+        second=NUMBERS,
+        delay=DELAYS,
+        door=st.sampled_from(["v3", "v2"]),
+        max_minutes=st.none() | st.integers(1, 30),
+    )
     def dial(self, first, second, delay, door, max_minutes):
         params = [("PHONENUMBER", first), ("DESTPHONENUMBER", second), ("DELAY", str(delay))]
         if max_minutes:
@@ -79,8 +95,11 @@ class CallEngine(RuleBasedStateMachine):
     @rule(target=requests, number=NUMBERS)
     def dial_test(self, number):
         before = self._observable()
-        reply = self.send("v3", "DIAL.CONNECT", [("PHONENUMBER", number),
-                                                 ("DESTPHONENUMBER", number), ("TEST", "TRUE")])
+        reply = self.send(
+            "v3",
+            "DIAL.CONNECT",
+            [("PHONENUMBER", number), ("DESTPHONENUMBER", number), ("TEST", "TRUE")],
+        )
         after = self._observable()
         del after["calls"][reply.requestid]
         assert before == after  # a TEST request changes nothing but its own record + journal
@@ -90,8 +109,12 @@ class CallEngine(RuleBasedStateMachine):
     def _observable(self) -> dict[str, object]:
         t = self.tenant
         t.sync()  # what is already due happens whatever the request
-        return {"balance": t.account.balance, "now": t.clock.now(), "pending": len(t.scheduler),
-                "calls": {r: (c.phase, len(c.timeline)) for r, c in t.calls.items()}}
+        return {
+            "balance": t.account.balance,
+            "now": t.clock.now(),
+            "pending": len(t.scheduler),
+            "calls": {r: (c.phase, len(c.timeline)) for r, c in t.calls.items()},
+        }
 
     @rule(rid=requests, door=st.sampled_from(["v3", "v2"]))
     def poll(self, rid, door):
@@ -122,9 +145,17 @@ class CallEngine(RuleBasedStateMachine):
         t = self.tenant
         t.sync()
         now = t.clock.now()
-        owed = sum((c.rate * sum(billable(leg.answered_at, now) for leg in c.legs
-                                 if leg.answered_at is not None)
-                    for c in t.calls.values() if c.phase is not Phase.ENDED), Decimal(0))
+        owed = sum(
+            (
+                c.rate
+                * sum(
+                    billable(leg.answered_at, now) for leg in c.legs if leg.answered_at is not None
+                )
+                for c in t.calls.values()
+                if c.phase is not Phase.ENDED
+            ),
+            Decimal(0),
+        )
         try:
             t.set_balance(amount)
         except SettingError as error:  # refused only below what live calls already owe
@@ -136,8 +167,11 @@ class CallEngine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.tenant.calls) > 0)
     @rule(number=NUMBERS, outcome=st.sampled_from(["answer", "busy", "no-answer", "fail"]))
     def add_scenario(self, number, outcome):
-        self.tenant.rules.append(rule_from_dict({"match": number, "outcome": outcome,
-                                                 "times": 2}, f"s{len(self.tenant.rules)}"))
+        self.tenant.rules.append(
+            rule_from_dict(
+                {"match": number, "outcome": outcome, "times": 2}, f"s{len(self.tenant.rules)}"
+            )
+        )
 
     @invariant()
     def clock_never_goes_back(self):

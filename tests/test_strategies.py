@@ -21,8 +21,13 @@ from mock_anveo.wire.requests import ActionRequest
 #: Refusals about a request's target, not its form: what random REQUESTIDs may meet.
 STATE_ONLY = {"UNKNOWN_REQUESTID", "ALREADY_ENDED", "RESULT_NOT_READY", "NOT_A_CALLFLOW"}
 BY_REQUESTID = {"DIAL.GETSTATUS", "DIAL.CANCEL", "DIAL.CALLFLOW.GETRESULT"}
-XML_ONLY = {"lower-case-tag", "missing-usertoken", "truncated", "form-to-xml-door",
-            "unescaped-ampersand"}
+XML_ONLY = {
+    "lower-case-tag",
+    "missing-usertoken",
+    "truncated",
+    "form-to-xml-door",
+    "unescaped-ampersand",
+}
 V2_ONLY = {"param-variable", "unknown-query-field", "missing-userkey"}
 #: aiohttp's default cap on the request line, which carries the whole v2 query.
 REQUEST_LINE_MAX = 8190
@@ -67,8 +72,11 @@ def test_v2_queries_are_accepted(query: str) -> None:
     assert_accepted(send(World(), "v2", query))
 
 
-@given(st.sampled_from(["v3", "v2"]).flatmap(
-    lambda door: st.tuples(st.just(door), strategies.requests(door=door))))
+@given(
+    st.sampled_from(["v3", "v2"]).flatmap(
+        lambda door: st.tuples(st.just(door), strategies.requests(door=door))
+    )
+)
 def test_what_is_sent_is_what_the_mock_records(drawn: tuple[str, AnveoRequest]) -> None:
     door, request = drawn
     payload = request.to_query() if door == "v2" else request.to_xml()
@@ -100,22 +108,44 @@ def test_payloads_fit_the_doors(body: bytes, query: str) -> None:
 def test_the_documented_bounds_hold_in_the_worst_case() -> None:
     # The costliest characters: "&" (5 bytes escaped in XML), an emoji (12 bytes in a query).
     name = "V" * 64
-    xml_worst = AnveoRequest("k" * 40, "DIAL.CALLFLOW", (
-        ("MEMO", "&" * strategies.MEMO_MAX), ("BILLINGCODE", "&" * strategies.BILLINGCODE_MAX)),
-        tuple((f"{name[:-2]}{i:02}", "&" * strategies.VARIABLE_VALUE_MAX)
-              for i in range(strategies.XML_LONG_VARIABLES)))
-    xml_many = AnveoRequest("k" * 40, "DIAL.CALLFLOW", (), tuple(
-        (f"{name[:-2]}{i:02}", "&" * strategies.XML_SHORT_VALUE)
-        for i in range(strategies.VARIABLES_MAX)))
+    xml_worst = AnveoRequest(
+        "k" * 40,
+        "DIAL.CALLFLOW",
+        (("MEMO", "&" * strategies.MEMO_MAX), ("BILLINGCODE", "&" * strategies.BILLINGCODE_MAX)),
+        tuple(
+            (f"{name[:-2]}{i:02}", "&" * strategies.VARIABLE_VALUE_MAX)
+            for i in range(strategies.XML_LONG_VARIABLES)
+        ),
+    )
+    xml_many = AnveoRequest(
+        "k" * 40,
+        "DIAL.CALLFLOW",
+        (),
+        tuple(
+            (f"{name[:-2]}{i:02}", "&" * strategies.XML_SHORT_VALUE)
+            for i in range(strategies.VARIABLES_MAX)
+        ),
+    )
     for request in (xml_worst, xml_many):
         assert len(request.to_xml(separator="\r\n")) <= ServerOptions().max_body
     emoji = "\U0001f600"
-    v2_worst = AnveoRequest("k" * 40, "DIAL.CALLFLOW", (
-        ("PHONENUMBER", "1" * 15), ("CALLERID", "1" * 15), ("CALLFLOW", "c" * 40),
-        ("DELAY", "86400"), ("TEST", "FALSE"),
-        ("MEMO", emoji * strategies.V2_TEXT_MAX), ("BILLINGCODE", emoji * strategies.V2_TEXT_MAX)),
-        tuple((f"{name[:-2]}{i:02}", emoji * strategies.V2_VARIABLE_VALUE_MAX)
-              for i in range(strategies.V2_VARIABLES_MAX)))
+    v2_worst = AnveoRequest(
+        "k" * 40,
+        "DIAL.CALLFLOW",
+        (
+            ("PHONENUMBER", "1" * 15),
+            ("CALLERID", "1" * 15),
+            ("CALLFLOW", "c" * 40),
+            ("DELAY", "86400"),
+            ("TEST", "FALSE"),
+            ("MEMO", emoji * strategies.V2_TEXT_MAX),
+            ("BILLINGCODE", emoji * strategies.V2_TEXT_MAX),
+        ),
+        tuple(
+            (f"{name[:-2]}{i:02}", emoji * strategies.V2_VARIABLE_VALUE_MAX)
+            for i in range(strategies.V2_VARIABLES_MAX)
+        ),
+    )
     line = f"GET /api/v2.asp?{v2_worst.to_query(userkey_field='USERKEY')} HTTP/1.1"
     assert len(line) <= REQUEST_LINE_MAX
 
@@ -125,16 +155,26 @@ _CHECKED = list(NEAR_MISSES)
 NEEDS_SIGNATURE = {"wrong-signature"}
 
 
-@given(st.sampled_from(["v3", "v2"]).flatmap(
-    lambda door: strategies.near_misses(door=door, names=_CHECKED)))
+@given(
+    st.sampled_from(["v3", "v2"]).flatmap(
+        lambda door: strategies.near_misses(door=door, names=_CHECKED)
+    )
+)
 def test_near_misses_get_exactly_their_code(miss: NearMiss) -> None:
     assert code(send_miss(World(), miss)) == miss.code, miss
 
 
-@pytest.mark.parametrize(("name", "door"), [
-    (name, door) for name in _CHECKED for door in ("v3", "v2")
-    if name not in NEEDS_SIGNATURE and not (name in XML_ONLY and door == "v2")
-    and not (name in V2_ONLY and door == "v3")])
+@pytest.mark.parametrize(
+    ("name", "door"),
+    [
+        (name, door)
+        for name in _CHECKED
+        for door in ("v3", "v2")
+        if name not in NEEDS_SIGNATURE
+        and not (name in XML_ONLY and door == "v2")
+        and not (name in V2_ONLY and door == "v3")
+    ],
+)
 @settings(max_examples=8)
 @given(data=st.data())
 def test_every_near_miss_is_reachable(name: str, door: str, data: st.DataObject) -> None:
@@ -149,8 +189,14 @@ def test_unescaped_ampersand_is_malformed_xml(miss: NearMiss) -> None:
     assert code(send_miss(World(), miss)) == "MALFORMED_XML"
 
 
-@given(strategies.near_misses("DIAL.CONNECT", userkey="u" * 40, callerids=["15550001111"],
-                              names=["unverified-callerid", "unknown-userkey"]))
+@given(
+    strategies.near_misses(
+        "DIAL.CONNECT",
+        userkey="u" * 40,
+        callerids=["15550001111"],
+        names=["unverified-callerid", "unknown-userkey"],
+    )
+)
 def test_near_misses_follow_the_account_described(miss: NearMiss) -> None:
     assert miss.base.userkey == "u" * 40
     assert miss.xml is not None
@@ -161,9 +207,14 @@ def test_near_misses_follow_the_account_described(miss: NearMiss) -> None:
 
 
 def signing_world() -> tuple[World, str]:
-    account = Account("s" * 40, email="ops@example.com", secure_phrase="open sesame",
-                      require_signature=True, verified_callerids={DOCS_CALLERID},
-                      callflows={DEFAULT_CALLFLOW})
+    account = Account(
+        "s" * 40,
+        email="ops@example.com",
+        secure_phrase="open sesame",
+        require_signature=True,
+        verified_callerids={DOCS_CALLERID},
+        callflows={DEFAULT_CALLFLOW},
+    )
     signature = account.expected_signature()
     assert signature is not None
     return World(Settings(accounts=[account])), signature
@@ -172,16 +223,23 @@ def signing_world() -> tuple[World, str]:
 _SIGNING_WORLD, _SIGNATURE = signing_world()
 
 
-@given(strategies.xml_requests(userkey="s" * 40, signature=_SIGNATURE),
-       strategies.v2_queries(userkey="s" * 40, signature=_SIGNATURE.upper()))
+@given(
+    strategies.xml_requests(userkey="s" * 40, signature=_SIGNATURE),
+    strategies.v2_queries(userkey="s" * 40, signature=_SIGNATURE.upper()),
+)
 def test_requests_carry_the_accounts_signature(body: bytes, query: str) -> None:
     world, _ = signing_world()
     assert_accepted(send(world, "v3", body))
     assert_accepted(send(world, "v2", query))
 
 
-@given(st.sampled_from(["v3", "v2"]).flatmap(lambda door: strategies.near_misses(
-    door=door, names=["wrong-signature"], userkey="s" * 40, signature=_SIGNATURE)))
+@given(
+    st.sampled_from(["v3", "v2"]).flatmap(
+        lambda door: strategies.near_misses(
+            door=door, names=["wrong-signature"], userkey="s" * 40, signature=_SIGNATURE
+        )
+    )
+)
 def test_wrong_signature_is_refused(miss: NearMiss) -> None:
     world, _ = signing_world()
     assert code(send_miss(world, miss)) == miss.code == "BAD_SIGNATURE"
@@ -217,17 +275,23 @@ def test_strategy_arguments_are_checked() -> None:
 
 
 def test_importing_mock_anveo_does_not_import_hypothesis() -> None:
-    code_ = ("import sys, mock_anveo, mock_anveo.testing.controller, mock_anveo.http.server; "
-             "print('hypothesis' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    code_ = (
+        "import sys, mock_anveo, mock_anveo.testing.controller, mock_anveo.http.server; "
+        "print('hypothesis' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code_], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == "False"
 
 
 def test_importing_the_strategies_does_not_import_lxml() -> None:
     """The testing layer renders requests with ``wire.requests``, which loads no lxml."""
-    code_ = ("import sys; from mock_anveo import strategies; strategies.xml_requests(); "
-             "strategies.near_misses(); print('lxml' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code_], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    code_ = (
+        "import sys; from mock_anveo import strategies; strategies.xml_requests(); "
+        "strategies.near_misses(); print('lxml' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code_], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     assert out.strip() == "False"

@@ -25,14 +25,15 @@ from .helpers import Reply, v2_query, xml_request
 DOORS = ("v3", "apicall", "v2")
 PHONE = st.from_regex(contract.PHONE.pattern or "", fullmatch=True)
 # XML 1.0 text without control characters; the mock strips XML whitespace at both ends.
-TEXT_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0xFFFD,
-                           exclude_categories=("Cs",))
+TEXT_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0xFFFD, exclude_categories=("Cs",))
 
 
 def _case(word: str) -> st.SearchStrategy[str]:
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(word, flips,
-                                                                             strict=True)))
+        lambda flips: "".join(
+            c.upper() if f else c.lower() for c, f in zip(word, flips, strict=True)
+        )
+    )
 
 
 OPTIONAL = {
@@ -55,8 +56,9 @@ def valid_connect(draw: st.DrawFn) -> list[tuple[str, str]]:
     return draw(st.permutations(params))
 
 
-def send(world: World, door: str, params: list[tuple[str, str]],
-         action: str = "DIAL.CONNECT") -> Reply:
+def send(
+    world: World, door: str, params: list[tuple[str, str]], action: str = "DIAL.CONNECT"
+) -> Reply:
     if door == "v2":
         exchange = pipeline.handle(world, door, b"", query=v2_query(action, params))
     else:
@@ -83,20 +85,27 @@ def _mutations(params: list[tuple[str, str]]) -> st.SearchStrategy[tuple[str, li
         options.append(st.just((required, [p for p in params if p[0] != required])))
     for phone in ("PHONENUMBER", "DESTPHONENUMBER"):
         bad = st.from_regex(r"[0-9]{0,6}[^0-9\s][0-9]{0,6}", fullmatch=True).filter(
-            lambda v: v.strip() and "\x00" not in v and v.isprintable())
-        options.append(bad.map(lambda v, n=phone: (n, [(k, v if k == n else x)
-                                                        for k, x in params])))
+            lambda v: v.strip() and "\x00" not in v and v.isprintable()
+        )
+        options.append(
+            bad.map(lambda v, n=phone: (n, [(k, v if k == n else x) for k, x in params]))
+        )
     out_of_range = st.one_of(
         st.integers(86401, 10**9).map(lambda v: ("DELAY", str(v))),
         st.sampled_from(["0", "1441", "99999"]).map(lambda v: ("MAXCALLDURATION", v)),
     )
-    options.append(out_of_range.map(
-        lambda nv: (nv[0], [p for p in params if p[0] != nv[0]] + [nv])))
-    options.append(st.sampled_from(names).map(
-        lambda n: (n, [(k.lower() if k == n else k, v) for k, v in params])))
+    options.append(
+        out_of_range.map(lambda nv: (nv[0], [p for p in params if p[0] != nv[0]] + [nv]))
+    )
+    options.append(
+        st.sampled_from(names).map(
+            lambda n: (n, [(k.lower() if k == n else k, v) for k, v in params])
+        )
+    )
     options.append(st.sampled_from(params).map(lambda p: (p[0], [*params, p])))
     unknown = st.from_regex(r"[A-Z][A-Z_]{2,15}", fullmatch=True).filter(
-        lambda n: n not in actions.REGISTRY["DIAL.CONNECT"].params and n != "VARIABLE")
+        lambda n: n not in actions.REGISTRY["DIAL.CONNECT"].params and n != "VARIABLE"
+    )
     options.append(unknown.map(lambda n: (n, [*params, (n, "1")])))
     return st.one_of(options)
 
@@ -116,14 +125,42 @@ def test_arbitrary_bytes_get_an_envelope_never_an_exception(body, door):
     Reply(exchange.body)
 
 
-XMLISH = st.lists(st.sampled_from([
-    b"<REQUEST>", b"</REQUEST>", b"<USERTOKEN>", b"</USERTOKEN>", b"<USERKEY>", b"</USERKEY>",
-    b"df141891e2e883904b0b294dc5bq79c1c1c13f6d", b'<ACTION NAME="DIAL.CONNECT">', b"</ACTION>",
-    b'<PARAMETER NAME="PHONENUMBER">', b'<PARAMETER NAME="DELAY">', b"</PARAMETER>",
-    b'<PARAMETER NAME="VARIABLE" VARIABLENAME="X">', b"12157010680", b"&amp;", b"&x;",
-    b"<![CDATA[x]]>", b"<!-- c -->", b"<?pi?>", b"\xff", b"\x00", b" ", b"\n", b"<", b">",
-    b'<?xml version="1.0"?>', b"<!DOCTYPE REQUEST>", b'NAME="', b"<ACTION/>",
-]), max_size=40).map(b"".join)
+XMLISH = st.lists(
+    st.sampled_from(
+        [
+            b"<REQUEST>",
+            b"</REQUEST>",
+            b"<USERTOKEN>",
+            b"</USERTOKEN>",
+            b"<USERKEY>",
+            b"</USERKEY>",
+            b"df141891e2e883904b0b294dc5bq79c1c1c13f6d",
+            b'<ACTION NAME="DIAL.CONNECT">',
+            b"</ACTION>",
+            b'<PARAMETER NAME="PHONENUMBER">',
+            b'<PARAMETER NAME="DELAY">',
+            b"</PARAMETER>",
+            b'<PARAMETER NAME="VARIABLE" VARIABLENAME="X">',
+            b"12157010680",
+            b"&amp;",
+            b"&x;",
+            b"<![CDATA[x]]>",
+            b"<!-- c -->",
+            b"<?pi?>",
+            b"\xff",
+            b"\x00",
+            b" ",
+            b"\n",
+            b"<",
+            b">",
+            b'<?xml version="1.0"?>',
+            b"<!DOCTYPE REQUEST>",
+            b'NAME="',
+            b"<ACTION/>",
+        ]
+    ),
+    max_size=40,
+).map(b"".join)
 
 
 @given(XMLISH)
@@ -139,12 +176,31 @@ def test_arbitrary_query_strings_get_an_envelope(query):
     Reply(exchange.body)
 
 
-QUERYISH = st.lists(st.sampled_from([
-    "userkey=df141891e2e883904b0b294dc5bq79c1c1c13f6d", "USERKEY=x", "action=DIAL.CONNECT",
-    "action=DIAL.GETSTATUS", "param[PHONENUMBER]=12157010680", "param[DELAY]=5",
-    "param[REQUESTID]=" + "a" * 40, "var[X]=1", "param[]=", "%ff", "%00", "=", "&", "param[",
-    "param[DESTPHONENUMBER]=12125550123", "param[VARIABLE]=1", "%5B", "+",
-]), max_size=12).map("&".join)
+QUERYISH = st.lists(
+    st.sampled_from(
+        [
+            "userkey=df141891e2e883904b0b294dc5bq79c1c1c13f6d",
+            "USERKEY=x",
+            "action=DIAL.CONNECT",
+            "action=DIAL.GETSTATUS",
+            "param[PHONENUMBER]=12157010680",
+            "param[DELAY]=5",
+            "param[REQUESTID]=" + "a" * 40,
+            "var[X]=1",
+            "param[]=",
+            "%ff",
+            "%00",
+            "=",
+            "&",
+            "param[",
+            "param[DESTPHONENUMBER]=12125550123",
+            "param[VARIABLE]=1",
+            "%5B",
+            "+",
+        ]
+    ),
+    max_size=12,
+).map("&".join)
 
 
 @given(QUERYISH)
@@ -155,15 +211,36 @@ def test_query_like_garbage_gets_an_envelope(query):
 
 # ---- actions.xsd and the contract's rules must agree on values (tests/test_contract.py: on
 # structure) --------------------------------------------------------------------------------
-VALUES = st.one_of(
-    st.from_regex(r"[0-9]{1,20}", fullmatch=True),
-    st.from_regex(r"[0-9a-fA-F]{38,42}", fullmatch=True),
-    st.from_regex(r"[0-9A-Za-z]{39,41}", fullmatch=True),
-    st.sampled_from(["TRUE", "false", "TrUe", "yes", "0", "-1", "+5", "1e3", "٣٤٥٦٧٨٩",
-                     "0000000086400", "86400", "86401", "1440", "1441", "00"]),
-    st.text(TEXT_CHARS, max_size=30),
-    st.text(TEXT_CHARS, min_size=250, max_size=1100),
-).map(lambda v: v.strip(" \t\r\n")).filter(bool)
+VALUES = (
+    st.one_of(
+        st.from_regex(r"[0-9]{1,20}", fullmatch=True),
+        st.from_regex(r"[0-9a-fA-F]{38,42}", fullmatch=True),
+        st.from_regex(r"[0-9A-Za-z]{39,41}", fullmatch=True),
+        st.sampled_from(
+            [
+                "TRUE",
+                "false",
+                "TrUe",
+                "yes",
+                "0",
+                "-1",
+                "+5",
+                "1e3",
+                "٣٤٥٦٧٨٩",
+                "0000000086400",
+                "86400",
+                "86401",
+                "1440",
+                "1441",
+                "00",
+            ]
+        ),
+        st.text(TEXT_CHARS, max_size=30),
+        st.text(TEXT_CHARS, min_size=250, max_size=1100),
+    )
+    .map(lambda v: v.strip(" \t\r\n"))
+    .filter(bool)
+)
 
 
 @given(st.sampled_from(sorted(actions.REGISTRY)), st.data())
@@ -174,7 +251,8 @@ def test_schema_and_python_rules_agree(action_name, data):
     value = data.draw(VALUES)
     canonical = xsd.build_canonical(action_name, [(name, value)], [])
     errors = xsd.ACTIONS_SCHEMA.validate(canonical) or [
-        e for e in xsd.ACTIONS_SCHEMA.error_log if e.message.startswith(f"Element '{name}'")]
+        e for e in xsd.ACTIONS_SCHEMA.error_log if e.message.startswith(f"Element '{name}'")
+    ]
     schema_ok = errors is True
     python_ok = actions.problem(spec.params[name].kind, name, value) is None
     if schema_ok:  # a whole valid document: the Python rule must accept the value too
@@ -191,12 +269,21 @@ async def client():
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=500), door=st.sampled_from(["/api/v3.asp", "/apicall.asp"]),
-       content_type=st.sampled_from([None, "application/xml", "text/xml; charset=UTF-8",
-                                     "application/x-www-form-urlencoded", "multipart/form-data",
-                                     "nonsense"]))
-async def test_arbitrary_bodies_over_http_get_200_and_an_envelope(client, body, door,
-                                                                  content_type):
+@given(
+    body=st.binary(max_size=500),
+    door=st.sampled_from(["/api/v3.asp", "/apicall.asp"]),
+    content_type=st.sampled_from(
+        [
+            None,
+            "application/xml",
+            "text/xml; charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "nonsense",
+        ]
+    ),
+)
+async def test_arbitrary_bodies_over_http_get_200_and_an_envelope(client, body, door, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     response = await client.post(door, data=body, headers=headers)
     assert response.status == 200
@@ -204,8 +291,11 @@ async def test_arbitrary_bodies_over_http_get_200_and_an_envelope(client, body, 
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="#"),
-                     max_size=200))
+@given(
+    query=st.text(
+        st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="#"), max_size=200
+    )
+)
 async def test_arbitrary_queries_over_http_get_200_and_an_envelope(client, query):
     response = await client.get("/api/v2.asp?" + query)
     assert response.status == 200
@@ -213,8 +303,12 @@ async def test_arbitrary_queries_over_http_get_200_and_an_envelope(client, query
 
 
 async def test_wrong_methods_and_empty_bodies_get_envelopes(client):
-    for method, path in [("GET", "/api/v3.asp"), ("PUT", "/apicall.asp"),
-                         ("DELETE", "/api/v2.asp"), ("POST", "/api/v3.asp")]:
+    for method, path in [
+        ("GET", "/api/v3.asp"),
+        ("PUT", "/apicall.asp"),
+        ("DELETE", "/api/v2.asp"),
+        ("POST", "/api/v3.asp"),
+    ]:
         response = await client.request(method, path)
         reply = Reply(await response.read())
         assert response.status == 200

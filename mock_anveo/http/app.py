@@ -71,16 +71,18 @@ def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Resp
     return _xml(pipeline.refuse(world, door, raw, error).body)
 
 
-def api_door(world: World, options: ServerOptions, door: str, path: str,
-             pipe: pipeline.Pipeline) -> Handler:
+def api_door(
+    world: World, options: ServerOptions, door: str, path: str, pipe: pipeline.Pipeline
+) -> Handler:
     """The handler of one XML or query door: POST /api/v3.asp, POST /apicall.asp, or GET
     /api/v2.asp (POSTed forms accepted too); world, options and door are bound once here."""
     xml_door = XmlDoor(world)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if options.shutting_down:
-            return _refusal(AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"),
-                            world, door, b"")
+            return _refusal(
+                AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"), world, door, b""
+            )
         raw = b""
         exchange: pipeline.Exchange | None = None
         try:
@@ -88,19 +90,26 @@ def api_door(world: World, options: ServerOptions, door: str, path: str,
             query: str | None = None
             if door == "v2":
                 if request.method not in ("GET", "POST", "HEAD"):
-                    raise AnveoError(Code.METHOD_NOT_ALLOWED, f"{request.method} is not "
-                                                              "accepted on /api/v2.asp; use GET")
+                    raise AnveoError(
+                        Code.METHOD_NOT_ALLOWED,
+                        f"{request.method} is not accepted on /api/v2.asp; use GET",
+                    )
                 query = request.rel_url.raw_query_string
                 if len(query) > QUERY_MAX:
-                    raise AnveoError(Code.BAD_QUERY, f"the query string is {len(query)} bytes; "
-                                                     f"this server takes at most {QUERY_MAX}")
+                    raise AnveoError(
+                        Code.BAD_QUERY,
+                        f"the query string is {len(query)} bytes; "
+                        f"this server takes at most {QUERY_MAX}",
+                    )
                 query = await with_form(request, options, query)
                 raw = exact(query)
             else:
                 if request.method != "POST":
-                    raise AnveoError(Code.METHOD_NOT_ALLOWED,
-                                     f"{request.method} is not accepted on {path}: POST a "
-                                     "<REQUEST> XML document")
+                    raise AnveoError(
+                        Code.METHOD_NOT_ALLOWED,
+                        f"{request.method} is not accepted on {path}: POST a "
+                        "<REQUEST> XML document",
+                    )
                 raw = await read_body(request, options)
             exchange = pipe.receive(door, raw, query=query)
             fault = inject.find(exchange, "before")
@@ -117,8 +126,12 @@ def api_door(world: World, options: ServerOptions, door: str, path: str,
         except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, not a 500
             userkey = exchange.request.userkey if exchange and exchange.request else None
             note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
-            return _refusal(AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
-                            world, door, raw)
+            return _refusal(
+                AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
+                world,
+                door,
+                raw,
+            )
 
     return handle
 
@@ -159,8 +172,7 @@ class TextDoor:
 
     def process(self, exchange: TextExchange) -> None:
         """Send the SMS (or refuse it) and render the text reply."""
-        exchange.body, exchange.tenant, exchange.error = textdoor.handle(self.world,
-                                                                         exchange.query)
+        exchange.body, exchange.tenant, exchange.error = textdoor.handle(self.world, exchange.query)
 
     def refuse(self, exchange: TextExchange, error: AnveoError) -> None:
         """Render ``error`` as the reply, without sending anything."""
@@ -171,9 +183,17 @@ class TextDoor:
         """Journal the exchange on its tenant (or the world's, for an unknown key)."""
         tenant, world, error = exchange.tenant, self.world, exchange.error
         journal = tenant.journal if tenant is not None else world.unattributed
-        journal.exchange(tenant.clock.now() if tenant else 0.0, world.wallclock(), "v1", "SMS",
-                         None, exchange.raw, exchange.body.decode("utf-8"),
-                         error.code.value if error else "", exchange.fault)
+        journal.exchange(
+            tenant.clock.now() if tenant else 0.0,
+            world.wallclock(),
+            "v1",
+            "SMS",
+            None,
+            exchange.raw,
+            exchange.body.decode("utf-8"),
+            error.code.value if error else "",
+            exchange.fault,
+        )
 
     def reply(self, exchange: TextExchange) -> web.Response:
         """The ``key=value^...`` text, HTTP 200."""
@@ -202,8 +222,9 @@ def text_door(world: World, options: ServerOptions) -> Handler:
             door.refuse(exchange, refused)
         except Exception as exc:  # noqa: BLE001 - a bug must still answer 200, and be recorded
             note_internal_error(request, exc, f"{request.method} {request.path}", None)
-            door.refuse(exchange, AnveoError(Code.INTERNAL, f"internal error in mock-anveo: "
-                                                            f"{exc!r}"))
+            door.refuse(
+                exchange, AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}")
+            )
         door.record(exchange)
         return await close_if_stalled(request, door.reply(exchange))
 
@@ -218,10 +239,14 @@ def fallback(doors: dict[str, Handler]) -> Handler:
         door = doors.get(request.path.lower())
         if door is not None:
             return await door(request)
-        return web.Response(status=404, text=(
-            f"mock-anveo: no route {request.method} {request.path}\n"
-            "Anveo doors: POST /api/v3.asp, POST /apicall.asp, GET /api/v2.asp, /api/v1.asp "
-            "(any letter case)\nControl API: /_mock/ (see /_mock/openapi.json)\n"))
+        return web.Response(
+            status=404,
+            text=(
+                f"mock-anveo: no route {request.method} {request.path}\n"
+                "Anveo doors: POST /api/v3.asp, POST /apicall.asp, GET /api/v2.asp, /api/v1.asp "
+                "(any letter case)\nControl API: /_mock/ (see /_mock/openapi.json)\n"
+            ),
+        )
 
     return handle
 
@@ -239,8 +264,9 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[INTERNAL_ERRORS] = []
     app[STARTED] = time.time()
     pipe = pipeline.Pipeline(world)  # one memo per server, shared by its doors
-    doors: dict[str, Handler] = {path: api_door(world, options, door, path, pipe)
-                                 for path, door in _DOORS.items()}
+    doors: dict[str, Handler] = {
+        path: api_door(world, options, door, path, pipe) for path, door in _DOORS.items()
+    }
     doors[TEXT_DOOR] = text_door(world, options)
     for path, handler in doors.items():
         app.router.add_route("*", path, handler)
@@ -248,4 +274,3 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app.add_subapp(control.PREFIX + "/", control.make_control_app())
     app.router.add_route("*", "/{tail:.*}", fallback(doors))
     return app
-

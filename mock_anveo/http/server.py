@@ -94,10 +94,17 @@ async def start(
     read_timeout = app[OPTIONS].read_timeout
     # keepalive_timeout also bounds a connection that never completes its request line and
     # headers (aiohttp has no separate header timeout): slow-header clients are cut off.
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, logger=LOGGER,
-                           shutdown_timeout=shutdown_timeout, keepalive_timeout=read_timeout,
-                           max_line_size=MAX_LINE, max_headers=MAX_HEADERS,
-                           max_field_size=MAX_FIELD)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        logger=LOGGER,
+        shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=read_timeout,
+        max_line_size=MAX_LINE,
+        max_headers=MAX_HEADERS,
+        max_field_size=MAX_FIELD,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
@@ -109,9 +116,14 @@ async def start(
 class ThreadedServer:
     """A server in its own thread and event loop, for synchronous clients such as requests."""
 
-    def __init__(self, world_factory: Callable[[], World] | None = None,
-                 options: ServerOptions | None = None, *, host: str = LOOPBACK,
-                 port: int = 0) -> None:
+    def __init__(
+        self,
+        world_factory: Callable[[], World] | None = None,
+        options: ServerOptions | None = None,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+    ) -> None:
         self._factory = world_factory
         self._options = options
         self._host = host
@@ -151,7 +163,8 @@ class ThreadedServer:
         try:
             world = self._factory() if self._factory else None
             self._server = loop.run_until_complete(
-                start(world, self._options, host=self._host, port=self._port))
+                start(world, self._options, host=self._host, port=self._port)
+            )
         except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
             self._error = exc
             self._ready.set()

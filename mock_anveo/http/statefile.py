@@ -47,9 +47,11 @@ class StateFile:
             except OSError as exc:
                 raise ValueError(f"cannot read {path}: {exc.strerror}") from None
             if head.strip() and not _SHAPE.match(head):
-                raise ValueError(f"{path} is not a mock-anveo state file (it does not start "
-                                 'with {"format": "mock-anveo-snapshot/...); refusing to '
-                                 "replace it")
+                raise ValueError(
+                    f"{path} is not a mock-anveo state file (it does not start "
+                    'with {"format": "mock-anveo-snapshot/...); refusing to '
+                    "replace it"
+                )
         try:  # the only sure test of writing is to write: the .tmp that save() uses
             with open(self._tmp, "wb"):
                 pass
@@ -69,15 +71,18 @@ class StateFile:
             reason = exc.message if isinstance(exc, SettingError) else str(exc)
             aside = self._aside()
             os.replace(self.path, aside)
-            return (f"state file {self.path} could not be used ({reason}); "
-                    f"kept it as {aside} and started fresh")
+            return (
+                f"state file {self.path} could not be used ({reason}); "
+                f"kept it as {aside} and started fresh"
+            )
         return f"restored {count} tenant(s) from {self.path}"
 
     def _aside(self) -> Path:
         index = 0
         while True:
-            candidate = self.path.with_name(f"{self.path.name}.corrupt"
-                                            + (f".{index}" if index else ""))
+            candidate = self.path.with_name(
+                f"{self.path.name}.corrupt" + (f".{index}" if index else "")
+            )
             if not candidate.exists():
                 return candidate
             index += 1

@@ -35,14 +35,18 @@ def call_view(call: Call) -> dict[str, Any]:
         "created_at": iso(call.created_at),
         "next_event_at": _iso(call.pending_at) if call.pending_seq else None,
         "legs": [
-            {"number": leg.number, "callerid": leg.callerid, "outcome": leg.outcome,
-             "answered_at": _iso(leg.answered_at), "ended_at": _iso(leg.ended_at),
-             "billable_minutes": leg.billable_minutes()}
+            {
+                "number": leg.number,
+                "callerid": leg.callerid,
+                "outcome": leg.outcome,
+                "answered_at": _iso(leg.answered_at),
+                "ended_at": _iso(leg.ended_at),
+                "billable_minutes": leg.billable_minutes(),
+            }
             for leg in call.legs
         ],
         "timeline": [
-            {"at": iso(at), "phase": phase, "status": STATUS_OF[Phase(phase)].value,
-             "note": note}
+            {"at": iso(at), "phase": phase, "status": STATUS_OF[Phase(phase)].value, "note": note}
             for at, phase, note in call.timeline
         ],
     }
@@ -52,26 +56,33 @@ def clock_view(tenant: Tenant) -> dict[str, Any]:
     """The tenant's clock: now, speed and what is pending."""
     due = tenant.scheduler.next_due()
     now = tenant.clock.now()
-    return {"now": iso(now), "epoch_seconds": now, "rate": tenant.clock.rate,
-            "pending_events": len(tenant.scheduler), "next_event_at": _iso(due)}
+    return {
+        "now": iso(now),
+        "epoch_seconds": now,
+        "rate": tenant.clock.rate,
+        "pending_events": len(tenant.scheduler),
+        "next_event_at": _iso(due),
+    }
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
     """A tenant: its account, money, clock and counters."""
     doc = tenant.account.to_dict()
-    doc.update({
-        "initial_balance": str(tenant.initial_balance),
-        "total_charged": str(tenant.total_charged),
-        "reserved": str(tenant.committed),
-        "charges_by_billingcode": {k: str(v) for k, v in tenant.charges_by_billingcode.items()},
-        "clock": clock_view(tenant),
-        "calls": len(tenant.calls),
-        "calls_dropped": tenant.calls_dropped,
-        "journal_entries": len(tenant.journal),
-        "journal_dropped": tenant.journal.dropped,
-        "scenarios": len(tenant.rules),
-        "faults": len(tenant.faults),
-    })
+    doc.update(
+        {
+            "initial_balance": str(tenant.initial_balance),
+            "total_charged": str(tenant.total_charged),
+            "reserved": str(tenant.committed),
+            "charges_by_billingcode": {k: str(v) for k, v in tenant.charges_by_billingcode.items()},
+            "clock": clock_view(tenant),
+            "calls": len(tenant.calls),
+            "calls_dropped": tenant.calls_dropped,
+            "journal_entries": len(tenant.journal),
+            "journal_dropped": tenant.journal.dropped,
+            "scenarios": len(tenant.rules),
+            "faults": len(tenant.faults),
+        }
+    )
     return doc
 
 

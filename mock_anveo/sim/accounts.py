@@ -41,8 +41,7 @@ class Account:
         """HMAC-SHA1(secure phrase, e-mail) as lower-case hex, or None without a phrase."""
         if self.secure_phrase is None:
             return None
-        return hmac.new(self.secure_phrase.encode(), self.email.encode(),
-                        hashlib.sha1).hexdigest()
+        return hmac.new(self.secure_phrase.encode(), self.email.encode(), hashlib.sha1).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form; money as strings so no precision is lost."""
@@ -60,12 +59,24 @@ class Account:
 
 def default_account() -> Account:
     """The account that exists when no config is given, matching Anveo's documentation."""
-    return Account(DOCS_USERKEY, email="docs@example.com",
-                   verified_callerids={DOCS_CALLERID}, callflows={DEFAULT_CALLFLOW})
+    return Account(
+        DOCS_USERKEY,
+        email="docs@example.com",
+        verified_callerids={DOCS_CALLERID},
+        callflows={DEFAULT_CALLFLOW},
+    )
 
 
-ACCOUNT_FIELDS = ("userkey", "email", "secure_phrase", "require_signature", "balance",
-                  "rate_per_minute", "verified_callerids", "callflows")
+ACCOUNT_FIELDS = (
+    "userkey",
+    "email",
+    "secure_phrase",
+    "require_signature",
+    "balance",
+    "rate_per_minute",
+    "verified_callerids",
+    "callflows",
+)
 
 
 #: The largest balance or rate an account takes, in USD.
@@ -90,10 +101,16 @@ def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
             amount = Decimal(value)
         except InvalidOperation:
             amount = Decimal("NaN")
-    if (not amount.is_finite() or not 0 <= amount <= high
-            or _EXACT.quantize(amount, _QUANTUM) != amount):
-        raise SettingError(f"{name} must be a decimal number of USD from 0 to {high} with at "
-                           f"most {MONEY_PLACES} decimal places, got {shown_value(value)}", name)
+    if (
+        not amount.is_finite()
+        or not 0 <= amount <= high
+        or _EXACT.quantize(amount, _QUANTUM) != amount
+    ):
+        raise SettingError(
+            f"{name} must be a decimal number of USD from 0 to {high} with at "
+            f"most {MONEY_PLACES} decimal places, got {shown_value(value)}",
+            name,
+        )
     return amount
 
 
@@ -125,8 +142,10 @@ def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
     """Each field of ``doc`` checked and converted; raises SettingError naming the first bad one."""
     unknown = set(doc) - set(ACCOUNT_FIELDS)
     if unknown:
-        raise SettingError(f"unknown account fields {sorted(unknown)}; "
-                           f"known: {list(ACCOUNT_FIELDS)}", sorted(unknown)[0])
+        raise SettingError(
+            f"unknown account fields {sorted(unknown)}; known: {list(ACCOUNT_FIELDS)}",
+            sorted(unknown)[0],
+        )
     out: dict[str, Any] = {}
     # Both are encoded as UTF-8 for the HMAC: JSON can carry lone surrogates, which cannot be.
     if "email" in doc:
@@ -136,38 +155,46 @@ def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
     if "secure_phrase" in doc:
         phrase = doc["secure_phrase"]
         if phrase is not None and not _utf8(phrase, 256):
-            raise SettingError("secure_phrase must be a string of at most 256 characters or "
-                               "null", "secure_phrase")
+            raise SettingError(
+                "secure_phrase must be a string of at most 256 characters or null", "secure_phrase"
+            )
         out["secure_phrase"] = phrase
     if "require_signature" in doc:
         if not isinstance(doc["require_signature"], bool):
-            raise SettingError("require_signature must be true or false",
-                               "require_signature")
+            raise SettingError("require_signature must be true or false", "require_signature")
         out["require_signature"] = doc["require_signature"]
     for name in ("balance", "rate_per_minute"):
         if name in doc:
             out[name] = money(doc[name], name)
     if "verified_callerids" in doc:
-        out["verified_callerids"] = _strings(doc["verified_callerids"], "verified_callerids",
-                                             digits=True)
+        out["verified_callerids"] = _strings(
+            doc["verified_callerids"], "verified_callerids", digits=True
+        )
     if "callflows" in doc:
         out["callflows"] = _strings(doc["callflows"], "callflows", digits=False)
     return out
 
 
-def check_signing(require_signature: bool, secure_phrase: str | None,
-                  field: str = "require_signature") -> None:
+def check_signing(
+    require_signature: bool, secure_phrase: str | None, field: str = "require_signature"
+) -> None:
     """Refuse an account that requires SIGNATURE but has no secure phrase (None or empty) to
     check it with, since every SIGNATURE would then pass; the one place this is decided.
     ``field`` is the field the caller changed, named by the error."""
     if not require_signature or secure_phrase:
         return
     if field == "secure_phrase":
-        raise SettingError("secure_phrase cannot be null or empty while require_signature is "
-                           "true (any SIGNATURE would pass): set a secure_phrase, or "
-                           "require_signature to false", field)
-    raise SettingError("require_signature is true but the account has no secure_phrase, so "
-                       "any SIGNATURE would pass: set secure_phrase (the HMAC key) too", field)
+        raise SettingError(
+            "secure_phrase cannot be null or empty while require_signature is "
+            "true (any SIGNATURE would pass): set a secure_phrase, or "
+            "require_signature to false",
+            field,
+        )
+    raise SettingError(
+        "require_signature is true but the account has no secure_phrase, so "
+        "any SIGNATURE would pass: set secure_phrase (the HMAC key) too",
+        field,
+    )
 
 
 def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
@@ -177,9 +204,11 @@ def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
     ``account`` changes.
     """
     fields = _parse_fields(doc)
-    check_signing(fields.get("require_signature", account.require_signature),
-                  fields.get("secure_phrase", account.secure_phrase),
-                  "require_signature" if "require_signature" in fields else "secure_phrase")
+    check_signing(
+        fields.get("require_signature", account.require_signature),
+        fields.get("secure_phrase", account.secure_phrase),
+        "require_signature" if "require_signature" in fields else "secure_phrase",
+    )
     for name, value in fields.items():
         setattr(account, name, value)
     return account
@@ -187,11 +216,19 @@ def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
 
 def check_userkey(userkey: Any) -> str:
     """A USERKEY the control API accepts: 1 to 64 printable ASCII characters, no spaces."""
-    if (not isinstance(userkey, str) or not 0 < len(userkey) <= USERKEY_MAX
-            or not userkey.isascii() or not userkey.isprintable() or " " in userkey
-            or "/" in userkey):
-        raise SettingError(f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
-                                f"characters without spaces or '/', got {userkey!r}", "userkey")
+    if (
+        not isinstance(userkey, str)
+        or not 0 < len(userkey) <= USERKEY_MAX
+        or not userkey.isascii()
+        or not userkey.isprintable()
+        or " " in userkey
+        or "/" in userkey
+    ):
+        raise SettingError(
+            f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
+            f"characters without spaces or '/', got {userkey!r}",
+            "userkey",
+        )
     return userkey
 
 

@@ -14,17 +14,20 @@ from ..errors import SettingError
 
 
 @overload
-def bounded(value: Any, name: str, low: int, high: int, *, whole: bool = True,
-            unit: str = "") -> int: ...
+def bounded(
+    value: Any, name: str, low: int, high: int, *, whole: bool = True, unit: str = ""
+) -> int: ...
 
 
 @overload
-def bounded(value: Any, name: str, low: float, high: float, *, whole: bool,
-            unit: str = "") -> float: ...
+def bounded(
+    value: Any, name: str, low: float, high: float, *, whole: bool, unit: str = ""
+) -> float: ...
 
 
-def bounded(value: Any, name: str, low: float, high: float, *, whole: bool = True,
-            unit: str = "") -> int | float:
+def bounded(
+    value: Any, name: str, low: float, high: float, *, whole: bool = True, unit: str = ""
+) -> int | float:
     """``value`` if it is a number (a whole one when ``whole``) from ``low`` to ``high``.
 
     Anything else raises ``SettingError`` naming ``name``; ``unit`` (such as "seconds") is put
@@ -34,12 +37,18 @@ def bounded(value: Any, name: str, low: float, high: float, *, whole: bool = Tru
     if number is not None and whole and not isinstance(number, int):
         number = None
     # An int is compared as it is: converting a huge one to float (isfinite) would overflow.
-    if (number is None or (isinstance(number, float) and not math.isfinite(number))
-            or not low <= number <= high):
+    if (
+        number is None
+        or (isinstance(number, float) and not math.isfinite(number))
+        or not low <= number <= high
+    ):
         what = "a whole number" if whole else "a number"
         unit = f" {unit}" if unit else ""
-        raise SettingError(f"{name} must be {what}{unit} from {_show(low)} to {_show(high)}, "
-                           f"got {shown_value(value)}", name)
+        raise SettingError(
+            f"{name} must be {what}{unit} from {_show(low)} to {_show(high)}, "
+            f"got {shown_value(value)}",
+            name,
+        )
     return number if whole else float(number)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import SettingError
 from .calls import TRANSITIONS, Call, Phase, Reason
 from .document import Node
-from .scenarios import OUTCOMES, LegBehaviour
+from .legs import OUTCOMES, LegBehaviour
 from .state import COUNT_MAX, HEX40
 
 TEXT_MAX = 1024  # memo, result, notes (the wire's MEMO bound)
@@ -253,11 +253,15 @@ def _check_story(node: Node, call: Call, pending: Pending | None) -> None:
         if pending[0] < call.timeline[-1][0]:
             raise node["pending"][0].fail("no earlier than the call's last step")
     plan = call.plan
-    planned = PLANNED.get(phase, len(plan))  # an ended call: any plan (up to its legs)
-    if planned is None:
-        planned = len(legs)
-    if len(plan) != planned:
-        raise node["plan"].fail(f"a plan of {planned} legs for a {phase.value} call")
+    # Calls are planned whole when accepted (a TEST call never); snapshots from before that
+    # hold the legs dialled so far. An ended call: any plan up to its legs.
+    legacy = PLANNED.get(phase, len(plan))
+    if legacy is None:
+        legacy = len(legs)
+    allowed = {legacy} if call.test else {legacy, len(legs)}
+    if len(plan) not in allowed:
+        wanted = " or ".join(str(n) for n in sorted(allowed))
+        raise node["plan"].fail(f"a plan of {wanted} legs for a {phase.value} call")
     for index, leg in enumerate(legs):
         if not ended and leg.outcome != LIVE_OUTCOMES[phase][index]:
             raise _leg_field(node, index, 4).fail(

@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
-from .scenarios import LegBehaviour
+from .legs import LegBehaviour
 
 
 class Phase(StrEnum):
@@ -48,13 +48,15 @@ class Reason(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient-funds"
 
 
-STATUS_OF: Final = MappingProxyType({
-    Phase.SCHEDULED: Status.NONE,
-    Phase.RINGING_FIRST: Status.INIT,
-    Phase.RINGING_SECOND: Status.INIT,
-    Phase.CONNECTED: Status.START,
-    Phase.ENDED: Status.END,
-})
+STATUS_OF: Final = MappingProxyType(
+    {
+        Phase.SCHEDULED: Status.NONE,
+        Phase.RINGING_FIRST: Status.INIT,
+        Phase.RINGING_SECOND: Status.INIT,
+        Phase.CONNECTED: Status.START,
+        Phase.ENDED: Status.END,
+    }
+)
 
 #: Every legal move. Anything else is a bug in the engine and raises IllegalTransition.
 TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
@@ -79,8 +81,9 @@ ALLOWED_FROM: Final[dict[Phase, frozenset[Phase]]] = {
     to: frozenset(start for start, end in TRANSITIONS if end is to) for to in Phase
 }
 
-STATUS_RANK: Final = MappingProxyType({Status.NONE: 0, Status.INIT: 1, Status.START: 2,
-                                       Status.END: 3})
+STATUS_RANK: Final = MappingProxyType(
+    {Status.NONE: 0, Status.INIT: 1, Status.START: 2, Status.END: 3}
+)
 
 
 #: Shared by every call: a fresh ``Decimal(0)`` per field was 104 bytes per call (Decimals are
@@ -234,12 +237,25 @@ class Call:
     @property
     def legs(self) -> tuple[Leg, ...]:
         """The call's one or two legs, first first (new read-only views)."""
-        first = Leg(self.first_number, self.first_callerid, self.first_answered_at,
-                    self.first_ended_at, self.first_outcome)
+        first = Leg(
+            self.first_number,
+            self.first_callerid,
+            self.first_answered_at,
+            self.first_ended_at,
+            self.first_outcome,
+        )
         if self.second_number is None or self.second_callerid is None:
             return (first,)
-        return (first, Leg(self.second_number, self.second_callerid, self.second_answered_at,
-                           self.second_ended_at, self.second_outcome))
+        return (
+            first,
+            Leg(
+                self.second_number,
+                self.second_callerid,
+                self.second_answered_at,
+                self.second_ended_at,
+                self.second_outcome,
+            ),
+        )
 
     @property
     def plan(self) -> tuple[LegBehaviour, ...]:

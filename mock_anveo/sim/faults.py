@@ -68,14 +68,38 @@ class FaultRule:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, as accepted by ``fault_from_dict``."""
-        return {"id": self.id, "kind": self.kind, "action": self.action, "door": self.door,
-                "nth": self.nth, "probability": self.probability, "times": self.times,
-                "when": self.when, "seconds": self.seconds, "status": self.status,
-                "seen": self.seen, "fired": self.fired}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "action": self.action,
+            "door": self.door,
+            "nth": self.nth,
+            "probability": self.probability,
+            "times": self.times,
+            "when": self.when,
+            "seconds": self.seconds,
+            "status": self.status,
+            "seen": self.seen,
+            "fired": self.fired,
+        }
 
 
-_FIELDS = frozenset({"id", "kind", "action", "door", "nth", "probability", "times", "when",
-                     "seconds", "status", "seen", "fired"})
+_FIELDS = frozenset(
+    {
+        "id",
+        "kind",
+        "action",
+        "door",
+        "nth",
+        "probability",
+        "times",
+        "when",
+        "seconds",
+        "status",
+        "seen",
+        "fired",
+    }
+)
 
 
 def _target(doc: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -83,17 +107,24 @@ def _target(doc: dict[str, Any]) -> tuple[str | None, str | None]:
     meet (an XML action on the text door, SMS on an XML door)."""
     action = doc.get("action")
     if action is not None and action not in (*ACTIONS, V1_ACTION):
-        raise SettingError(f"action must be an ACTION NAME, one of {[*ACTIONS, V1_ACTION]} "
-                           f"({V1_ACTION} is the v1 text door's), got {action!r}", "action")
+        raise SettingError(
+            f"action must be an ACTION NAME, one of {[*ACTIONS, V1_ACTION]} "
+            f"({V1_ACTION} is the v1 text door's), got {action!r}",
+            "action",
+        )
     door = doc.get("door")
     if door is not None and door not in DOORS:
         raise SettingError(f"door must be one of {list(DOORS)}, got {door!r}", "door")
     if door == "v1" and action not in (None, V1_ACTION):
-        raise SettingError(f"the v1 door only carries action {V1_ACTION}, so a fault on "
-                           f"{action} there never fires", "action")
+        raise SettingError(
+            f"the v1 door only carries action {V1_ACTION}, so a fault on "
+            f"{action} there never fires",
+            "action",
+        )
     if action == V1_ACTION and door not in (None, "v1"):
-        raise SettingError(f"action {V1_ACTION} only arrives through the v1 door, not "
-                           f"{door}", "door")
+        raise SettingError(
+            f"action {V1_ACTION} only arrives through the v1 door, not {door}", "door"
+        )
     return action, door
 
 
@@ -103,8 +134,9 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
         raise SettingError("a fault rule must be a JSON object")
     unknown = set(doc) - _FIELDS
     if unknown:
-        raise SettingError(f"unknown fault fields {sorted(unknown)}; known: "
-                           f"{sorted(_FIELDS)}", sorted(unknown)[0])
+        raise SettingError(
+            f"unknown fault fields {sorted(unknown)}; known: {sorted(_FIELDS)}", sorted(unknown)[0]
+        )
     kind = doc.get("kind")
     if kind not in KINDS:
         raise SettingError(f"kind must be one of {list(KINDS)}, got {kind!r}", "kind")
@@ -114,18 +146,24 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
         probability = bounded(probability, "probability", 0.0, 1.0, whole=False)
     when = doc.get("when", "before")
     if when not in ("before", "after"):
-        raise SettingError("when must be 'before' (the request is not processed) or "
-                           f"'after' (processed, then the reply is spoiled), got {when!r}",
-                           "when")
+        raise SettingError(
+            "when must be 'before' (the request is not processed) or "
+            f"'after' (processed, then the reply is spoiled), got {when!r}",
+            "when",
+        )
     times = doc.get("times", 1)  # an explicit null: no limit
     return FaultRule(
-        fault_id, kind, action, door,
+        fault_id,
+        kind,
+        action,
+        door,
         nth=bounded(doc.get("nth", 1), "nth", 1, MAX_COUNT),
         probability=probability,
         times=None if times is None else bounded(times, "times", 1, MAX_COUNT),
         when=when,
-        seconds=bounded(doc.get("seconds", 1.0), "seconds", 0.0, MAX_DELAY, whole=False,
-                        unit="seconds"),
+        seconds=bounded(
+            doc.get("seconds", 1.0), "seconds", 0.0, MAX_DELAY, whole=False, unit="seconds"
+        ),
         # 1xx would send an interim answer and no final one: the client would hang.
         status=bounded(doc.get("status", 503), "status", 200, 599),
         seen=bounded(doc.get("seen", 0), "seen", 0, MAX_SEEN),
@@ -133,8 +171,9 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     )
 
 
-def pick(rules: list[FaultRule], action: str, door: str, when: str,
-         rng: random.Random) -> FaultRule | None:
+def pick(
+    rules: list[FaultRule], action: str, door: str, when: str, rng: random.Random
+) -> FaultRule | None:
     """The first rule with this timing that fires for the request, if any."""
     for rule in rules:
         if rule.when == when and rule.consider(action, door, rng):

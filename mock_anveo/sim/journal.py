@@ -45,8 +45,17 @@ class Journal:
         return iter(self._entries)
 
     def exchange(  # noqa: PLR0917 - keywords cost a measurable share of a request here
-            self, virtual: float, real: float, door: str, action: str, params: Any,
-            raw: bytes, response: str, code: str, detail: str) -> None:
+        self,
+        virtual: float,
+        real: float,
+        door: str,
+        action: str,
+        params: Any,
+        raw: bytes,
+        response: str,
+        code: str,
+        detail: str,
+    ) -> None:
         """Append one API exchange, dropping the oldest entry when full (positional: every
         request of every door comes through here)."""
         entries = self._entries
@@ -55,12 +64,20 @@ class Journal:
         self.seq += 1
         if len(raw) > RAW_LIMIT:
             raw = raw[:RAW_LIMIT]
-        entries.append((self.seq, "exchange", virtual, real, door, action, params, raw,
-                        response, code, detail))
+        entries.append(
+            (self.seq, "exchange", virtual, real, door, action, params, raw, response, code, detail)
+        )
 
     def transition(  # noqa: PLR0917 - positional: the engine calls this four times per call
-            self, virtual: float, real: float, action: str, requestid: str, before: str,
-            after: str, note: str) -> None:
+        self,
+        virtual: float,
+        real: float,
+        action: str,
+        requestid: str,
+        before: str,
+        after: str,
+        note: str,
+    ) -> None:
         """Append a call's state change; formatted only when read (``entry_to_dict``), since
         the engine records millions of them.
 
@@ -71,8 +88,9 @@ class Journal:
         if len(entries) == entries.maxlen:
             self.dropped += 1
         self.seq += 1
-        entries.append((self.seq, "transition", virtual, real, "", action, requestid, b"",
-                        before, after, note))
+        entries.append(
+            (self.seq, "transition", virtual, real, "", action, requestid, b"", before, after, note)
+        )
 
     def clear(self) -> None:
         """Forget every entry (the sequence keeps counting)."""
@@ -80,8 +98,12 @@ class Journal:
 
     def to_document(self) -> dict[str, Any]:
         """The journal as JSON-ready data (one part of a snapshot)."""
-        return {"limit": self.limit, "dropped": self.dropped, "seq": self.seq,
-                "entries": [entry_to_dict(e) for e in self._entries]}
+        return {
+            "limit": self.limit,
+            "dropped": self.dropped,
+            "seq": self.seq,
+            "entries": [entry_to_dict(e) for e in self._entries],
+        }
 
     @classmethod
     def from_document(cls, doc: Any, path: str = "journal") -> Journal:
@@ -94,8 +116,9 @@ class Journal:
         for item in node["entries"].items(journal.limit):
             entry = _read_entry(item)
             if not last < entry[0] <= journal.seq:
-                raise item["seq"].fail(f"above the entry before ({last}) and at most the "
-                                       f"journal's seq ({journal.seq})")
+                raise item["seq"].fail(
+                    f"above the entry before ({last}) and at most the journal's seq ({journal.seq})"
+                )
             last = entry[0]
             journal._entries.append(entry)
         return journal
@@ -134,10 +157,16 @@ def _read_entry(node: Node) -> Entry:
     except UnicodeEncodeError:
         raise raw.fail("text that UTF-8 can encode (no lone surrogates)") from None
     return (
-        node["seq"].whole(1, COUNT_MAX), node["kind"].choice(KINDS), _moment(node["virtual_time"]),
-        _moment(node["real_time"]), _optional(node.get("door"), 16),
-        _optional(node.get("action"), 1024), finite_json(node.get("params")), raw_bytes,
-        _optional(node.get("response"), TEXT_LIMIT), _optional(node.get("error_code"), 64),
+        node["seq"].whole(1, COUNT_MAX),
+        node["kind"].choice(KINDS),
+        _moment(node["virtual_time"]),
+        _moment(node["real_time"]),
+        _optional(node.get("door"), 16),
+        _optional(node.get("action"), 1024),
+        finite_json(node.get("params")),
+        raw_bytes,
+        _optional(node.get("response"), TEXT_LIMIT),
+        _optional(node.get("error_code"), 64),
         _optional(node.get("detail"), TEXT_LIMIT),
     )
 

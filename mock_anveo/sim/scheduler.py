@@ -32,8 +32,16 @@ T = TypeVar("T")
 class Scheduler(Generic[T]):
     """Runs ``handler(item, when, seq)`` for due entries; handlers may schedule more entries."""
 
-    __slots__ = ("_buckets", "_cancelled", "_handler", "_live", "_running", "_seq", "_times",
-                 "fired")
+    __slots__ = (
+        "_buckets",
+        "_cancelled",
+        "_handler",
+        "_live",
+        "_running",
+        "_seq",
+        "_times",
+        "fired",
+    )
 
     def __init__(self, handler: Callable[[T, float, int], None]) -> None:
         self._handler = handler
@@ -93,8 +101,12 @@ class Scheduler(Generic[T]):
         if dead > live and dead + live > 1024 and not self._running:
             buckets: dict[float, list[Any]] = {}
             for when, bucket in self._buckets.items():
-                kept = [part for i in range(0, len(bucket), 2) if bucket[i] not in cancelled
-                        for part in bucket[i:i + 2]]
+                kept = [
+                    part
+                    for i in range(0, len(bucket), 2)
+                    if bucket[i] not in cancelled
+                    for part in bucket[i : i + 2]
+                ]
                 if kept:
                     buckets[when] = kept
             self._buckets = buckets
@@ -107,9 +119,14 @@ class Scheduler(Generic[T]):
         times, buckets, cancelled = self._times, self._buckets, self._cancelled
         if self._running:  # called from a handler: look without touching the buckets
             # (a zero seq is an entry already consumed by the run in progress)
-            return min((when for when, bucket in buckets.items()
-                        if any(seq and seq not in cancelled for seq in bucket[::2])),
-                       default=None)
+            return min(
+                (
+                    when
+                    for when, bucket in buckets.items()
+                    if any(seq and seq not in cancelled for seq in bucket[::2])
+                ),
+                default=None,
+            )
         while times:
             when = times[0]
             bucket = buckets[when]

@@ -76,17 +76,24 @@ class World:
                 return self.add(_copy(account))
         raise KeyError(userkey)
 
-    def add(self, account: Account, *, start: float | None = None,
-            rate: float | None = None) -> Tenant:
+    def add(
+        self, account: Account, *, start: float | None = None, rate: float | None = None
+    ) -> Tenant:
         """Create (or replace) the tenant for ``account``, its clock at ``start`` and ``rate``."""
         rate = self.settings.clock_rate if rate is None else rate
-        clock = Clock(self.settings.start if start is None else start, rate=rate,
-                      real=self.monotonic)
+        clock = Clock(
+            self.settings.start if start is None else start, rate=rate, real=self.monotonic
+        )
         account.verified_callerids = set(account.verified_callerids)
         account.callflows = set(account.callflows)
-        tenant = Tenant(account, seed=self.settings.seed, clock=clock, real=self.wallclock,
-                        journal_limit=self.settings.journal_limit,
-                        ended_limit=self.settings.ended_limit)
+        tenant = Tenant(
+            account,
+            seed=self.settings.seed,
+            clock=clock,
+            real=self.wallclock,
+            journal_limit=self.settings.journal_limit,
+            ended_limit=self.settings.ended_limit,
+        )
         self.remove(account.userkey)
         self.tenants[account.userkey] = tenant
         return tenant

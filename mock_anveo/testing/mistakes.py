@@ -32,12 +32,16 @@ def empty(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
 def bad_phone(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
     digits = st.from_regex(r"[0-9]{10,11}", fullmatch=True)
     low, high = contract.PHONE_DIGITS
-    value = draw(st.one_of(
-        digits.map(lambda d: "+" + d), digits.map(lambda d: f"{d[:1]} {d[1:4]} {d[4:]}"),
-        digits.map(lambda d: f"{d[:4]}-{d[4:]}"),
-        st.from_regex(f"[0-9]{{1,{low - 1}}}", fullmatch=True),
-        st.from_regex(f"[0-9]{{{high + 1},{high + 5}}}", fullmatch=True),
-        st.just("1215CALLNOW")))
+    value = draw(
+        st.one_of(
+            digits.map(lambda d: "+" + d),
+            digits.map(lambda d: f"{d[:1]} {d[1:4]} {d[4:]}"),
+            digits.map(lambda d: f"{d[:4]}-{d[4:]}"),
+            st.from_regex(f"[0-9]{{1,{low - 1}}}", fullmatch=True),
+            st.from_regex(f"[0-9]{{{high + 1},{high + 5}}}", fullmatch=True),
+            st.just("1215CALLNOW"),
+        )
+    )
     phones = contract.by_kind(r.action, PHONE)
     present = [n for n, _ in r.params if n in phones]
     return set_param(r, draw(st.sampled_from(present or list(phones))), value)
@@ -46,9 +50,16 @@ def bad_phone(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
 def out_of_range(kind: Kind) -> Mutate:
     def mutate(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
         assert kind.low is not None and kind.high is not None
-        value = draw(st.one_of(st.integers(kind.high + 1, 10**9).map(str),
-                               st.just(str(kind.low - 1)), st.just("1.5"), st.just("10m")))
+        value = draw(
+            st.one_of(
+                st.integers(kind.high + 1, 10**9).map(str),
+                st.just(str(kind.low - 1)),
+                st.just("1.5"),
+                st.just("10m"),
+            )
+        )
         return set_param(r, contract.by_kind(r.action, kind)[0], value)
+
     return mutate
 
 
@@ -59,21 +70,36 @@ def too_long(kind: Kind) -> Mutate:
         size = draw(st.integers(kind.max_length + 1, kind.max_length + 76))
         name = contract.by_kind(r.action, kind)[0]
         return set_param(r, name, draw(st.text("abcXYZ", min_size=size, max_size=size)))
+
     return mutate
 
 
 def bad_requestid(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
-    return set_param(r, "REQUESTID", draw(st.one_of(
-        st.from_regex(r"[0-9a-f]{39}", fullmatch=True),
-        st.from_regex(r"[0-9a-f]{41}", fullmatch=True),
-        st.from_regex(r"[0-9a-f]{39}[g-z]", fullmatch=True))))
+    return set_param(
+        r,
+        "REQUESTID",
+        draw(
+            st.one_of(
+                st.from_regex(r"[0-9a-f]{39}", fullmatch=True),
+                st.from_regex(r"[0-9a-f]{41}", fullmatch=True),
+                st.from_regex(r"[0-9a-f]{39}[g-z]", fullmatch=True),
+            )
+        ),
+    )
 
 
 def bad_callflow(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
-    return set_param(r, "CALLFLOW", draw(st.one_of(
-        st.from_regex(r"[0-9a-z]{39}", fullmatch=True),
-        st.from_regex(r"[0-9a-z]{41}", fullmatch=True),
-        st.from_regex(r"[0-9a-z]{20}-[0-9a-z]{19}", fullmatch=True))))
+    return set_param(
+        r,
+        "CALLFLOW",
+        draw(
+            st.one_of(
+                st.from_regex(r"[0-9a-z]{39}", fullmatch=True),
+                st.from_regex(r"[0-9a-z]{41}", fullmatch=True),
+                st.from_regex(r"[0-9a-z]{20}-[0-9a-z]{19}", fullmatch=True),
+            )
+        ),
+    )
 
 
 def bad_flag(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
@@ -89,7 +115,7 @@ def lower_param(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest
     index = draw(st.integers(0, len(r.params) - 1))
     name, value = r.params[index]
     renamed = draw(st.sampled_from([name.lower(), name.capitalize()]))
-    return replace(r, params=(*r.params[:index], (renamed, value), *r.params[index + 1:]))
+    return replace(r, params=(*r.params[:index], (renamed, value), *r.params[index + 1 :]))
 
 
 def duplicate(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
@@ -101,8 +127,11 @@ def lower_action(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionReques
 
 
 def unknown_action(draw: st.DrawFn, r: ActionRequest, _a: Account) -> ActionRequest:
-    typo = draw(st.sampled_from([r.action[:-1], r.action + "S", r.action.replace(".", "_"),
-                                 r.action.replace(".", "")]))
+    typo = draw(
+        st.sampled_from(
+            [r.action[:-1], r.action + "S", r.action.replace(".", "_"), r.action.replace(".", "")]
+        )
+    )
     return replace(r, action=typo)
 
 
@@ -146,15 +175,14 @@ def xml_mistake(draw: st.DrawFn, name: str, r: ActionRequest) -> bytes:
     text = r.to_xml().decode("utf-8")
     if name == "lower-case-tag":
         tag = draw(st.sampled_from(["USERTOKEN", "USERKEY", "ACTION"]))
-        text = text.replace(f"<{tag}", f"<{tag.lower()}").replace(f"</{tag}>",
-                                                                  f"</{tag.lower()}>")
+        text = text.replace(f"<{tag}", f"<{tag.lower()}").replace(f"</{tag}>", f"</{tag.lower()}>")
     elif name == "missing-usertoken":
-        text = text[:text.index("<USERTOKEN>")] + text[text.index("</USERTOKEN>") + 12:]
+        text = text[: text.index("<USERTOKEN>")] + text[text.index("</USERTOKEN>") + 12 :]
     elif name == "truncated":
         # Cut just after a tag, inside <REQUEST>: never inside an escaped character.
         start, end = text.index("<REQUEST>") + len("<REQUEST>"), text.rindex("</REQUEST>")
         cuts = [i + 1 for i in range(start, end) if text[i] == ">"]
-        text = text[:draw(st.sampled_from(cuts))] if cuts else text[:end]
+        text = text[: draw(st.sampled_from(cuts))] if cuts else text[:end]
     elif name == "unescaped-ampersand":
         return set_param(r, "TEST", "FALSE").to_xml().replace(b">FALSE<", b">FALSE & TRUE<")
     else:  # form-to-xml-door

@@ -48,7 +48,25 @@ from .valid import (
 #: The name this type had when the strategies kept their own copy of ``ActionRequest``.
 AnveoRequest = ActionRequest
 
-__all__ = ["ACTIONS", "BILLINGCODE_MAX", "MEMO_MAX", "NEAR_MISSES", "V2_TEXT_MAX",
-           "V2_VARIABLES_MAX", "V2_VARIABLE_VALUE_MAX", "VARIABLES_MAX", "VARIABLE_VALUE_MAX",
-           "XML_LONG_VARIABLES", "XML_SHORT_VALUE", "ActionRequest", "AnveoRequest", "NearMiss",
-           "near_misses", "phone_numbers", "requests", "texts", "v2_queries", "xml_requests"]
+__all__ = [
+    "ACTIONS",
+    "BILLINGCODE_MAX",
+    "MEMO_MAX",
+    "NEAR_MISSES",
+    "V2_TEXT_MAX",
+    "V2_VARIABLES_MAX",
+    "V2_VARIABLE_VALUE_MAX",
+    "VARIABLES_MAX",
+    "VARIABLE_VALUE_MAX",
+    "XML_LONG_VARIABLES",
+    "XML_SHORT_VALUE",
+    "ActionRequest",
+    "AnveoRequest",
+    "NearMiss",
+    "near_misses",
+    "phone_numbers",
+    "requests",
+    "texts",
+    "v2_queries",
+    "xml_requests",
+]

@@ -82,26 +82,32 @@ def _values_of(param: Param, account: Account) -> st.SearchStrategy[str] | None:
 
 def drawable(action: str, account: Account) -> bool:
     """Whether a valid ``action`` exists for the account (its required values are known)."""
-    return all(_values_of(p, account) is not None or not p.account
-               for p in contract.ACTIONS[action].params if p.required)
+    return all(
+        _values_of(p, account) is not None or not p.account
+        for p in contract.ACTIONS[action].params
+        if p.required
+    )
 
 
 def _variables(v2: bool) -> st.SearchStrategy[list[tuple[str, str]]]:
     names = st.from_regex(VARIABLE_NAME.pattern or "", fullmatch=True)
 
     def group(count: int, size: int) -> st.SearchStrategy[list[tuple[str, str]]]:
-        return st.lists(st.tuples(names, texts(size)), max_size=count,
-                        unique_by=lambda pair: pair[0])
+        return st.lists(
+            st.tuples(names, texts(size)), max_size=count, unique_by=lambda pair: pair[0]
+        )
 
     if v2:
         return group(V2_VARIABLES_MAX, V2_VARIABLE_VALUE_MAX)
-    return st.one_of(group(XML_LONG_VARIABLES, VARIABLE_VALUE_MAX),
-                     group(VARIABLES_MAX, XML_SHORT_VALUE))
+    return st.one_of(
+        group(XML_LONG_VARIABLES, VARIABLE_VALUE_MAX), group(VARIABLES_MAX, XML_SHORT_VALUE)
+    )
 
 
 @st.composite
-def _request(draw: st.DrawFn, action: str | None, *, userkey: str, account: Account,
-             v2: bool) -> ActionRequest:
+def _request(
+    draw: st.DrawFn, action: str | None, *, userkey: str, account: Account, v2: bool
+) -> ActionRequest:
     name = action or draw(st.sampled_from([a for a in ACTIONS if drawable(a, account)]))
     spec = contract.ACTIONS[name]
     required: list[tuple[str, str]] = []
@@ -125,21 +131,33 @@ def _request(draw: st.DrawFn, action: str | None, *, userkey: str, account: Acco
     return ActionRequest(userkey, name, tuple(params), tuple(variables))
 
 
-def account_of(callerids: Sequence[str], callflows: Sequence[str],
-               requestids: Sequence[str] | None, signature: str | None) -> Account:
+def account_of(
+    callerids: Sequence[str],
+    callflows: Sequence[str],
+    requestids: Sequence[str] | None,
+    signature: str | None,
+) -> Account:
     """The account description the strategies share, from their keyword arguments."""
-    account: Account = {"callerids": tuple(callerids), "callflows": tuple(callflows),
-                        "signature": (signature,) if signature else ()}
+    account: Account = {
+        "callerids": tuple(callerids),
+        "callflows": tuple(callflows),
+        "signature": (signature,) if signature else (),
+    }
     if requestids is not None:
         account["requestids"] = tuple(requestids)
     return account
 
 
-def requests(action: str | None = None, *, userkey: str = DOCS_USERKEY,
-             callerids: Sequence[str] = (DOCS_CALLERID,),
-             callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
-             requestids: Sequence[str] | None = None, signature: str | None = None,
-             door: str = "v3") -> st.SearchStrategy[ActionRequest]:
+def requests(
+    action: str | None = None,
+    *,
+    userkey: str = DOCS_USERKEY,
+    callerids: Sequence[str] = (DOCS_CALLERID,),
+    callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
+    requestids: Sequence[str] | None = None,
+    signature: str | None = None,
+    door: str = "v3",
+) -> st.SearchStrategy[ActionRequest]:
     """Valid requests of ``action`` (any action when None) for the account described.
 
     ``signature`` (the account's SIGNATURE) goes into every request when given. The defaults
@@ -157,35 +175,66 @@ def requests(action: str | None = None, *, userkey: str = DOCS_USERKEY,
     return _request(action, userkey=userkey, account=account, v2=door == "v2")
 
 
-_DECLARATIONS = ('<?xml version="1.0" standalone="no" ?>', '<?xml version="1.0"?>',
-                 '<?xml version="1.0" encoding="UTF-8"?>', "")
+_DECLARATIONS = (
+    '<?xml version="1.0" standalone="no" ?>',
+    '<?xml version="1.0"?>',
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "",
+)
 _SEPARATORS = ("\n", "", "\r\n", "\n\t", "  ", "\n\n")  # tabs and blank lines are fine
 
 
-def xml_requests(action: str | None = None, *, userkey: str = DOCS_USERKEY,
-                 callerids: Sequence[str] = (DOCS_CALLERID,),
-                 callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
-                 requestids: Sequence[str] | None = None,
-                 signature: str | None = None) -> st.SearchStrategy[bytes]:
+def xml_requests(
+    action: str | None = None,
+    *,
+    userkey: str = DOCS_USERKEY,
+    callerids: Sequence[str] = (DOCS_CALLERID,),
+    callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
+    requestids: Sequence[str] | None = None,
+    signature: str | None = None,
+) -> st.SearchStrategy[bytes]:
     """Valid ``<REQUEST>`` documents (UTF-8 bytes) in the layouts real clients use."""
-    return st.builds(lambda r, d, s: r.to_xml(declaration=d, separator=s),
-                     requests(action, userkey=userkey, callerids=callerids,
-                              callflows=callflows, requestids=requestids, signature=signature),
-                     st.sampled_from(_DECLARATIONS), st.sampled_from(_SEPARATORS))
+    return st.builds(
+        lambda r, d, s: r.to_xml(declaration=d, separator=s),
+        requests(
+            action,
+            userkey=userkey,
+            callerids=callerids,
+            callflows=callflows,
+            requestids=requestids,
+            signature=signature,
+        ),
+        st.sampled_from(_DECLARATIONS),
+        st.sampled_from(_SEPARATORS),
+    )
 
 
 @st.composite
 def _query(draw: st.DrawFn, request: ActionRequest) -> str:
-    fields = draw(st.permutations(request.to_query(
-        userkey_field=draw(st.sampled_from(["userkey", "USERKEY"]))).split("&")))
+    fields = draw(
+        st.permutations(
+            request.to_query(userkey_field=draw(st.sampled_from(["userkey", "USERKEY"]))).split("&")
+        )
+    )
     return "&".join(fields)
 
 
-def v2_queries(action: str | None = None, *, userkey: str = DOCS_USERKEY,
-               callerids: Sequence[str] = (DOCS_CALLERID,),
-               callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
-               requestids: Sequence[str] | None = None,
-               signature: str | None = None) -> st.SearchStrategy[str]:
+def v2_queries(
+    action: str | None = None,
+    *,
+    userkey: str = DOCS_USERKEY,
+    callerids: Sequence[str] = (DOCS_CALLERID,),
+    callflows: Sequence[str] = (DEFAULT_CALLFLOW,),
+    requestids: Sequence[str] | None = None,
+    signature: str | None = None,
+) -> st.SearchStrategy[str]:
     """Valid GET-door query strings (no leading '?'), fields in any order."""
-    return requests(action, userkey=userkey, callerids=callerids, callflows=callflows,
-                    requestids=requestids, signature=signature, door="v2").flatmap(_query)
+    return requests(
+        action,
+        userkey=userkey,
+        callerids=callerids,
+        callflows=callflows,
+        requestids=requestids,
+        signature=signature,
+        door="v2",
+    ).flatmap(_query)

@@ -82,25 +82,31 @@ def validate(request: ActionRequest) -> tuple[Action, Params]:
     if spec is None:
         hint = next((n for n in REGISTRY if n == request.action.upper()), None)
         if hint:
-            raise AnveoError(Code.WRONG_CASE, f"ACTION {shown(request.action)} must be upper "
-                                              f"case: {hint}")
-        raise AnveoError(Code.UNKNOWN_ACTION, f"unknown ACTION {shown(request.action)}; "
-                                              f"known: {', '.join(REGISTRY)}")
+            raise AnveoError(
+                Code.WRONG_CASE, f"ACTION {shown(request.action)} must be upper case: {hint}"
+            )
+        raise AnveoError(
+            Code.UNKNOWN_ACTION,
+            f"unknown ACTION {shown(request.action)}; known: {', '.join(REGISTRY)}",
+        )
     params: Params = {}
     seen: set[str] = set()
     for name, value in request.params:
         param = spec.params.get(name)
         if param is None:
             if name.upper() in spec.params:
-                raise AnveoError(Code.WRONG_CASE, f"parameter {shown(name)} must be upper case: "
-                                                  f"{name.upper()}")
-            raise AnveoError(Code.UNKNOWN_PARAMETER,
-                             f"{request.action} takes no parameter {shown(name)}; it takes "
-                             f"{', '.join(spec.params)}"
-                             + (" and VARIABLE" if spec.variables else ""))
+                raise AnveoError(
+                    Code.WRONG_CASE, f"parameter {shown(name)} must be upper case: {name.upper()}"
+                )
+            raise AnveoError(
+                Code.UNKNOWN_PARAMETER,
+                f"{request.action} takes no parameter {shown(name)}; it takes "
+                f"{', '.join(spec.params)}" + (" and VARIABLE" if spec.variables else ""),
+            )
         if name in seen:
-            raise AnveoError(Code.DUPLICATE_PARAMETER,
-                             f"parameter {name} appears more than once; send it once")
+            raise AnveoError(
+                Code.DUPLICATE_PARAMETER, f"parameter {name} appears more than once; send it once"
+            )
         seen.add(name)
         if value:
             params[name] = value
@@ -108,13 +114,16 @@ def validate(request: ActionRequest) -> tuple[Action, Params]:
             raise AnveoError(Code.MISSING_PARAMETER, f"{name} is required and was sent empty")
     for param in spec.params.values():
         if param.required and param.name not in seen:
-            raise AnveoError(Code.MISSING_PARAMETER,
-                             f"{request.action} needs parameter {param.name}")
+            raise AnveoError(
+                Code.MISSING_PARAMETER, f"{request.action} needs parameter {param.name}"
+            )
     if request.variables and not spec.variables:
         raise AnveoError(Code.UNKNOWN_PARAMETER, f"{request.action} takes no VARIABLE")
     if len(request.variables) > VARIABLES_MAX:
-        raise AnveoError(Code.TOO_MANY_PARAMETERS,
-                         f"at most {VARIABLES_MAX} VARIABLEs, got {len(request.variables)}")
+        raise AnveoError(
+            Code.TOO_MANY_PARAMETERS,
+            f"at most {VARIABLES_MAX} VARIABLEs, got {len(request.variables)}",
+        )
     canonical = build_canonical(request.action, params.items(), request.variables)
     if not ACTIONS_SCHEMA.validate(canonical):
         raise _explain(spec, params, request.variables)
@@ -132,8 +141,9 @@ def _explain(spec: Action, params: Params, variables: Pairs) -> AnveoError:
         if found:
             return AnveoError(Code.INVALID_PARAMETER, found)
         if name in names:
-            return AnveoError(Code.DUPLICATE_PARAMETER,
-                              f"VARIABLE {name} appears more than once; send it once")
+            return AnveoError(
+                Code.DUPLICATE_PARAMETER, f"VARIABLE {name} appears more than once; send it once"
+            )
         names.add(name)
         found = problem(VARIABLE_VALUE, f"VARIABLE {name}", value)
         if found:
@@ -158,9 +168,15 @@ def dial_connect(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
     """Ring PHONENUMBER, then DESTPHONENUMBER, and bridge them."""
     duration = p.get("MAXCALLDURATION")
     call = tenant.dial_connect(
-        p["PHONENUMBER"], p["DESTPHONENUMBER"], callerid=p.get("CALLERID"),
-        max_minutes=int(duration) if duration else None, delay=int(p.get("DELAY", "0")),
-        memo=p.get("MEMO"), billingcode=p.get("BILLINGCODE"), test=is_test(p))
+        p["PHONENUMBER"],
+        p["DESTPHONENUMBER"],
+        callerid=p.get("CALLERID"),
+        max_minutes=int(duration) if duration else None,
+        delay=int(p.get("DELAY", "0")),
+        memo=p.get("MEMO"),
+        billingcode=p.get("BILLINGCODE"),
+        test=is_test(p),
+    )
     return _requestid_reply(call.requestid)
 
 
@@ -168,9 +184,15 @@ def dial_connect(tenant: Tenant, p: Params, _vars: Pairs) -> Reply:
 def dial_callflow(tenant: Tenant, p: Params, variables: Pairs) -> Reply:
     """Ring PHONENUMBER and run the call flow CALLFLOW with VARIABLEs."""
     call = tenant.dial_callflow(
-        p["PHONENUMBER"], callerid=p["CALLERID"], callflow=p["CALLFLOW"],
-        variables=dict(variables), delay=int(p.get("DELAY", "0")), memo=p.get("MEMO"),
-        billingcode=p.get("BILLINGCODE"), test=is_test(p))
+        p["PHONENUMBER"],
+        callerid=p["CALLERID"],
+        callflow=p["CALLFLOW"],
+        variables=dict(variables),
+        delay=int(p.get("DELAY", "0")),
+        memo=p.get("MEMO"),
+        billingcode=p.get("BILLINGCODE"),
+        test=is_test(p),
+    )
     return _requestid_reply(call.requestid)
 
 

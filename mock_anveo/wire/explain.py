@@ -50,13 +50,16 @@ def explain(root: Any) -> AnveoError:
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag != "REQUEST":
         if "}" in tag:
-            return AnveoError(Code.ENVELOPE, f"XML namespaces are not used by Anveo: "
-                                             f"<{_short(tag)}> must be a plain <REQUEST>")
+            return AnveoError(
+                Code.ENVELOPE,
+                f"XML namespaces are not used by Anveo: <{_short(tag)}> must be a plain <REQUEST>",
+            )
         if tag.upper() == "REQUEST":
-            return AnveoError(Code.WRONG_CASE, f"<{_short(tag)}> must be upper case: <REQUEST> "
-                                               "(Anveo XML is case sensitive)")
-        return AnveoError(Code.ENVELOPE,
-                          f"the root element must be <REQUEST>, got <{_short(tag)}>")
+            return AnveoError(
+                Code.WRONG_CASE,
+                f"<{_short(tag)}> must be upper case: <REQUEST> (Anveo XML is case sensitive)",
+            )
+        return AnveoError(Code.ENVELOPE, f"the root element must be <REQUEST>, got <{_short(tag)}>")
     found = _walk(root, "REQUEST")
     if found is not None:
         return found
@@ -69,8 +72,10 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
         if attr not in allowed_attrs:
             hint = _case_hint(attr, allowed_attrs)
             if hint:
-                return AnveoError(Code.WRONG_CASE, f"attribute {_short(attr)} on <{tag}> must be "
-                                                   f"upper case: {hint}")
+                return AnveoError(
+                    Code.WRONG_CASE,
+                    f"attribute {_short(attr)} on <{tag}> must be upper case: {hint}",
+                )
             return AnveoError(Code.ENVELOPE, f"unexpected attribute {shown(attr)} on <{tag}>")
     for attr in required_attrs:
         if attr not in element.attrib:
@@ -79,51 +84,65 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
             return AnveoError(code, f"<{tag}> needs a {attr} attribute{example}")
         value = _strip(element.get(attr))
         if not value or len(value) > NAME_MAX:
-            return AnveoError(Code.ENVELOPE, f"the {attr} attribute of <{tag}> must be 1 to "
-                                             f"{NAME_MAX} characters, got "
-                                             f"{shown(element.get(attr))}")
+            return AnveoError(
+                Code.ENVELOPE,
+                f"the {attr} attribute of <{tag}> must be 1 to "
+                f"{NAME_MAX} characters, got "
+                f"{shown(element.get(attr))}",
+            )
     varname = element.get("VARIABLENAME")
     if varname is not None and not 0 < len(_strip(varname)) <= NAME_MAX:
-        return AnveoError(Code.ENVELOPE, f"VARIABLENAME must be 1 to {NAME_MAX} characters, "
-                                         f"got {shown(varname)}")
+        return AnveoError(
+            Code.ENVELOPE, f"VARIABLENAME must be 1 to {NAME_MAX} characters, got {shown(varname)}"
+        )
     if not has_text and _strip(element.text):
-        return AnveoError(Code.ENVELOPE, f"unexpected text {shown(_strip(element.text))} "
-                                         f"inside <{tag}>")
+        return AnveoError(
+            Code.ENVELOPE, f"unexpected text {shown(_strip(element.text))} inside <{tag}>"
+        )
     counts: dict[str, int] = {}
     for child in element:
         if not isinstance(child.tag, str):  # comments are harmless
             continue
         if _strip(child.tail) and not has_text:
-            return AnveoError(Code.ENVELOPE, f"unexpected text {shown(_strip(child.tail))} "
-                                             f"inside <{tag}>")
+            return AnveoError(
+                Code.ENVELOPE, f"unexpected text {shown(_strip(child.tail))} inside <{tag}>"
+            )
         child_name = _short(child.tag)  # element names are unbounded in XML
         if child.tag not in children:
             if has_text:
                 name = element.get("NAME")
                 where = f"<{tag} NAME={shown(name)}>" if name else f"<{tag}>"
-                return AnveoError(Code.ENVELOPE, f"{where} must hold text only, found "
-                                                 f"element <{child_name}>")
+                return AnveoError(
+                    Code.ENVELOPE, f"{where} must hold text only, found element <{child_name}>"
+                )
             hint = _case_hint(child.tag, list(children))
             if hint:
-                return AnveoError(Code.WRONG_CASE, f"<{child_name}> must be upper case: "
-                                                   f"<{hint}> (Anveo XML is case sensitive)")
+                return AnveoError(
+                    Code.WRONG_CASE,
+                    f"<{child_name}> must be upper case: <{hint}> (Anveo XML is case sensitive)",
+                )
             allowed = ", ".join(f"<{c}>" for c in children)
-            return AnveoError(Code.ENVELOPE, f"unexpected element <{child_name}> in <{tag}>; "
-                                             f"allowed: {allowed}")
+            return AnveoError(
+                Code.ENVELOPE, f"unexpected element <{child_name}> in <{tag}>; allowed: {allowed}"
+            )
         counts[child.tag] = counts.get(child.tag, 0) + 1
         if counts[child.tag] > children[child.tag]:
             if child.tag == "PARAMETER":
-                return AnveoError(Code.TOO_MANY_PARAMETERS,
-                                  f"<ACTION> holds more than {PARAMETERS_MAX} PARAMETER elements")
-            return AnveoError(Code.ENVELOPE,
-                              f"<{child_name}> appears more than once in <{tag}>")
+                return AnveoError(
+                    Code.TOO_MANY_PARAMETERS,
+                    f"<ACTION> holds more than {PARAMETERS_MAX} PARAMETER elements",
+                )
+            return AnveoError(Code.ENVELOPE, f"<{child_name}> appears more than once in <{tag}>")
         problem = _walk(child, child.tag)
         if problem is not None:
             return problem
     for child_tag in children:
         if child_tag != "PARAMETER" and counts.get(child_tag, 0) == 0:
-            code = {"USERTOKEN": Code.MISSING_USERTOKEN, "USERKEY": Code.MISSING_USERKEY,
-                    "ACTION": Code.MISSING_ACTION}[child_tag]
+            code = {
+                "USERTOKEN": Code.MISSING_USERTOKEN,
+                "USERKEY": Code.MISSING_USERKEY,
+                "ACTION": Code.MISSING_ACTION,
+            }[child_tag]
             return AnveoError(code, f"<{tag}> has no <{child_tag}> element")
     if tag == "USERKEY":
         key = _strip(element.text)
@@ -132,9 +151,11 @@ def _walk(element: Any, tag: str) -> AnveoError | None:
         if not _USERKEY.fullmatch(key):
             return AnveoError(Code.ENVELOPE, f"USERKEY must be {USERKEY.rule}, got {shown(key)}")
     if tag == "PARAMETER" and len(element.text or "") > VALUE_MAX:
-        return AnveoError(Code.INVALID_PARAMETER,
-                          f"PARAMETER {_strip(element.get('NAME'))} is longer than {VALUE_MAX} "
-                          f"characters ({len(element.text or '')})")
+        return AnveoError(
+            Code.INVALID_PARAMETER,
+            f"PARAMETER {_strip(element.get('NAME'))} is longer than {VALUE_MAX} "
+            f"characters ({len(element.text or '')})",
+        )
     return None
 
 
@@ -153,8 +174,10 @@ def _fallback(root: Any) -> AnveoError:
         error = exc
     if error is None:
         log = last_error(REQUEST_SCHEMA)
-        return AnveoError(Code.ENVELOPE, f"the request does not follow the schema: "
-                                         f"{log.message if log else 'invalid'}")
+        return AnveoError(
+            Code.ENVELOPE,
+            f"the request does not follow the schema: {log.message if log else 'invalid'}",
+        )
     reason = getattr(error, "reason", None) or str(error).splitlines()[0]
     path = getattr(error, "path", None)
     where = f" at {path}" if path else ""

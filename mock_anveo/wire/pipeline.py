@@ -50,15 +50,19 @@ def check_signature(tenant: Tenant, params: actions.Params) -> None:
     signature = params.get("SIGNATURE")
     if signature is None:
         if account.require_signature:
-            raise AnveoError(Code.SIGNATURE_REQUIRED,
-                             "this account requires SIGNATURE (HMAC-SHA1 of the account's "
-                             "e-mail keyed by its secure phrase)")
+            raise AnveoError(
+                Code.SIGNATURE_REQUIRED,
+                "this account requires SIGNATURE (HMAC-SHA1 of the account's "
+                "e-mail keyed by its secure phrase)",
+            )
         return
     expected = account.expected_signature()
     if expected is not None and not hmac.compare_digest(expected, signature.lower()):
-        raise AnveoError(Code.BAD_SIGNATURE,
-                         "SIGNATURE does not match: it must be HMAC-SHA1 of the account's "
-                         "e-mail keyed by its secure phrase, as 40 hex characters")
+        raise AnveoError(
+            Code.BAD_SIGNATURE,
+            "SIGNATURE does not match: it must be HMAC-SHA1 of the account's "
+            "e-mail keyed by its secure phrase, as 40 hex characters",
+        )
 
 
 def owner(world: World, door: str, raw: bytes, query: str | None = None) -> Tenant | None:
@@ -96,8 +100,9 @@ class Pipeline:
 
     __slots__ = ("_memo", "memo_body_max", "memo_limit", "world")
 
-    def __init__(self, world: World, *, memo_limit: int | None = None,
-                 memo_body_max: int | None = None) -> None:
+    def __init__(
+        self, world: World, *, memo_limit: int | None = None, memo_body_max: int | None = None
+    ) -> None:
         self.world = world
         #: 0 turns the memo off.
         self.memo_limit = MEMO_LIMIT if memo_limit is None else memo_limit
@@ -124,8 +129,7 @@ class Pipeline:
             # Whoever replaced the action in the registry (a test's monkeypatch) gets a fresh
             # pass.
             if known is None or actions.REGISTRY.get(known[0].action) is not known[1]:
-                request = (v2.parse_query(query) if query is not None
-                           else xmlparse.parse_xml(raw))
+                request = v2.parse_query(query) if query is not None else xmlparse.parse_xml(raw)
                 exchange.request = request
                 exchange.tenant = world.get(request.userkey)
                 exchange.spec, exchange.params = actions.validate(request)
@@ -144,9 +148,10 @@ class Pipeline:
                 exchange.request, exchange.spec, exchange.params, exchange.raw = known
                 exchange.tenant = world.get(known[0].userkey)
             if exchange.tenant is None:
-                raise AnveoError(Code.UNKNOWN_USERKEY,
-                                 f'unknown USERKEY "{exchange.request.userkey}": no account '
-                                 "has this key")
+                raise AnveoError(
+                    Code.UNKNOWN_USERKEY,
+                    f'unknown USERKEY "{exchange.request.userkey}": no account has this key',
+                )
             check_signature(exchange.tenant, exchange.params)
         except AnveoError as error:
             # Drop the traceback: it holds this frame, which holds the exchange, a reference
@@ -194,9 +199,17 @@ def record(world: World, exchange: Exchange) -> None:
     journal = tenant.journal if tenant is not None else world.unattributed
     virtual = tenant.clock.now() if tenant is not None else 0.0
     error = exchange.error
-    journal.exchange(virtual, world.wallclock(), exchange.door, exchange.action,
-                     exchange.request, exchange.raw, exchange.body.decode("utf-8"),
-                     error.code.value if error is not None else "", exchange.fault)
+    journal.exchange(
+        virtual,
+        world.wallclock(),
+        exchange.door,
+        exchange.action,
+        exchange.request,
+        exchange.raw,
+        exchange.body.decode("utf-8"),
+        error.code.value if error is not None else "",
+        exchange.fault,
+    )
 
 
 def refuse(world: World, door: str, raw: bytes, error: AnveoError) -> Exchange:

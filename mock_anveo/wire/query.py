@@ -16,14 +16,21 @@ _USERKEY = USERKEY.compiled()
 
 def _pairs(query: str) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict",
-                         max_num_fields=QUERY_FIELDS_MAX)
+        return parse_qsl(
+            query,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=QUERY_FIELDS_MAX,
+        )
     except UnicodeDecodeError:
-        raise AnveoError(Code.BAD_QUERY,
-                         "the query string is not valid UTF-8 once percent-decoded") from None
+        raise AnveoError(
+            Code.BAD_QUERY, "the query string is not valid UTF-8 once percent-decoded"
+        ) from None
     except ValueError:
-        raise AnveoError(Code.TOO_MANY_PARAMETERS,
-                         f"the query string has more than {QUERY_FIELDS_MAX} fields") from None
+        raise AnveoError(
+            Code.TOO_MANY_PARAMETERS, f"the query string has more than {QUERY_FIELDS_MAX} fields"
+        ) from None
 
 
 def parse_query(query: str) -> ActionRequest:
@@ -36,11 +43,16 @@ def parse_query(query: str) -> ActionRequest:
         lower = key.strip().lower()
         bad = NOT_XML_CHAR.search(value) or NOT_XML_CHAR.search(key)
         if bad:
-            raise AnveoError(Code.BAD_QUERY, f"query field {shown(key)} holds a character XML "
-                                             f"cannot carry ({shown(bad.group())})")
+            raise AnveoError(
+                Code.BAD_QUERY,
+                f"query field {shown(key)} holds a character XML "
+                f"cannot carry ({shown(bad.group())})",
+            )
         if len(value) > VALUE_MAX:
-            raise AnveoError(Code.INVALID_PARAMETER, f"query field {shown(key)} is longer "
-                                                     f"than {VALUE_MAX} characters")
+            raise AnveoError(
+                Code.INVALID_PARAMETER,
+                f"query field {shown(key)} is longer than {VALUE_MAX} characters",
+            )
         if lower == "userkey":
             if userkey is not None:
                 raise AnveoError(Code.DUPLICATE_PARAMETER, "userkey appears more than once")
@@ -50,16 +62,22 @@ def parse_query(query: str) -> ActionRequest:
                 raise AnveoError(Code.DUPLICATE_PARAMETER, "action appears more than once")
             action = value.strip(XML_SPACE)
         elif lower.startswith(("param[", "var[")) and lower.endswith("]"):
-            inner = key.strip()[key.strip().index("[") + 1:-1].strip(XML_SPACE)
+            inner = key.strip()[key.strip().index("[") + 1 : -1].strip(XML_SPACE)
             if not 0 < len(inner) <= NAME_MAX:
-                raise AnveoError(Code.BAD_QUERY, f"query field {shown(key)} needs a name of "
-                                                 f"1 to {NAME_MAX} characters inside the "
-                                                 "brackets")
+                raise AnveoError(
+                    Code.BAD_QUERY,
+                    f"query field {shown(key)} needs a name of "
+                    f"1 to {NAME_MAX} characters inside the "
+                    "brackets",
+                )
             target = params if lower.startswith("param[") else variables
             target.append((inner, value.strip(XML_SPACE)))
         else:
-            raise AnveoError(Code.BAD_QUERY, f"unknown query field {shown(key)}; expected "
-                                             "userkey, action, param[NAME] or var[NAME]")
+            raise AnveoError(
+                Code.BAD_QUERY,
+                f"unknown query field {shown(key)}; expected "
+                "userkey, action, param[NAME] or var[NAME]",
+            )
     if not userkey:
         raise AnveoError(Code.MISSING_USERKEY, "the query has no userkey (or it is empty)")
     if not _USERKEY.fullmatch(userkey):
@@ -67,12 +85,16 @@ def parse_query(query: str) -> ActionRequest:
     if not action:
         raise AnveoError(Code.MISSING_ACTION, "the query has no action (e.g. action=DIAL.CONNECT)")
     if len(params) + len(variables) > PARAMETERS_MAX:
-        raise AnveoError(Code.TOO_MANY_PARAMETERS,
-                         f"the query has more than {PARAMETERS_MAX} param[] and var[] fields")
+        raise AnveoError(
+            Code.TOO_MANY_PARAMETERS,
+            f"the query has more than {PARAMETERS_MAX} param[] and var[] fields",
+        )
     for name, _ in params:
         if name == "VARIABLE":
-            raise AnveoError(Code.BAD_QUERY, "in the GET door a VARIABLE is sent as "
-                                             "var[NAME]=VALUE, not param[VARIABLE]")
+            raise AnveoError(
+                Code.BAD_QUERY,
+                "in the GET door a VARIABLE is sent as var[NAME]=VALUE, not param[VARIABLE]",
+            )
     return ActionRequest(userkey, action, tuple(params), tuple(variables))
 
 

@@ -34,5 +34,6 @@ def render_error(error: AnveoError) -> bytes:
     message = error.message
     if len(message) > MESSAGE_MAX:
         message = message[:MESSAGE_MAX] + "..."
-    return (f"{_HEAD}<RESULT>ERROR</RESULT>\n<ERROR>{_text(message)}</ERROR>\n"
-            "</RESPONSE>\n").encode()
+    return (
+        f"{_HEAD}<RESULT>ERROR</RESULT>\n<ERROR>{_text(message)}</ERROR>\n</RESPONSE>\n"
+    ).encode()

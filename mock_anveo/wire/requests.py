@@ -28,20 +28,27 @@ class ActionRequest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the journal."""
-        return {"userkey": self.userkey, "action": self.action,
-                "params": [list(p) for p in self.params],
-                "variables": [list(v) for v in self.variables]}
+        return {
+            "userkey": self.userkey,
+            "action": self.action,
+            "params": [list(p) for p in self.params],
+            "variables": [list(v) for v in self.variables],
+        }
 
     def to_xml(self, *, declaration: str = DECLARATION, separator: str = "\n") -> bytes:
         """The ``<REQUEST>`` document, UTF-8; ``separator`` goes between elements."""
         lines = [declaration] if declaration else []
-        lines += ["<REQUEST>", f"<USERTOKEN>{separator}<USERKEY>{escape(self.userkey)}"
-                               f"</USERKEY>{separator}</USERTOKEN>",
-                  f'<ACTION NAME="{escape(self.action)}">']
-        lines += [f'<PARAMETER NAME="{escape(n)}">{escape(v)}</PARAMETER>'
-                  for n, v in self.params]
-        lines += [f'<PARAMETER NAME="VARIABLE" VARIABLENAME="{escape(n)}">{escape(v)}'
-                  "</PARAMETER>" for n, v in self.variables]
+        lines += [
+            "<REQUEST>",
+            f"<USERTOKEN>{separator}<USERKEY>{escape(self.userkey)}"
+            f"</USERKEY>{separator}</USERTOKEN>",
+            f'<ACTION NAME="{escape(self.action)}">',
+        ]
+        lines += [f'<PARAMETER NAME="{escape(n)}">{escape(v)}</PARAMETER>' for n, v in self.params]
+        lines += [
+            f'<PARAMETER NAME="VARIABLE" VARIABLENAME="{escape(n)}">{escape(v)}</PARAMETER>'
+            for n, v in self.variables
+        ]
         lines += ["</ACTION>", "</REQUEST>"]
         return separator.join(lines).encode("utf-8")
 
@@ -55,8 +62,9 @@ class ActionRequest:
 
 def escape(text: str) -> str:
     """XML-escape text for element content or a double-quoted attribute."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def query_field(name: str, value: str) -> str:

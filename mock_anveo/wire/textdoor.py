@@ -20,8 +20,10 @@ _SENDER = re.compile(r"[0-9]{1,15}|[A-Za-z0-9 ]{1,11}", re.ASCII)
 MESSAGE_MAX = 1600
 # GSM 03.38 basic characters: messages made only of these use 7-bit parts (160/153 chars);
 # anything else is sent as UCS-2 (70/67 chars per part).
-_GSM = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNO"
-           "PQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 
 
 def parts(message: str) -> int:
@@ -41,11 +43,13 @@ def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError |
     tenant: Tenant | None = None
     try:
         try:
-            pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict",
-                              max_num_fields=50)
+            pairs = parse_qsl(
+                query, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=50
+            )
         except (UnicodeDecodeError, ValueError):
-            raise AnveoError(Code.BAD_QUERY, "the request is not a valid UTF-8 form of at most "
-                                             "50 fields") from None
+            raise AnveoError(
+                Code.BAD_QUERY, "the request is not a valid UTF-8 form of at most 50 fields"
+            ) from None
         fields: dict[str, str] = {}
         for key, value in pairs:
             fields.setdefault(key.strip().lower(), value.strip(" \t\r\n"))
@@ -53,23 +57,42 @@ def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError |
         if tenant is None:
             raise AnveoError(Code.UNKNOWN_USERKEY, BAD_KEY)
         if fields.get("action", "").lower() != "sms":
-            raise AnveoError(Code.UNKNOWN_ACTION, f"action must be sms, got "
-                                                  f"{shown(fields.get('action', ''))}")
+            raise AnveoError(
+                Code.UNKNOWN_ACTION, f"action must be sms, got {shown(fields.get('action', ''))}"
+            )
         sender, destination = fields.get("from", ""), fields.get("destination", "")
         message = fields.get("message", "")
         if not _SENDER.fullmatch(sender):
-            raise AnveoError(Code.INVALID_PARAMETER, "from must be up to 15 digits or up to 11 "
-                                                     f"letters and digits, got {shown(sender)}")
+            raise AnveoError(
+                Code.INVALID_PARAMETER,
+                f"from must be up to 15 digits or up to 11 letters and digits, got {shown(sender)}",
+            )
         if not _PHONE.fullmatch(destination):
             low, high = PHONE_DIGITS
-            raise AnveoError(Code.INVALID_PARAMETER, f"destination must be {low} to {high} digits "
-                                                     "with the country code, got "
-                                                     f"{shown(destination)}")
+            raise AnveoError(
+                Code.INVALID_PARAMETER,
+                f"destination must be {low} to {high} digits "
+                "with the country code, got "
+                f"{shown(destination)}",
+            )
         if not 0 < len(message) <= MESSAGE_MAX:
-            raise AnveoError(Code.INVALID_PARAMETER, f"message must be 1 to {MESSAGE_MAX} "
-                                                     f"characters, got {len(message)}")
+            raise AnveoError(
+                Code.INVALID_PARAMETER,
+                f"message must be 1 to {MESSAGE_MAX} characters, got {len(message)}",
+            )
         sms = tenant.send_sms(sender, destination, message, parts(message))
-        return render([("result", "success"), ("error", ""), ("parts", str(sms.parts)),
-                       ("fee", str(sms.fee)), ("smsid", sms.smsid)]), tenant, None
+        return (
+            render(
+                [
+                    ("result", "success"),
+                    ("error", ""),
+                    ("parts", str(sms.parts)),
+                    ("fee", str(sms.fee)),
+                    ("smsid", sms.smsid),
+                ]
+            ),
+            tenant,
+            None,
+        )
     except AnveoError as error:
         return render([("result", "error"), ("error", error.message)]), tenant, error

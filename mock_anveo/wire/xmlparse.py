@@ -30,7 +30,8 @@ class _NothingExternal(etree.Resolver):
     """
 
     def resolve(  # type: ignore[override]  # lxml-stubs omit the context argument
-            self, system_url: str, public_id: str, context: Any) -> Any:
+        self, system_url: str, public_id: str, context: Any
+    ) -> Any:
         return self.resolve_string("", context)  # type: ignore[call-arg]  # stubs differ
 
 
@@ -38,18 +39,29 @@ def parser() -> etree.XMLParser:
     """This thread's hardened parser (lxml parsers are not thread-safe; one per thread)."""
     found: etree.XMLParser | None = getattr(_local, "parser", None)
     if found is None:
-        found = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                dtd_validation=False, huge_tree=False, remove_comments=True,
-                                collect_ids=False, remove_blank_text=False)
+        found = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            collect_ids=False,
+            remove_blank_text=False,
+        )
         found.resolvers.add(_NothingExternal())
         _local.parser = found
     return found
 
 
-_WIDE = (("utf-32", (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")),
-         ("utf-16", (b"\xfe\xff", b"\xff\xfe")),
-         ("utf-32-be", (b"\x00\x00\x00<",)), ("utf-32-le", (b"<\x00\x00\x00",)),
-         ("utf-16-be", (b"\x00<",)), ("utf-16-le", (b"<\x00",)))
+_WIDE = (
+    ("utf-32", (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")),
+    ("utf-16", (b"\xfe\xff", b"\xff\xfe")),
+    ("utf-32-be", (b"\x00\x00\x00<",)),
+    ("utf-32-le", (b"<\x00\x00\x00",)),
+    ("utf-16-be", (b"\x00<",)),
+    ("utf-16-le", (b"<\x00",)),
+)
 
 
 def _ascii_compatible(body: bytes) -> bool:
@@ -72,8 +84,10 @@ def _as_scannable(body: bytes) -> bytes:
                 return body.decode(codec).encode("utf-8")
             except UnicodeDecodeError:
                 break
-    raise AnveoError(Code.MALFORMED_XML, "the body is not well-formed XML: send UTF-8 (or "
-                                         "UTF-16/UTF-32 with a byte-order mark)")
+    raise AnveoError(
+        Code.MALFORMED_XML,
+        "the body is not well-formed XML: send UTF-8 (or UTF-16/UTF-32 with a byte-order mark)",
+    )
 
 
 _SUSPECT = re.compile(rb"<!DOCTYPE|<!ENTITY|<\?")
@@ -85,7 +99,7 @@ def _forbidden(body: bytes) -> str | None:
         start = found.start()
         if found.group() != b"<?":
             return "DTDs and entity declarations are not allowed in an Anveo request"
-        if body[start:start + 6] != b"<?xml " or body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
+        if body[start : start + 6] != b"<?xml " or body[:start].strip(b"\xef\xbb\xbf \t\r\n"):
             return "processing instructions are not allowed in an Anveo request"
     return None
 
@@ -99,8 +113,9 @@ def _has_pi(root: Any) -> bool:
 def _parse(body: bytes) -> Any:
     """The parsed root of a well-formed, DTD-free body; raises AnveoError otherwise."""
     if not body.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise AnveoError(Code.EMPTY_BODY,
-                         "the request body is empty: POST a <REQUEST> XML document")
+        raise AnveoError(
+            Code.EMPTY_BODY, "the request body is empty: POST a <REQUEST> XML document"
+        )
     problem = _forbidden(body)
     if problem:
         raise AnveoError(Code.FORBIDDEN_XML, problem)
@@ -109,13 +124,17 @@ def _parse(body: bytes) -> Any:
     except etree.XMLSyntaxError as exc:
         message = (exc.msg or str(exc)).strip()
         if message.startswith(("EntityRef: expecting ';'", "xmlParseEntityRef: no name")):
-            raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {message} "
-                                                 "(write a literal & as &amp;)") from None
+            raise AnveoError(
+                Code.MALFORMED_XML,
+                f"the body is not well-formed XML: {message} (write a literal & as &amp;)",
+            ) from None
         if "entity" in message.lower():
-            raise AnveoError(Code.FORBIDDEN_XML,
-                             f"entity references are not allowed: {message}") from None
-        raise AnveoError(Code.MALFORMED_XML,
-                         f"the body is not well-formed XML: {message}") from None
+            raise AnveoError(
+                Code.FORBIDDEN_XML, f"entity references are not allowed: {message}"
+            ) from None
+        raise AnveoError(
+            Code.MALFORMED_XML, f"the body is not well-formed XML: {message}"
+        ) from None
     except (ValueError, etree.LxmlError) as exc:
         raise AnveoError(Code.MALFORMED_XML, f"the body is not well-formed XML: {exc}") from None
     if not _ascii_compatible(body):
@@ -124,8 +143,9 @@ def _parse(body: bytes) -> Any:
         if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
             raise AnveoError(Code.FORBIDDEN_XML, "DTDs are not allowed in an Anveo request")
         if _has_pi(root):
-            raise AnveoError(Code.FORBIDDEN_XML,
-                             "processing instructions are not allowed in an Anveo request")
+            raise AnveoError(
+                Code.FORBIDDEN_XML, "processing instructions are not allowed in an Anveo request"
+            )
     return root
 
 
@@ -159,18 +179,23 @@ def _extract(root: Any) -> ActionRequest:
         varname = parameter.get("VARIABLENAME")
         if name == "VARIABLE":
             if varname is None:
-                raise AnveoError(Code.MISSING_PARAMETER,
-                                 'PARAMETER NAME="VARIABLE" needs a VARIABLENAME attribute, '
-                                 'e.g. <PARAMETER NAME="VARIABLE" VARIABLENAME="ACCOUNTID">')
+                raise AnveoError(
+                    Code.MISSING_PARAMETER,
+                    'PARAMETER NAME="VARIABLE" needs a VARIABLENAME attribute, '
+                    'e.g. <PARAMETER NAME="VARIABLE" VARIABLENAME="ACCOUNTID">',
+                )
             variables.append((_strip(varname), value))
         elif varname is not None:
-            raise AnveoError(Code.ENVELOPE,
-                             f"VARIABLENAME is only allowed on PARAMETER NAME=\"VARIABLE\", "
-                             f"found on PARAMETER NAME={shown(name)}")
+            raise AnveoError(
+                Code.ENVELOPE,
+                f'VARIABLENAME is only allowed on PARAMETER NAME="VARIABLE", '
+                f"found on PARAMETER NAME={shown(name)}",
+            )
         else:
             params.append((name, value))
-    return ActionRequest(_strip(userkey), _strip(action.get("NAME")), tuple(params),
-                         tuple(variables))
+    return ActionRequest(
+        _strip(userkey), _strip(action.get("NAME")), tuple(params), tuple(variables)
+    )
 
 
 #: Bodies scanned for a USERKEY when a refused document would not even parse.

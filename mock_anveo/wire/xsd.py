@@ -28,8 +28,9 @@ def last_error(schema: etree.XMLSchema) -> Any:
     return getattr(schema.error_log, "last_error", None)
 
 
-def build_canonical(action: str, params: Iterable[tuple[str, str]],
-                    variables: Iterable[tuple[str, str]]) -> Any:
+def build_canonical(
+    action: str, params: Iterable[tuple[str, str]], variables: Iterable[tuple[str, str]]
+) -> Any:
     """The document actions.xsd validates: one element per parameter, VARIABLEs grouped."""
     root = etree.Element(action)
     for name, value in params:

@@ -152,7 +152,7 @@ async def json_body(request: web.Request, *, required: bool = False) -> dict[str
         raise ControlError(
             400,
             f"{shown} must be a finite number, got {text} (NaN and Infinity are not JSON numbers)",
-            str(path[0]),
+            shown,
         )
     return doc
 
