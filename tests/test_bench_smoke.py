@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 
 from bench import whatif
-from mock_anveo.http import app, gctune
+from mock_anveo.http import body, gctune
 from mock_anveo.wire import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,8 @@ def test_every_whatif_finds_its_target() -> None:
 MOVABLE = [
     ("gc-freeze-full-only", gctune, "GENERATION", "_freeze_after_collection"),
     ("gc-no-tuning", gctune, "_installed", "install"),
-    ("no-memo", pipeline, "MEMO_BODY_MAX", "receive"),
-    ("public-read", app, "_buffered", "_read_body"),
+    ("no-memo", pipeline, "MEMO_BODY_MAX", "Pipeline.__init__"),
+    ("public-read", body, "in_place", "buffered"),
     ("gc-young-every-10", gctune, "YOUNG_PER_GEN1", "install"),
 ]
 
@@ -94,7 +94,11 @@ def test_a_whatif_whose_reader_moved_fails_naming_it(
     # The setting stays but the code that reads it went elsewhere: setting it would do nothing.
     monkeypatch.setattr(gctune, "_installed", False)
     before = getattr(module, name)
-    monkeypatch.setattr(module, reader, lambda *args, **kwargs: None)
+    *owner_path, attribute = reader.split(".")  # a function, or a method "Class.__init__"
+    owner: object = module
+    for part in owner_path:
+        owner = getattr(owner, part)
+    monkeypatch.setattr(owner, attribute, lambda *args, **kwargs: None)
     with pytest.raises(
         whatif.TargetMoved, match=re.escape(f"{module.__name__}.{reader} no longer reads")
     ):

@@ -13,6 +13,25 @@ from ..wire.requests import ActionRequest, query_field
 from .valid import Account, hex40, phone_numbers
 
 Mutate = Callable[[st.DrawFn, ActionRequest, Account], ActionRequest]
+#: Whether a mistake can be made in a request (for an account).
+Applies = Callable[[ActionRequest, Account], bool]
+
+
+def takes(kind: Kind) -> Applies:
+    """Applies to actions taking a parameter of ``kind``."""
+    return lambda r, _a: bool(contract.by_kind(r.action, kind))
+
+
+def always(_r: ActionRequest, _a: Account) -> bool:
+    return True
+
+
+def has_required(r: ActionRequest, _a: Account) -> bool:
+    return bool(contract.required(r.action))
+
+
+def bound_to(setting: str) -> Applies:
+    return lambda r, _a: any(p.account == setting for p in contract.ACTIONS[r.action].params)
 
 
 def set_param(request: ActionRequest, name: str, value: str) -> ActionRequest:
@@ -198,3 +217,14 @@ def v2_mistake(draw: st.DrawFn, name: str, r: ActionRequest) -> str:
         field = draw(st.sampled_from(["apikey", "key", "param", "format", "callback"]))
         return query + "&" + query_field(field, "1")
     return query.split("&", 1)[1]  # missing-userkey: it is always the first field
+
+
+def range_text(kind: Kind) -> str:
+    """How a value of ``kind`` misses its range, in words."""
+    return f"below {kind.low}, fractional, with a unit, or beyond {kind.high} minutes"
+
+
+def length_text(kind: Kind) -> str:
+    """How long a too-long value of ``kind`` is, in words."""
+    assert kind.max_length is not None
+    return f"of {kind.max_length + 1} to {kind.max_length + 76} characters"

@@ -6,7 +6,7 @@ action takes what) are read from ``mock_anveo.contract``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -22,14 +22,12 @@ from ..contract import (
     PHONE,
     REQUESTID,
     VARIABLES_MAX,
-    Kind,
 )
 from ..sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, DOCS_USERKEY
 from ..wire.requests import ActionRequest
 from . import mistakes
+from .mistakes import always, bound_to, has_required, length_text, range_text, takes
 from .valid import ACTIONS, DOORS, Account, account_of, drawable, requests
-
-_Applies = Callable[[ActionRequest, Account], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,94 +45,78 @@ class NearMiss:
     base: ActionRequest
 
 
-def _takes(kind: Kind) -> _Applies:
-    return lambda r, _a: bool(contract.by_kind(r.action, kind))
-
-
-def _always(_r: ActionRequest, _a: Account) -> bool:
-    return True
-
-
-def _has_required(r: ActionRequest, _a: Account) -> bool:
-    return bool(contract.required(r.action))
-
-
-def _bound_to(setting: str) -> _Applies:
-    return lambda r, _a: any(p.account == setting for p in contract.ACTIONS[r.action].params)
-
-
 @dataclass(frozen=True, slots=True)
 class _Rule:
     what: str
     code: str
-    applies: _Applies
+    applies: mistakes.Applies
     mutate: mistakes.Mutate | None = None  # None: a mistake of the door's syntax (below)
     doors: tuple[str, ...] = DOORS
-
-
-def _range(kind: Kind) -> str:
-    return f"below {kind.low}, fractional, with a unit, or beyond {kind.high} minutes"
-
-
-def _length(kind: Kind) -> str:
-    assert kind.max_length is not None
-    return f"of {kind.max_length + 1} to {kind.max_length + 76} characters"
 
 
 _XML, _V2 = ("v3",), ("v2",)
 _RULES: dict[str, _Rule] = {
     "missing-required": _Rule(
-        "a required parameter is left out", "MISSING_PARAMETER", _has_required, mistakes.missing
+        "a required parameter is left out",
+        "MISSING_PARAMETER",
+        has_required,
+        mistakes.missing,
     ),
     "empty-required": _Rule(
-        "a required parameter is sent empty", "MISSING_PARAMETER", _has_required, mistakes.empty
+        "a required parameter is sent empty",
+        "MISSING_PARAMETER",
+        has_required,
+        mistakes.empty,
     ),
     "bad-phone": _Rule(
         "a phone number with '+', spaces or dashes, letters, or the wrong length",
         "INVALID_PARAMETER",
-        _takes(PHONE),
+        takes(PHONE),
         mistakes.bad_phone,
     ),
     "delay-out-of-range": _Rule(
-        f"DELAY {_range(DELAY)}", "INVALID_PARAMETER", _takes(DELAY), mistakes.out_of_range(DELAY)
+        f"DELAY {range_text(DELAY)}",
+        "INVALID_PARAMETER",
+        takes(DELAY),
+        mistakes.out_of_range(DELAY),
     ),
     "duration-out-of-range": _Rule(
-        f"MAXCALLDURATION {_range(DURATION)}",
+        f"MAXCALLDURATION {range_text(DURATION)}",
         "INVALID_PARAMETER",
-        _takes(DURATION),
+        takes(DURATION),
         mistakes.out_of_range(DURATION),
     ),
     "memo-too-long": _Rule(
-        f"MEMO {_length(MEMO)}", "INVALID_PARAMETER", _takes(MEMO), mistakes.too_long(MEMO)
+        f"MEMO {length_text(MEMO)}", "INVALID_PARAMETER", takes(MEMO), mistakes.too_long(MEMO)
     ),
     "billingcode-too-long": _Rule(
-        f"BILLINGCODE {_length(BILLINGCODE)}",
+        f"BILLINGCODE {length_text(BILLINGCODE)}",
         "INVALID_PARAMETER",
-        _takes(BILLINGCODE),
+        takes(BILLINGCODE),
         mistakes.too_long(BILLINGCODE),
     ),
     "bad-requestid": _Rule(
         "REQUESTID of 39 or 41 hex digits, or with a non-hex character",
         "INVALID_PARAMETER",
-        _takes(REQUESTID),
+        takes(REQUESTID),
         mistakes.bad_requestid,
     ),
     "bad-callflow": _Rule(
         "CALLFLOW key of the wrong length or with punctuation",
         "INVALID_PARAMETER",
-        _takes(CALLFLOW_KEY),
+        takes(CALLFLOW_KEY),
         mistakes.bad_callflow,
     ),
     "bad-test-flag": _Rule(
         "TEST other than TRUE/FALSE (yes, 1, Y)",
         "INVALID_PARAMETER",
-        _takes(FLAG),
+        takes(FLAG),
         mistakes.bad_flag,
     ),
     "unknown-parameter": _Rule(
         "a parameter the action does not take (a plausible wrong name)",
         "UNKNOWN_PARAMETER",
-        _always,
+        always,
         mistakes.unknown_param,
     ),
     "lower-case-parameter": _Rule(
@@ -150,10 +132,10 @@ _RULES: dict[str, _Rule] = {
         mistakes.duplicate,
     ),
     "lower-case-action": _Rule(
-        "the ACTION NAME not in upper case", "WRONG_CASE", _always, mistakes.lower_action
+        "the ACTION NAME not in upper case", "WRONG_CASE", always, mistakes.lower_action
     ),
     "unknown-action": _Rule(
-        "a misspelt ACTION NAME", "UNKNOWN_ACTION", _always, mistakes.unknown_action
+        "a misspelt ACTION NAME", "UNKNOWN_ACTION", always, mistakes.unknown_action
     ),
     "variable-not-taken": _Rule(
         "a VARIABLE on an action that takes none",
@@ -174,18 +156,21 @@ _RULES: dict[str, _Rule] = {
         mistakes.many_variables,
     ),
     "unknown-userkey": _Rule(
-        "a well-formed USERKEY no account has", "UNKNOWN_USERKEY", _always, mistakes.unknown_key
+        "a well-formed USERKEY no account has",
+        "UNKNOWN_USERKEY",
+        always,
+        mistakes.unknown_key,
     ),
     "unverified-callerid": _Rule(
         "a CALLERID the account has not verified",
         "UNVERIFIED_CALLERID",
-        _bound_to("callerids"),
+        bound_to("callerids"),
         mistakes.unverified,
     ),
     "unknown-callflow": _Rule(
         "a well-formed CALLFLOW key the account does not have",
         "UNKNOWN_CALLFLOW",
-        _bound_to("callflows"),
+        bound_to("callflows"),
         mistakes.unknown_callflow,
     ),
     "wrong-signature": _Rule(
@@ -195,36 +180,42 @@ _RULES: dict[str, _Rule] = {
         mistakes.wrong_signature,
     ),
     "lower-case-tag": _Rule(
-        "XML only: an element name not in upper case (<userkey>)", "WRONG_CASE", _always, doors=_XML
+        "XML only: an element name not in upper case (<userkey>)",
+        "WRONG_CASE",
+        always,
+        doors=_XML,
     ),
     "missing-usertoken": _Rule(
-        "XML only: no <USERTOKEN> element", "MISSING_USERTOKEN", _always, doors=_XML
+        "XML only: no <USERTOKEN> element", "MISSING_USERTOKEN", always, doors=_XML
     ),
     "truncated": _Rule(
-        "XML only: the document cut off before </REQUEST>", "MALFORMED_XML", _always, doors=_XML
+        "XML only: the document cut off before </REQUEST>",
+        "MALFORMED_XML",
+        always,
+        doors=_XML,
     ),
     "unescaped-ampersand": _Rule(
         "XML only: a raw '&' in a value (AT&T instead of AT&amp;T)",
         "MALFORMED_XML",
-        _always,
+        always,
         doors=_XML,
     ),
     "form-to-xml-door": _Rule(
         "XML only: a GET-door query string posted instead of XML",
         "MALFORMED_XML",
-        _always,
+        always,
         doors=_XML,
     ),
     "param-variable": _Rule(
-        "v2 only: param[VARIABLE]= instead of var[NAME]=", "BAD_QUERY", _always, doors=_V2
+        "v2 only: param[VARIABLE]= instead of var[NAME]=", "BAD_QUERY", always, doors=_V2
     ),
     "unknown-query-field": _Rule(
         "v2 only: a query field other than userkey, action, param[], var[]",
         "BAD_QUERY",
-        _always,
+        always,
         doors=_V2,
     ),
-    "missing-userkey": _Rule("v2 only: no userkey field", "MISSING_USERKEY", _always, doors=_V2),
+    "missing-userkey": _Rule("v2 only: no userkey field", "MISSING_USERKEY", always, doors=_V2),
 }
 
 #: name -> what the mistake is. Each near miss breaks exactly this one rule.
