@@ -238,3 +238,17 @@ def test_every_code_block_is_executed_somewhere():
     fences = re.findall(r"(<!-- readme-test: .*? -->\n)?```", rest)
     opening = fences[::2]  # every other fence opens a block
     assert all(opening), "a README code block outside the pytest sections is not tested"
+
+
+def test_the_layer_tree_names_every_layer_of_the_package():
+    """The "How it is built" tree lists each subpackage and top-level module, and only those."""
+    (tree,) = [body for kind, _, body in BLOCKS if kind == "tree"]
+    listed = set(re.findall(r"^  (\w+(?:\.py|/))", tree, re.MULTILINE))
+    package = ROOT / "mock_anveo"
+    present = {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    present |= {
+        p.name
+        for p in package.glob("*.py")
+        if not p.name.startswith("_") and p.name != "strategies.py"  # the public alias
+    }
+    assert listed == present
