@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from hypothesis import strategies as st
 
@@ -11,6 +11,22 @@ from .. import contract
 from ..contract import PHONE, VARIABLES_MAX, Kind
 from ..wire.requests import ActionRequest, query_field
 from .valid import Account, hex40, phone_numbers
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A request one mistake away from valid: which mistake, the error code, the payload.
+
+    ``xml`` is set for door "v3" (POST it to /api/v3.asp or /apicall.asp), ``query`` for "v2".
+    """
+
+    name: str
+    code: str
+    door: str
+    xml: bytes | None
+    query: str | None
+    base: ActionRequest
+
 
 Mutate = Callable[[st.DrawFn, ActionRequest, Account], ActionRequest]
 #: Whether a mistake can be made in a request (for an account).

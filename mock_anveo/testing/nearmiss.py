@@ -26,23 +26,8 @@ from ..contract import (
 from ..sim.accounts import DEFAULT_CALLFLOW, DOCS_CALLERID, DOCS_USERKEY
 from ..wire.requests import ActionRequest
 from . import mistakes
-from .mistakes import always, bound_to, has_required, length_text, range_text, takes
+from .mistakes import NearMiss, always, bound_to, has_required, length_text, range_text, takes
 from .valid import ACTIONS, DOORS, Account, account_of, drawable, requests
-
-
-@dataclass(frozen=True, slots=True)
-class NearMiss:
-    """A request one mistake away from valid: which mistake, the error code, the payload.
-
-    ``xml`` is set for door "v3" (POST it to /api/v3.asp or /apicall.asp), ``query`` for "v2".
-    """
-
-    name: str
-    code: str
-    door: str
-    xml: bytes | None
-    query: str | None
-    base: ActionRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ send is what the journal records.
 from __future__ import annotations
 
 from ..wire.requests import ActionRequest
-from .nearmiss import NEAR_MISSES, NearMiss, near_misses
+from .mistakes import NearMiss
+from .nearmiss import NEAR_MISSES, near_misses
 from .valid import (
     ACTIONS,
     BILLINGCODE_MAX,
