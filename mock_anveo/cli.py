@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -105,40 +106,62 @@ def _check_document(name: str, data: bytes) -> int:
     return 0
 
 
+def _say(line: str, *, error: bool = False) -> None:
+    """Print one line; a closed stdout or stderr (``serve ... | head -1``) is ignored, so
+    printing can never stop the server or lose its state."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(line, file=stream, flush=True)
+    except (OSError, ValueError):
+        # Point the dead stream at /dev/null: later prints and the interpreter's own flush at
+        # exit then succeed silently instead of raising BrokenPipeError again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
     world = World(_settings(args), monotonic=time.monotonic, wallclock=time.time)
     state: StateFile | None = args.state_file
     if state is not None:
-        print(f"mock-anveo: {state.restore(world)}", flush=True)
+        restored = state.restore(world)
+        _say(f"mock-anveo: {restored}")
+        if args.config is not None and restored.startswith("restored"):
+            _say(
+                f"mock-anveo: --state-file {state.path} exists, so its tenants replace the "
+                "accounts of --config (delete the file to start from --config)"
+            )
     options = ServerOptions(
         max_body=args.max_body, read_timeout=args.read_timeout, control_token=args.control_token
     )
     try:
         running = await start(world, options, host=args.host, port=args.port)
     except OSError as exc:
-        print(
+        _say(
             f"mock-anveo: cannot listen on --host {args.host} --port {args.port}: "
             f"{exc.strerror or exc}",
-            file=sys.stderr,
+            error=True,
         )
         return 2
     gctune.install()  # this process is ours: tune the collector for long-lived state
     if not is_loopback(args.host):
-        print(
+        _say(
             f"mock-anveo: WARNING: listening on {args.host}, reachable from other machines; "
             + (
                 "the control API needs its token"
                 if options.control_token
                 else "the control API is OPEN to anyone who can connect (set --control-token)"
             ),
-            file=sys.stderr,
-            flush=True,
+            error=True,
         )
     keys = ", ".join(world.tenants) or "(none)"
-    print(f"mock-anveo {__version__} listening on {running.url}", flush=True)
-    print(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}", flush=True)
-    print(f"  control: {running.url}/_mock/  (Ctrl-C stops)", flush=True)
+    _say(f"mock-anveo {__version__} listening on {running.url}")
+    _say(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}")
+    _say(f"  control: {running.url}/_mock/  (Ctrl-C stops)")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -148,18 +171,21 @@ async def serve(args: argparse.Namespace) -> int:
     if args.url_file:
         args.url_file.write_text(running.url + "\n", encoding="utf-8")
     await stop.wait()
-    print("mock-anveo: stopping", flush=True)
+    _say("mock-anveo: stopping")
     await running.stop()
+    if args.url_file:  # the URL no longer answers: a stale file would mislead the next script
+        args.url_file.unlink(missing_ok=True)
     if state is not None:
         try:
-            print(f"mock-anveo: {state.save(world)}", flush=True)
+            saved = state.save(world)
         except OSError as exc:
-            print(
+            _say(
                 f"mock-anveo: cannot save the state to {state.path} (--state-file): "
                 f"{exc.strerror or exc}",
-                file=sys.stderr,
+                error=True,
             )
             return 1
+        _say(f"mock-anveo: {saved}")
     return 0
 
 
