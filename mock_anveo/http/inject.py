@@ -24,6 +24,14 @@ MAINTENANCE_PAGE = (
 )
 
 
+#: The FAULT refusal journaled for a 'before' fault that replaced the reply, per kind.
+_NOT_DONE = {
+    "truncated": "the reply was cut short on purpose (a truncated fault; nothing was done)",
+    "http-status": "an injected http-status fault answered instead; nothing was done",
+    "": "an injected fault replaced the reply; nothing was done",
+}
+
+
 class Door(Protocol):
     """What a door offers the fault path for one of its exchanges."""
 
@@ -56,23 +64,27 @@ async def perform(
     """Carry out a fault. A 'before' fault leaves the request unprocessed, except latency,
     which only delays a normal reply."""
     exchange.fault = f"{fault.kind}:{fault.id}:{fault.when}"
+    enveloped = fault.kind == "truncated" or (fault.kind == "http-status" and fault.status < 300)
     if not exchange.body:  # not processed yet: a 'before' fault
         if fault.kind == "latency":
             door.process(exchange)
-        elif fault.kind == "truncated":  # half of a refusal the request never got to
-            door.refuse(
-                exchange,
-                AnveoError(
-                    Code.FAULT,
-                    "the reply was cut short on purpose (a truncated fault; nothing was done)",
-                ),
-            )
+        else:
+            # The journal (and ``requests().last.error_code``) says FAULT: nothing was done.
+            error = AnveoError(Code.FAULT, _NOT_DONE.get(fault.kind, _NOT_DONE[""]))
+            if enveloped:  # the client gets (part of) an envelope: a refusal saying so
+                door.refuse(exchange, error)
+            else:
+                exchange.error = error
     door.record(exchange)
     options = request.app[OPTIONS]
     if fault.kind == "latency":
         await pause(options, fault.seconds)
         return door.reply(exchange)
     if fault.kind == "http-status":
+        if fault.status < 300:  # a 2xx keeps the envelope the door would send, status changed
+            response = door.reply(exchange)
+            response.set_status(fault.status)
+            return response
         return web.Response(status=fault.status, text=f"{fault.status} injected by mock-anveo\n")
     if fault.kind == "html":
         return web.Response(body=MAINTENANCE_PAGE, content_type="text/html", charset="utf-8")
