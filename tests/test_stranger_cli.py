@@ -15,14 +15,14 @@ import pytest
 
 from .helpers import KEY
 
+SERVE = [sys.executable, "-m", "mock_anveo", "serve", "--port", "0", "--clock", "manual"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _launch(tmp: Path, *args: str, stdout: int) -> tuple[subprocess.Popen[bytes], Path]:
     url_file = tmp / "url"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_anveo", "serve", "--port", "0", "--clock", "manual"]
-        + ["--url-file", str(url_file), *args],
+        [*SERVE, "--url-file", str(url_file), *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
     )
