@@ -5,13 +5,16 @@ and the v1 door journals its parameters."""
 from __future__ import annotations
 
 import contextlib
+import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from mock_anveo import MockAnveo
 from mock_anveo.http.app import make_app
 from mock_anveo.sim.world import World
 
@@ -72,3 +75,45 @@ async def test_an_after_fault_keeps_the_real_outcome_in_the_journal(client: Test
     assert (await client.post(T + "/faults", json={"kind": "html", "when": "after"})).status == 201
     await (await client.post("/api/v3.asp", data=BALANCE)).read()
     assert (await _last(client))["error_code"] is None
+
+
+@pytest.mark.parametrize("query", ["kind=transition", "action=SMS", "since=3", "colour=red"])
+async def test_journal_delete_refuses_any_query_and_deletes_nothing(
+    client: TestClient, query: str
+) -> None:
+    await (await client.post("/api/v3.asp", data=BALANCE)).read()
+    response = await client.delete(f"{T}/journal?{query}")
+    assert response.status == 400
+    refusal = await response.json()
+    assert refusal["field"] == query.split("=", maxsplit=1)[0] and "no query" in refusal["error"]
+    assert (await _last(client))["action"] == "ACCOUNT.GETBALANCE"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/_mock/reset"), ("DELETE", T + "/faults"), ("POST", T + "/reset")],
+)
+async def test_no_control_request_ignores_a_query(client: TestClient, method: str, path: str):
+    response = await client.request(method, path + "?dry_run=1")
+    assert response.status == 400 and (await response.json())["field"] == "dry_run"
+
+
+def test_v1_sms_parameters_are_journaled_for_assert_called_with() -> None:
+
+    with MockAnveo() as anveo:
+        query = urlencode(
+            {
+                "apikey": anveo.userkey,
+                "action": "sms",
+                "from": "12157010680",
+                "destination": "12125551234",
+                "message": "hello",
+            }
+        )
+        with urllib.request.urlopen(f"{anveo.v1_url}?{query}", timeout=10) as reply:
+            assert reply.read().startswith(b"result=success")
+        sent = anveo.requests()
+        sent.assert_called_with(destination="12125551234", message="hello")
+        sent.assert_called_with(**{"from": "12157010680"})
+        with pytest.raises(AssertionError, match="destination"):
+            sent.assert_called_with(destination="12125550000")

@@ -188,7 +188,7 @@ class TextDoor:
             world.wallclock(),
             "v1",
             "SMS",
-            None,
+            textdoor.journal_params(exchange.query),
             exchange.raw,
             exchange.body.decode("utf-8"),
             error.code.value if error else "",

@@ -38,6 +38,31 @@ def render(fields: list[tuple[str, str]]) -> bytes:
     return "^".join(f"{k}={v}" for k, v in clean).encode("utf-8")
 
 
+#: The v1 fields the journal shows as the request's parameters, in this order.
+_JOURNALED = ("from", "destination", "message")
+
+
+def journal_params(query: str) -> dict[str, object] | None:
+    """The request as the journal shows it, shaped like the XML doors' (``userkey``,
+    ``action``, ``params`` as name/value pairs: ``from``, ``destination``, ``message`` as
+    read), so ``assert_called_with`` can check an SMS; None for a form that does not parse."""
+    try:
+        pairs = parse_qsl(
+            query, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=50
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+    fields: dict[str, str] = {}
+    for key, value in pairs:
+        fields.setdefault(key.strip().lower(), value.strip(" \t\r\n"))
+    return {
+        "userkey": fields.get("apikey", ""),
+        "action": "SMS",
+        "params": [[name, fields[name]] for name in _JOURNALED if name in fields],
+        "variables": [],
+    }
+
+
 def handle(world: World, query: str) -> tuple[bytes, Tenant | None, AnveoError | None]:
     """Answer one v1 request; returns the reply, the tenant (if known) and the refusal."""
     tenant: Tenant | None = None

@@ -29,6 +29,12 @@ async def no_route(request: web.Request) -> web.Response:
     raise web.HTTPNotFound
 
 
+#: The handlers that read filters from the query string; every other one refuses a query.
+_READS_QUERY: frozenset[Handler] = frozenset(
+    {records.list_calls, records.get_journal, records.unattributed_journal}
+)
+
+
 def make_control_app() -> web.Application:
     """The control API as a sub-application, to be mounted at ``/_mock/``."""
     app = web.Application()
@@ -67,9 +73,10 @@ def make_control_app() -> web.Application:
             ("DELETE", path + "/{rule_id}", handlers["delete_one"]),
         ]
     for method, path, handler in table:
-        app.router.add_route(method, path, guarded(handler))
+        wrapped = guarded(handler, takes_query=handler in _READS_QUERY)
+        app.router.add_route(method, path, wrapped)
         if method == "GET":
-            app.router.add_route("HEAD", path, guarded(handler))
+            app.router.add_route("HEAD", path, wrapped)
     # Last: only what nothing else matched.
     app.router.add_route("*", "/{tail:.*}", guarded(no_route))
     return app

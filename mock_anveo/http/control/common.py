@@ -49,8 +49,9 @@ def _status(exc: SettingError) -> int:
     return 404 if isinstance(exc, Missing) else 400
 
 
-def guarded(handler: Handler) -> Handler:
-    """Token check and error rendering around one control handler.
+def guarded(handler: Handler, *, takes_query: bool = False) -> Handler:
+    """Token check and error rendering around one control handler; a handler that does not
+    read the query string (not ``takes_query``) refuses one rather than ignore it.
 
     A wrapper per route rather than a middleware: any middleware on a sub-application makes
     aiohttp run the middleware chain for every request of the whole server, the Anveo doors'
@@ -66,6 +67,14 @@ def guarded(handler: Handler) -> Handler:
             )
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return refusal(401, "this control API needs its token: Authorization: Bearer TOKEN")
+        if request.query and not takes_query:
+            key = next(iter(request.query))
+            return refusal(
+                400,
+                f"{request.method} {request.path} takes no query parameters, got {key!r} "
+                "(nothing was changed)",
+                key,
+            )
         try:
             return await handler(request)
         except ControlError as exc:
