@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import SettingError
 from .document import Node
+from .snapshotcheck import check_keys, check_money
 from .state import COUNT_MAX, read_rng, rng_state
 from .tenant import Tenant
 from .world import World
@@ -48,6 +49,7 @@ def restore(world: World, doc: Any) -> int:
         found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         raise SettingError(f"not a snapshot of format {FORMAT!r} (found {found!r})", "format")
     try:
+        check_keys(doc)
         tenants, key_rng = _read(world, Node(doc, ""))
     except SettingError as exc:
         raise SettingError(f"snapshot is not valid: {exc.message}", exc.field) from None
@@ -69,6 +71,7 @@ def _read(world: World, node: Node) -> tuple[dict[str, Tenant], random.Random]:
         tenant = Tenant.from_document(
             item.value, path=item.path, monotonic=world.monotonic, real=world.wallclock
         )
+        check_money(item, tenant)
         userkey = tenant.account.userkey
         if userkey in tenants:
             raise SettingError(
