@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from mock_anveo import MockAnveo
 from mock_anveo.http.app import make_app
+from mock_anveo.http.base import ServerOptions
 from mock_anveo.sim.world import World
 
 from .helpers import KEY, Reply, xml_request
@@ -117,3 +118,13 @@ def test_v1_sms_parameters_are_journaled_for_assert_called_with() -> None:
         sent.assert_called_with(**{"from": "12157010680"})
         with pytest.raises(AssertionError, match="destination"):
             sent.assert_called_with(destination="12125550000")
+
+
+async def test_the_401_says_how_to_give_the_token() -> None:
+    app = make_app(World(), ServerOptions(control_token="s3cret"))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/_mock/tenants")
+        assert response.status == 401
+        message = (await response.json())["error"]
+        for needed in ("Authorization: Bearer", "X-Mock-Token", "MOCK_ANVEO_CONTROL_TOKEN"):
+            assert needed in message

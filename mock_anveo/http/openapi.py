@@ -74,6 +74,12 @@ def document() -> dict[str, Any]:
             "faults, snapshots.",
         },
         "paths": {
+            "/_mock/": {
+                "get": {
+                    "summary": "Index: links to openapi.json, health, tenants (also at /_mock)",
+                    "responses": {"200": reply(OBJ)},
+                }
+            },
             "/_mock/health": {"get": {"summary": "Liveness", "responses": {"200": reply(OBJ)}}},
             "/_mock/reset": {
                 "post": {

@@ -40,6 +40,8 @@ def make_control_app() -> web.Application:
     app = web.Application()
     t = "/tenants/{userkey}"
     table: list[tuple[str, str, Handler]] = [
+        ("GET", "", system.index),  # /_mock without its slash
+        ("GET", "/", system.index),
         ("GET", "/health", system.health),
         ("GET", "/openapi.json", system.openapi),
         ("POST", "/reset", system.reset),
@@ -78,5 +80,6 @@ def make_control_app() -> web.Application:
         if method == "GET":
             app.router.add_route("HEAD", path, wrapped)
     # Last: only what nothing else matched.
+    app.router.add_route("*", "", guarded(no_route))
     app.router.add_route("*", "/{tail:.*}", guarded(no_route))
     return app

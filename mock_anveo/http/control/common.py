@@ -7,7 +7,6 @@ a bare NaN or Infinity), and every refusal by ``refusal``. Bodies are parsed str
 
 from __future__ import annotations
 
-import functools
 import hmac
 import json
 import math
@@ -22,7 +21,17 @@ from ...sim.tenant import Tenant
 from ..base import OPTIONS, WORLD, Handler, note_internal_error
 
 PREFIX = "/_mock"
-_dumps = functools.partial(json.dumps, allow_nan=False)
+_NEEDS_TOKEN = (
+    "this control API needs the token the server was started with (--control-token or "
+    "MOCK_ANVEO_CONTROL_TOKEN): send the header 'Authorization: Bearer TOKEN' or "
+    "'X-Mock-Token: TOKEN' (the pytest plugin sends MOCK_ANVEO_CONTROL_TOKEN from its "
+    "environment; MockAnveo.remote(url, token) sends its token)"
+)
+
+
+def _dumps(data: Any) -> str:
+    # Strict JSON, and a final newline like every line-oriented tool expects (curl, shells).
+    return json.dumps(data, allow_nan=False) + "\n"
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
@@ -66,7 +75,7 @@ def guarded(handler: Handler, *, takes_query: bool = False) -> Handler:
                 or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             )
             if not hmac.compare_digest(given.encode(), token.encode()):
-                return refusal(401, "this control API needs its token: Authorization: Bearer TOKEN")
+                return refusal(401, _NEEDS_TOKEN, "Authorization")
         if request.query and not takes_query:
             key = next(iter(request.query))
             return refusal(

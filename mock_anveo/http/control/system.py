@@ -11,6 +11,29 @@ from ..base import INTERNAL_ERRORS, STARTED, WORLD
 from ..openapi import document
 from .common import json_body, reply
 
+#: What ``GET /_mock/`` points to: where to start reading the control API.
+INDEX_LINKS = {
+    "openapi": "/_mock/openapi.json",
+    "health": "/_mock/health",
+    "tenants": "/_mock/tenants",
+    "journal": "/_mock/journal",
+    "snapshot": "/_mock/snapshot",
+    "errors": "/_mock/errors",
+}
+
+
+async def index(request: web.Request) -> web.Response:
+    """GET /_mock and /_mock/: a small index of the control API, so the URL the start banner
+    prints answers something useful."""
+    return reply(
+        {
+            "name": "mock-anveo control API",
+            "version": __version__,
+            "links": INDEX_LINKS,
+            "tenant": "/_mock/tenants/{userkey}",
+        }
+    )
+
 
 async def health(request: web.Request) -> web.Response:
     """GET /_mock/health."""
