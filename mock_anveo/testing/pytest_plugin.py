@@ -9,8 +9,12 @@ installed: nothing of the server (aiohttp, lxml, the XSDs) loads unless a server
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
+import re
 import time
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 
 URL_ENV = "MOCK_ANVEO_URL"
 TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
+#: The warning Python gives for a coroutine dropped unawaited, when it is a controller verb's.
+_UNAWAITED = re.compile(r"coroutine '(?:Controller|\w*MockAnveo)\.(\w+)' was never awaited")
 #: The control token of the server this session started, if it has one.
 _OWN_TOKEN = pytest.StashKey[str | None]()
 
@@ -45,6 +51,32 @@ def pytest_configure(config: pytest.Config) -> None:
         "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
         "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Fail an ``async def`` test that called an async controller verb without ``await``: the
+    request was never sent, so the test would otherwise pass on a warning."""
+    if not inspect.iscoroutinefunction(getattr(item, "obj", None)):
+        return (yield)
+    with warnings.catch_warnings(record=True) as caught:
+        result = yield
+    forgotten = []
+    for found in caught:
+        match = _UNAWAITED.search(str(found.message))
+        if match is not None and issubclass(found.category, RuntimeWarning):
+            forgotten.append(match.group(1))
+        else:  # everyone else's warnings go on to pytest's summary as before
+            warnings.warn_explicit(found.message, found.category, found.filename, found.lineno)
+    if forgotten:
+        names = ", ".join(f"anveo.{name}(...)" for name in forgotten)
+        pytest.fail(
+            f"{names} was called without await, so mock-anveo never received it: "
+            f"write `await anveo.{forgotten[0]}(...)` (the async controller's verbs are "
+            "coroutines)",
+            pytrace=False,
+        )
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +125,21 @@ def anveo_url(request: pytest.FixtureRequest) -> Iterator[str]:
         server.stop()
 
 
+def _check_fields(fields: dict[str, Any], where: str) -> None:
+    """Fail the test, clearly, on a keyword the tenant does not have (a typo such as
+    ``acounts=``), instead of a raw TypeError from deep inside the controller."""
+    from ..sim.setup import TENANT_FIELDS  # noqa: PLC0415 - the core only when used
+
+    unknown = sorted(set(fields) - set(TENANT_FIELDS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], TENANT_FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        pytest.fail(
+            f"{where}: unknown keyword {unknown[0]!r}{hint}; valid: {', '.join(TENANT_FIELDS)}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def anveo(
     request: pytest.FixtureRequest, anveo_url: str, anveo_tenant: dict[str, Any]
@@ -101,9 +148,11 @@ def anveo(
     from .controller import MockAnveo  # noqa: PLC0415 - sessions that never use it skip it
 
     fields = dict(anveo_tenant)
+    _check_fields(fields, "the anveo_tenant fixture")
     for marker in reversed(list(request.node.iter_markers("anveo"))):  # closest wins
         if marker.args:
-            raise pytest.UsageError("@pytest.mark.anveo takes keyword arguments only")
+            pytest.fail("@pytest.mark.anveo takes keyword arguments only", pytrace=False)
+        _check_fields(marker.kwargs, "@pytest.mark.anveo")
         fields.update(marker.kwargs)
     token = os.environ.get(TOKEN_ENV) or request.config.stash.get(_OWN_TOKEN, None)
     # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
