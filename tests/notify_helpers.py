@@ -79,10 +79,12 @@ class ThreadReceiver(Receiver):
                         "form": dict(parse_qsl(body, keep_blank_values=True)),
                     }
                 )
-                self.send_response(receiver.next_status())
-                self.send_header("Content-Length", "2")
+                status = receiver.next_status()
+                self.send_response(status)
+                body = b"" if status == 204 else b"ok"  # a 204 has no body
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             do_GET = do_POST = _answer
 

@@ -10,6 +10,7 @@ import pytest
 
 from mock_anveo.http.server import RunningServer, start
 from mock_anveo.sim.world import World
+
 from .notify_helpers import ThreadReceiver, aiohttp_receiver, control, control_raw, dial
 
 CDR_FIELDS = {
@@ -81,3 +82,97 @@ async def test_retries_five_minutes_apart_with_one_id(server, session) -> None:
         assert [a["status"] for a in attempts] == [500, 500, 200]
         assert [a["at"][11:19] for a in attempts] == ["00:00:02", "00:05:02", "00:10:02"]
         assert message["state"] == "delivered"
+
+
+async def test_dead_receiver_ends_cancelled_after_five_attempts(server, session) -> None:
+    async with aiohttp_receiver() as receiver:
+        dead = receiver.url  # closed below: connection refused from then on
+    key = await _tenant(session, server.url, dead + "/cdr")
+    await dial(session, server.url, key, PHONENUMBER="12155550100")
+    done = await control(
+        session, server.url, "POST", f"/tenants/{key}/clock/advance", {"until_idle": True}
+    )
+    assert done["deliveries"] == 5
+    (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+    assert message["state"] == "cancelled" and message["next_attempt_at"] is None
+    assert [a["status"] for a in message["attempts"]] == [None] * 5
+    assert all(a["error"] for a in message["attempts"])
+    minutes = [a["at"][14:16] for a in message["attempts"]]
+    assert minutes == ["00", "05", "10", "15", "20"]
+
+
+async def test_cdr_reaches_a_plain_http_server_in_a_thread(server, session) -> None:
+    receiver = ThreadReceiver([503, 204])
+    try:
+        key = await _tenant(session, server.url, receiver.url + "/hook?src=anveo")
+        rid = await dial(session, server.url, key)
+        await control(
+            session,
+            server.url,
+            "POST",
+            f"/tenants/{key}/clock/advance",
+            {"to": "2026-01-01T02:00:00Z"},
+        )
+        assert [g["form"]["ATTEMPT"] for g in receiver.got] == ["1", "2"]
+        assert receiver.got[0]["query"] == {"src": "anveo"}
+        assert receiver.got[1]["form"]["RESPONSEID"] == rid
+        (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+        assert message["state"] == "delivered"
+    finally:
+        receiver.close()
+
+
+async def test_non_loopback_notification_url_is_refused(server, session) -> None:
+    status, doc = await control_raw(
+        session, server.url, "POST", "/tenants", {"notification_url": "http://example.com/cdr"}
+    )
+    assert status == 400 and doc["field"] == "notification_url"
+    assert "--callback-allow example.com" in doc["error"]
+    key = await _tenant(session, server.url, "http://127.0.0.1:9/cdr")
+    for bad in (
+        "http://10.0.0.1/x",
+        "http://user:pw@127.0.0.1/x",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/",
+    ):
+        status, doc = await control_raw(
+            session, server.url, "PATCH", f"/tenants/{key}", {"notification_url": bad}
+        )
+        assert status == 400 and doc["field"] == "notification_url", (bad, doc)
+    tenant = await control(session, server.url, "GET", f"/tenants/{key}")
+    assert tenant["notification_url"] == "http://127.0.0.1:9/cdr"  # nothing half-applied
+
+
+async def test_allowed_host_is_accepted() -> None:
+    from mock_anveo.sim.world import Settings
+
+    running = await start(World(Settings(callback_allow=frozenset({"hooks.example"}))))
+    try:
+        async with aiohttp.ClientSession() as session:
+            doc = {"notification_url": "https://hooks.example/cdr"}
+            tenant = await control(session, running.url, "POST", "/tenants", doc)
+            assert tenant["notification_url"] == doc["notification_url"]
+            status, _ = await control_raw(
+                session,
+                running.url,
+                "POST",
+                "/tenants",
+                {"notification_url": "http://other.example/"},
+            )
+            assert status == 400
+    finally:
+        await running.stop()
+
+
+async def test_test_requests_and_accounts_without_url_send_nothing(server, session) -> None:
+    async with aiohttp_receiver() as receiver:
+        key = await _tenant(session, server.url, receiver.url)
+        await dial(session, server.url, key, TEST="TRUE")
+        plain = await control(session, server.url, "POST", "/tenants", {})
+        await dial(session, server.url, plain["userkey"])
+        for k in (key, plain["userkey"]):
+            await control(
+                session, server.url, "POST", f"/tenants/{k}/clock/advance", {"until_idle": True}
+            )
+            assert await control(session, server.url, "GET", f"/tenants/{k}/notifications") == []
+        assert receiver.got == []
