@@ -176,3 +176,40 @@ async def test_test_requests_and_accounts_without_url_send_nothing(server, sessi
             )
             assert await control(session, server.url, "GET", f"/tenants/{k}/notifications") == []
         assert receiver.got == []
+
+
+async def test_pending_delivery_survives_snapshot_and_state_file(server, session, tmp_path) -> None:
+    from mock_anveo.http.statefile import StateFile
+
+    async with aiohttp_receiver() as gone:
+        dead = gone.url
+    key = await _tenant(session, server.url, dead + "/cdr")
+    await dial(session, server.url, key, PHONENUMBER="12155550100")
+    await control(session, server.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 2})
+    (before,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+    assert before["state"] == "pending" and len(before["attempts"]) == 1
+    state = StateFile(tmp_path / "state.json")
+    state.save(server.world)
+    world = World()
+    state.restore(world)
+    assert world.tenants[key].outbox.next_due() is not None
+    restored = await start(world)
+    try:
+        async with aiohttp_receiver() as receiver:
+            port = receiver.url.rsplit(":", 1)[1]
+            # the receiver came back on another port: point the pending message there
+            world.tenants[key].outbox.messages[before["id"]].url = f"http://127.0.0.1:{port}/cdr"
+            await control(
+                session, restored.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 300}
+            )
+            (after,) = await control(session, restored.url, "GET", f"/tenants/{key}/notifications")
+            assert after["state"] == "delivered"
+            assert after["attempts"][0] == before["attempts"][0]
+            assert receiver.got[0]["form"]["ATTEMPT"] == "2"
+            assert receiver.got[0]["form"]["NOTIFICATIONID"] == before["id"]
+        snap = await control(session, restored.url, "GET", "/snapshot")
+        await control(session, server.url, "PUT", "/snapshot", snap)
+        (again,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+        assert again == after
+    finally:
+        await restored.stop()
