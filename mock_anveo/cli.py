@@ -16,11 +16,12 @@ from pathlib import Path
 
 from . import flags
 from ._version import __version__
-from .errors import Code
+from .errors import Code, SettingError
 from .http import gctune
 from .http.base import ServerOptions
 from .http.server import is_loopback, start
 from .http.statefile import StateFile
+from .sim import setup
 from .sim.accounts import default_account
 from .sim.clock import DEFAULT_EPOCH
 from .sim.world import Settings, World
@@ -66,6 +67,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.start = DEFAULT_EPOCH if args.start is None else args.start
         settings.journal_limit = args.journal_limit
         settings.ended_limit = args.ended_limit
+        settings.callback_allow = frozenset(args.callback_allow)
     return settings
 
 
@@ -136,8 +138,13 @@ async def serve(args: argparse.Namespace) -> int:
                 "accounts of --config (delete the file to start from --config)"
             )
     options = ServerOptions(
-        max_body=args.max_body, read_timeout=args.read_timeout, control_token=args.control_token
+        max_body=args.max_body,
+        read_timeout=args.read_timeout,
+        control_token=args.control_token,
+        callback_timeout=args.callback_timeout,
     )
+    if not _callbacks_safe(world):
+        return 2
     try:
         running = await start(world, options, host=args.host, port=args.port)
     except OSError as exc:
@@ -187,6 +194,25 @@ async def serve(args: argparse.Namespace) -> int:
             return 1
         _say(f"mock-anveo: {saved}")
     return 0
+
+
+def _callbacks_safe(world: World) -> bool:
+    """Refuse configured notification URLs the safety rule forbids; warn about '*'."""
+    allow = world.settings.callback_allow
+    if "*" in allow:
+        print(
+            "mock-anveo: WARNING: --callback-allow '*': notifications and SMS forwards may be "
+            "sent to ANY host",
+            file=sys.stderr,
+            flush=True,
+        )
+    for account in world.settings.accounts:
+        try:
+            setup.check_destinations(account, allow)
+        except SettingError as exc:
+            print(f"mock-anveo: account {account.userkey}: {exc.message}", file=sys.stderr)
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

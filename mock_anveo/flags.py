@@ -119,6 +119,13 @@ def _url_file(text: str) -> Path:
     return path
 
 
+def _callback_host(text: str) -> str:
+    host = text.strip().lower()
+    if host != "*" and (not host or any(c in host for c in "/:@ ?#")):
+        raise argparse.ArgumentTypeError(f"expected a host name or '*', got {text!r}")
+    return host
+
+
 def serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--host", type=_host, default=LOOPBACK, help="address to bind (default 127.0.0.1)"
@@ -184,6 +191,21 @@ def serve_flags(serve: argparse.ArgumentParser) -> None:
         "--state-file",
         type=_state_file,
         help="restore state from this file at start, save it at shutdown",
+    )
+    serve.add_argument(
+        "--callback-allow",
+        action="append",
+        type=_callback_host,
+        default=[],
+        metavar="HOST",
+        help="also send notifications and SMS forwards to HOST (repeatable; '*' allows every "
+        "host, with a warning); by default only loopback hosts are called",
+    )
+    serve.add_argument(
+        "--callback-timeout",
+        type=_real(0, 600, above_low=True),
+        default=5.0,
+        help="seconds one notification attempt may take (default 5)",
     )
     serve.add_argument(
         "--url-file",

@@ -27,6 +27,8 @@ from .base import (
     note_internal_error,
 )
 from .body import QUERY_MAX, check_headers, close_if_stalled, exact, read_body, with_form
+from .control.notify import SINKS
+from .delivery import DELIVERY, DeliveryOptions, run_pump
 
 __all__ = ["OPTIONS", "WORLD", "ServerOptions", "make_app"]
 
@@ -263,6 +265,11 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[OPTIONS] = options
     app[INTERNAL_ERRORS] = []
     app[STARTED] = time.time()
+    app[DELIVERY] = DeliveryOptions(
+        options.callback_timeout, options.callback_concurrency, world.settings.callback_allow
+    )
+    app[SINKS] = {}
+    app.cleanup_ctx.append(run_pump)  # the shared client session and the delivery pump
     pipe = pipeline.Pipeline(world)  # one memo per server, shared by its doors
     doors: dict[str, Handler] = {
         path: api_door(world, options, door, path, pipe) for path, door in _DOORS.items()

@@ -29,6 +29,8 @@ class ServerOptions:
     max_body: int = 64 * 1024
     read_timeout: float = 10.0
     control_token: str | None = None
+    callback_timeout: float = 5.0  # seconds one notification attempt may take
+    callback_concurrency: int = 32  # notification attempts in flight at once
     shutting_down: bool = False
     # Set at shutdown so injected latency and hangs end at once instead of holding it up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)

@@ -7,6 +7,7 @@ from typing import Any
 from ..sim.calls import STATUS_OF, Call, Phase
 from ..sim.clock import iso
 from ..sim.faults import FaultRule
+from ..sim.outbox import Message
 from ..sim.scenarios import Rule
 from ..sim.tenant import Tenant
 
@@ -96,3 +97,35 @@ def fault_view(fault: FaultRule) -> dict[str, Any]:
     """A fault rule: its fields (``kind`` is the fault's kind: html, reset, ...) plus
     ``"rule": "fault"``."""
     return {**fault.to_dict(), "rule": "fault"}
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """An outgoing message: what was sent where, its state and every attempt. ``fields``
+    are those of the latest attempt (ATTEMPT is its number); for a FORWARD, the values
+    filled into the URL."""
+    fields = message.fields
+    if message.kind != "FORWARD":
+        last = str(max(1, len(message.attempts)))
+        fields = [(k, last if k == "ATTEMPT" else v) for k, v in fields]
+    return {
+        "id": message.id,
+        "type": message.kind,
+        "method": message.method,
+        "url": message.url,
+        "fields": dict(fields),
+        "state": message.state,
+        "event_at": iso(message.event_at),
+        "record_id": message.record_id,
+        "next_attempt_at": None if message.pending_at is None else iso(message.pending_at),
+        "attempts": [
+            {
+                "attempt": number,
+                "at": iso(a.at),
+                "status": a.status,
+                "error": a.error,
+                "duration": a.duration,
+                "head": a.head,
+            }
+            for number, a in enumerate(message.attempts, 1)
+        ],
+    }

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SettingError
 from .bounds import bounded, shown_value
+from .outbound import check_numbers, check_url, numbers_list
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
 DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
@@ -36,6 +37,8 @@ class Account:
     rate_per_minute: Decimal = DEFAULT_RATE
     verified_callerids: set[str] = field(default_factory=set)
     callflows: set[str] = field(default_factory=set)
+    notification_url: str | None = None
+    numbers: dict[str, str | None] = field(default_factory=dict)  # DID -> SMS forward URL
 
     def expected_signature(self) -> str | None:
         """HMAC-SHA1(secure phrase, e-mail) as lower-case hex, or None without a phrase."""
@@ -54,6 +57,8 @@ class Account:
             "rate_per_minute": str(self.rate_per_minute),
             "verified_callerids": sorted(self.verified_callerids),
             "callflows": sorted(self.callflows),
+            "notification_url": self.notification_url,
+            "numbers": numbers_list(self.numbers),
         }
 
 
@@ -76,6 +81,8 @@ ACCOUNT_FIELDS = (
     "rate_per_minute",
     "verified_callerids",
     "callflows",
+    "notification_url",
+    "numbers",
 )
 
 
@@ -172,6 +179,11 @@ def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
         )
     if "callflows" in doc:
         out["callflows"] = _strings(doc["callflows"], "callflows", digits=False)
+    if "notification_url" in doc:
+        url = doc["notification_url"]
+        out["notification_url"] = None if url is None else check_url(url, "notification_url")
+    if "numbers" in doc:
+        out["numbers"] = check_numbers(doc["numbers"])
     return out
 
 

@@ -13,7 +13,8 @@ from ..errors import SettingError
 from . import scenarios
 from .accounts import Account, apply_fields
 from .calls import ZERO, Call, Phase, Reason, billable
-from .tenantstate import TenantState, answer_times
+from .notify import Notifier
+from .tenantstate import answer_times
 
 FIRST, SECOND = "first", "second"
 # Enum member lookups (Phase.X) go through a descriptor in Python 3.11; the engine runs them
@@ -24,7 +25,7 @@ COMPLETED, HANGUP = Reason.ANSWERED_COMPLETED, Reason.HANGUP
 MAX_DURATION, NO_FUNDS = Reason.MAX_DURATION, Reason.INSUFFICIENT_FUNDS
 
 
-class Engine(TenantState):
+class Engine(Notifier):
     """A tenant's calls in motion; ``Tenant`` adds the API actions on top."""
 
     def _fire(self, call: Call, when: float, seq: int) -> None:
@@ -268,6 +269,8 @@ class Engine(TenantState):
             )
         if first_answered is not None:
             self._live.pop(call.requestid, None)
+        if self.account.notification_url is not None:  # its CDR (see sim/notify.py)
+            self.notify_call(call, at)
         retired = self._ended  # the last ended_limit ended calls are kept (inlined: per call)
         retired.append(call.requestid)
         if len(retired) > self.ended_limit:  # once full, one call leaves as each one ends

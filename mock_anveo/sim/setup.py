@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from ..errors import SettingError
+from . import outbound
 from .accounts import (
     ACCOUNT_FIELDS,
     DEFAULT_CALLFLOW,
@@ -131,6 +132,7 @@ def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
         fault_from_dict(_rule_doc(f, "fault"), f"f{len(rules) + i + 1}")
         for i, f in enumerate(faults)
     ]
+    check_destinations(account, world.settings.callback_allow)
     tenant = world.add(account, start=start, rate=rate)
     tenant.rules.extend(rules)
     tenant.faults.extend(fault_rules)
@@ -165,7 +167,20 @@ def rebuild(world: World, userkey: str) -> Tenant:
     return fresh
 
 
-def patch_tenant(tenant: Tenant, doc: dict[str, Any], real: Callable[[], float]) -> None:
+def check_destinations(account: Account, allow: frozenset[str]) -> None:
+    """Refuse an account whose notification URL or SMS forward templates the outbound safety
+    rule forbids (loopback only unless the server allows the host)."""
+    outbound.check_allowed(account.notification_url, allow, "notification_url")
+    for index, template in enumerate(account.numbers.values()):
+        outbound.check_allowed(template, allow, f"numbers[{index}].sms_url")
+
+
+def patch_tenant(
+    tenant: Tenant,
+    doc: dict[str, Any],
+    real: Callable[[], float],
+    allow: frozenset[str] = frozenset(),
+) -> None:
     """Change account fields and the clock rate, all or nothing.
 
     A new ``balance`` counts as money paid in (``Tenant.set_balance``: ``initial_balance``
@@ -179,6 +194,7 @@ def patch_tenant(tenant: Tenant, doc: dict[str, Any], real: Callable[[], float])
     account_doc = {k: v for k, v in doc.items() if k != "clock_rate"}
     scratch = Account(**{n: getattr(tenant.account, n) for n in tenant.account.__slots__})
     apply_fields(scratch, account_doc)  # validate everything before changing anything
+    check_destinations(scratch, allow)
     if "balance" in account_doc:  # first: it alone can still refuse (calls owe more)
         tenant.set_balance(account_doc.pop("balance"))
     if rate is not None:

@@ -1,9 +1,7 @@
 """One tenant: the Anveo actions (dial, status, cancel, SMS, balance) and its snapshot form.
 
-Builds on ``Engine`` (the call engine) and ``TenantState`` (account, clock, scheduler, calls,
-charges, journal). Pure Python. Randomness comes from a ``random.Random`` seeded by (world
-seed, userkey), so a tenant's story is the same whatever other tenants do; every public
-method first brings the engine up to the clock's ``now``.
+Builds on ``Engine`` (calls), ``Notifier`` (outbox) and ``TenantState`` (account, clock, money,
+journal). Pure. Randomness is seeded by (world seed, userkey); public methods sync first.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from .clock import Clock
 from .document import Node
 from .engine import Engine
 from .journal import Journal
+from .outboxdoc import read_outbox
 from .sms import SMS_RATE, Sms
 from .tenantstate import no_real
 
@@ -50,10 +49,8 @@ class Tenant(Engine):
 
     def _check_callerid(self, callerid: str) -> None:
         if callerid not in self.account.verified_callerids:
-            raise AnveoError(
-                Code.UNVERIFIED_CALLERID,
-                f'CALLERID "{callerid}" is not a verified caller ID of this account',
-            )
+            text = f'CALLERID "{callerid}" is not a verified caller ID of this account'
+            raise AnveoError(Code.UNVERIFIED_CALLERID, text)
 
     def dial_connect(
         self,
@@ -207,6 +204,7 @@ class Tenant(Engine):
             sent_at=self.clock.now(),
         )
         self.sms.append(sms)
+        self.notify_sms(sms)
         return sms
 
     def balance(self) -> Decimal:
@@ -242,6 +240,7 @@ class Tenant(Engine):
             "ended_limit": self.ended_limit,
             "calls_dropped": self.calls_dropped,
             "journal": self.journal.to_document(),
+            "outbox": self.outbox.to_document(),
         }
 
     @classmethod
@@ -297,4 +296,5 @@ class Tenant(Engine):
             tenant._schedule(call, when, step_name)
         tenant._ended = state.read_ended_order(node["ended_order"], tenant.calls)
         tenant.calls_dropped = node["calls_dropped"].whole(0, state.COUNT_MAX)
+        tenant.outbox = read_outbox(node.get("outbox"), tenant.outbox)
         return tenant

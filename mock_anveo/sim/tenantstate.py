@@ -18,6 +18,7 @@ from .calls import ALLOWED_FROM, PLAIN, SCHEDULED_VALUE, Call, IllegalTransition
 from .clock import Clock, ClockError, iso, tick
 from .faults import FaultRule
 from .journal import Journal
+from .outbox import Outbox
 from .scenarios import Rule
 from .scheduler import Scheduler
 from .sms import Sms
@@ -78,6 +79,7 @@ class TenantState:
         # The control-API document this tenant was created from (None: from the config), so
         # a per-tenant reset can rebuild it exactly.
         self.origin: dict[str, Any] | None = None
+        self.outbox = Outbox(f"{seed}:{account.userkey}", ended_limit)  # see sim/notify.py
 
     def close(self) -> None:
         """Forget everything and break the tenant <-> scheduler reference cycle, so reference
@@ -90,6 +92,7 @@ class TenantState:
         self.rules.clear()
         self.faults.clear()
         self._live.clear()
+        self.outbox = Outbox(self.outbox.id_seed)
 
     def _fire(self, call: Call, when: float, seq: int) -> None:
         """Run the step of ``call`` due at ``when`` (the engine's, see ``Engine._fire``)."""

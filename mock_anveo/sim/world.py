@@ -35,6 +35,8 @@ class Settings:
     journal_limit: int = 10_000
     ended_limit: int = 100_000
     max_tenants: int = 100_000
+    #: Hosts besides loopback that notifications may go to ("*": any), from --callback-allow.
+    callback_allow: frozenset[str] = frozenset()
 
 
 class World:
@@ -86,6 +88,7 @@ class World:
         )
         account.verified_callerids = set(account.verified_callerids)
         account.callflows = set(account.callflows)
+        account.numbers = dict(account.numbers)
         tenant = Tenant(
             account,
             seed=self.settings.seed,

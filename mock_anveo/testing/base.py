@@ -51,6 +51,8 @@ class ControllerBase:
         require_signature: bool | None = None,
         start: datetime | str | None = None,
         clock_rate: float | None = 0.0,
+        notification_url: str | None = None,
+        numbers: Iterable[Mapping[str, Any]] | None = None,
         scenarios: Iterable[Mapping[str, Any]] = (),
         faults: Iterable[Mapping[str, Any]] = (),
         settings: Settings | None = None,
@@ -97,6 +99,12 @@ class ControllerBase:
         if self._userkey is None:
             raise RuntimeError("not started: use `with MockAnveo() as anveo:` (or open())")
         return self._userkey
+
+    @property
+    def sink_url(self) -> str:
+        """A capture URL on the mock itself for this tenant (read it with ``sink()``); set it
+        as ``notification_url`` when no application of yours receives notifications."""
+        return f"{self.url}/_mock/sink/{quote(self.userkey, safe='')}"
 
     @property
     def _t(self) -> str:

@@ -49,7 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "anveo(**tenant): preset the anveo fixture's tenant, e.g. balance='0.05', "
-        "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0",
+        "verified_callerids=[...], scenarios=[{...}], faults=[{...}], clock_rate=0, "
+        "notification_url='http://127.0.0.1:PORT/cdr' (or 'sink': the built-in sink), "
+        "numbers=[{'number': '12155550123', 'sms_url': '...'}]",
     )
 
 
@@ -157,5 +159,10 @@ def anveo(
     token = os.environ.get(TOKEN_ENV) or request.config.stash.get(_OWN_TOKEN, None)
     # Leaving the block deletes the tenant; the deletion's answer carries any exceptions the
     # server recorded for it, which fail the test here at teardown with their tracebacks.
+    to_sink = fields.get("notification_url") == "sink"  # known only once the tenant exists
+    if to_sink:
+        del fields["notification_url"]
     with MockAnveo.remote(anveo_url, token, **fields) as controller:
+        if to_sink:
+            controller.set_account(notification_url=controller.sink_url)
         yield controller

@@ -49,6 +49,7 @@ class Spec:
         verified_callerids: Iterable[str] | None,
         callflows: Iterable[str] | None,
         start: datetime | str | None,
+        numbers: Iterable[Mapping[str, Any]] | None = None,
         **fields: Any,
     ) -> Spec:
         """Check and copy the controller's keyword arguments."""
@@ -68,6 +69,7 @@ class Spec:
             verified_callerids=callerids,
             callflows=flows,
             start=None if start is None else iso_moment(start),
+            numbers=None if numbers is None else [dict(n) for n in numbers],
         )
         arguments = dict(
             fields,

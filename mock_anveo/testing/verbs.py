@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .base import ControllerBase, json_object, server_errors
+from .notices import Notification, Notifications
 from .ops import Op, verb
 from .records import (
     Call,
@@ -41,6 +42,10 @@ def _none(_doc: Any) -> None:
 
 def _entries(doc: Any) -> list[JournalEntry]:
     return [JournalEntry.from_json(e) for e in doc["entries"]]
+
+
+def _forward(doc: Any) -> Notification | None:
+    return Notification.from_json(doc["message"]) if doc.get("forwarded") else None
 
 
 def _raise_errors(docs: Any) -> None:
@@ -141,6 +146,26 @@ class Controller(ControllerBase):
     def sms(self) -> Op[list[Sms]]:
         """The SMS the tenant sent through the legacy v1 door, oldest first."""
         return Op("GET", self._t + "/sms", lambda d: [Sms.from_json(s) for s in d])
+
+    @verb
+    def notifications(
+        self, type: str | None = None, *, state: str | None = None
+    ) -> Op[Notifications]:
+        """Outgoing messages (CALL, SMS, FORWARD), oldest first, as ``Notifications``."""
+        path = _query(self._t + "/notifications", type=type, state=state)
+        return Op("GET", path, lambda d: Notifications(Notification.from_json(m) for m in d))
+
+    @verb
+    def sms_inbound(self, sender: str, to: str, message: str) -> Op[Notification | None]:
+        """An SMS from ``sender`` arrives on the account's number ``to``: its forward (None
+        when the number has no ``sms_url``), its first attempt already made."""
+        body = {"from": sender, "to": to, "message": message}
+        return Op("POST", self._t + "/sms/inbound", _forward, body)
+
+    @verb
+    def sink(self) -> Op[list[dict[str, Any]]]:
+        """What arrived at this tenant's built-in sink (``sink_url``), oldest first."""
+        return Op("GET", "/_mock/sinks/" + quote(self.userkey, safe=""), _objects)
 
     @verb
     def server_journal(self, *, limit: int | None = None) -> Op[list[JournalEntry]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..base import Handler
-from . import clock, records, rules, system, tenants
+from . import clock, notify, records, rules, system, tenants
 from .common import PREFIX, guarded
 
 __all__ = ["PREFIX", "make_control_app"]
@@ -64,6 +64,11 @@ def make_control_app() -> web.Application:
         ("GET", t + "/journal", records.get_journal),
         ("DELETE", t + "/journal", records.clear_journal),
         ("GET", t + "/sms", records.list_sms),
+        ("GET", t + "/notifications", notify.list_notifications),
+        ("POST", t + "/sms/inbound", notify.sms_inbound),
+        ("*", "/sink/{name}", notify.capture),
+        ("GET", "/sinks/{name}", notify.read_sink),
+        ("DELETE", "/sinks/{name}", notify.clear_sink),
     ]
     for kind in ("scenario", "fault"):
         handlers = rules.routes(kind)

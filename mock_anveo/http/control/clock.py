@@ -12,6 +12,7 @@ from ...sim.bounds import bounded
 from ...sim.clock import ClockError, iso, parse_iso
 from ...sim.tenant import Tenant
 from ..base import WORLD
+from ..delivery import DELIVERY, DeliveryOptions, drain
 from ..views import clock_view
 from .common import Refused, json_body, reply, tenant_of
 
@@ -117,10 +118,32 @@ async def advance_clock(request: web.Request) -> web.Response:
     doc = await json_body(request, required=True)
     target = _target(doc)
     before = tenant.scheduler.fired
-    try:
-        _advance(tenant, target, doc)
-    except ClockError as exc:
-        raise SettingError(str(exc), target) from None
+    async with request.config_dict[DELIVERY].lock(tenant):
+        start = tenant.clock.now()
+        try:
+            _advance(tenant, target, doc)
+        except ClockError as exc:
+            raise SettingError(str(exc), target) from None
+        finally:  # the attempts due in the window moved over (also up to a 409's cap)
+            sent = await _deliver(request.config_dict[DELIVERY], tenant, start, target, doc)
     view = clock_view(tenant)
     view["events_fired"] = tenant.scheduler.fired - before
+    view["deliveries"] = sent
     return reply(view)
+
+
+async def _deliver(
+    options: DeliveryOptions, tenant: Tenant, start: float, target: str, doc: dict[str, Any]
+) -> int:
+    """Send every attempt due by the clock's new now; for ``until_idle``, keep moving to the
+    next retry (and the calls before it) until no attempt is left within its horizon."""
+    sent = await drain(options, tenant, tenant.clock.now())
+    if target != "until_idle" or doc.get("until_idle") is not True:
+        return sent
+    horizon = start + bounded(
+        doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE, whole=False
+    )
+    while (due := tenant.outbox.next_due()) is not None and due <= horizon:
+        tenant.advance_to(max(due, tenant.clock.now()))
+        sent += await drain(options, tenant, tenant.clock.now())
+    return sent

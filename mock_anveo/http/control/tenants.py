@@ -41,7 +41,8 @@ async def patch_tenant(request: web.Request) -> web.Response:
     """PATCH /_mock/tenants/{userkey}: change account fields (balance, caller IDs, ...)."""
     tenant = tenant_of(request)
     doc = await json_body(request, required=True)
-    setup.patch_tenant(tenant, doc, request.config_dict[WORLD].monotonic)
+    world = request.config_dict[WORLD]
+    setup.patch_tenant(tenant, doc, world.monotonic, world.settings.callback_allow)
     return reply(tenant_view(tenant))
 
 

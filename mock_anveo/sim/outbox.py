@@ -1,0 +1,195 @@
+"""The outbox: messages Anveo sends out (call notifications, SMS reports, inbound SMS forwards).
+
+Pure Python. Each message's attempts are entries of the outbox's own ``Scheduler`` on the
+tenant's virtual time: when one falls due it waits in ``due`` until the HTTP layer has tried it
+and reported the outcome with ``record``, which schedules the next attempt 5 virtual minutes
+later, or ends the message (``delivered`` on a 2xx, ``cancelled`` after the 5th failure).
+The core never does I/O; it only says what to send, where and when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any, Final, NamedTuple
+
+from .clock import tick
+from .scheduler import Scheduler
+
+#: Attempts per message (Anveo: "up to 5 attempts, 5 minutes apart").
+MAX_ATTEMPTS: Final = 5
+RETRY_AFTER: Final = 300.0
+KINDS: Final = ("CALL", "SMS", "FORWARD")
+STATES: Final = ("pending", "delivered", "cancelled")
+#: How many bytes of the receiver's answer an attempt keeps.
+HEAD_BYTES: Final = 200
+
+
+class Attempt(NamedTuple):
+    """One try: its virtual moment, the receiver's status or an error, real duration, head."""
+
+    at: float
+    status: int | None
+    error: str | None
+    duration: float
+    head: str
+
+    def ok(self) -> bool:
+        """Whether the receiver answered 2xx."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Message:
+    """One outgoing message: a form POST (``CALL``, ``SMS``) or a GET of a filled URL."""
+
+    __slots__ = (
+        "attempts",
+        "event_at",
+        "fields",
+        "id",
+        "kind",
+        "pending_at",
+        "pending_seq",
+        "record_id",
+        "state",
+        "url",
+    )
+
+    def __init__(  # noqa: PLR0917 - the snapshot reader and the notifier pass them in order
+        self,
+        mid: str,
+        kind: str,
+        url: str,
+        fields: list[tuple[str, str]],
+        event_at: float,
+        record_id: int,
+    ) -> None:
+        self.id = mid
+        self.kind = kind
+        self.url = url
+        self.fields = fields
+        self.event_at = event_at
+        self.record_id = record_id
+        self.state = "pending"
+        self.attempts: list[Attempt] = []
+        self.pending_at: float | None = None
+        self.pending_seq = 0
+
+    @property
+    def method(self) -> str:
+        """``POST`` for notifications (form fields), ``GET`` for forwards (values in the URL)."""
+        return "GET" if self.kind == "FORWARD" else "POST"
+
+    def wire_fields(self) -> list[tuple[str, str]]:
+        """The form fields of the next attempt: ``fields`` with ATTEMPT set to its number."""
+        if self.kind == "FORWARD":
+            return []
+        number = str(len(self.attempts) + 1)
+        return [(k, number if k == "ATTEMPT" else v) for k, v in self.fields]
+
+    def to_list(self) -> list[Any]:
+        """The JSON form a snapshot keeps."""
+        return [
+            self.id,
+            self.kind,
+            self.url,
+            [list(pair) for pair in self.fields],
+            self.event_at,
+            self.record_id,
+            self.state,
+            [list(a) for a in self.attempts],
+            self.pending_at,
+        ]
+
+
+class Outbox:
+    """A tenant's outgoing messages, oldest first, and the schedule of their attempts."""
+
+    def __init__(self, id_seed: str, limit: int = 100_000) -> None:
+        self.id_seed = id_seed
+        self.limit = limit
+        self.messages: OrderedDict[str, Message] = OrderedDict()
+        self.scheduler: Scheduler[Message] = Scheduler(self._fall_due)
+        self.due: list[Message] = []
+        self.counter = 0  # messages ever made: RECORDID and the id's input
+        self.dropped = 0
+
+    def _fall_due(self, message: Message, when: float, seq: int) -> None:
+        if seq == message.pending_seq:
+            message.pending_seq = 0
+            self.due.append(message)
+
+    def new_id(self) -> tuple[str, int]:
+        """The next message's NOTIFICATIONID (40 hex, seeded) and RECORDID."""
+        self.counter += 1
+        text = f"{self.id_seed}:notification:{self.counter}"
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(), self.counter
+
+    def add(self, message: Message) -> Message:
+        """Keep ``message`` and schedule its first attempt at its event's moment."""
+        self.messages[message.id] = message
+        while len(self.messages) > self.limit:  # the oldest finished ones make room
+            oldest = next(iter(self.messages.values()))
+            if oldest.state == "pending":
+                break
+            self.messages.popitem(last=False)
+            self.dropped += 1
+        self.schedule(message, message.event_at)
+        return message
+
+    def schedule(self, message: Message, when: float) -> None:
+        """Make ``message``'s next attempt due at ``when``."""
+        when = tick(when)
+        message.pending_at = when
+        message.pending_seq = self.scheduler.call_at(when, message)
+
+    def next_due(self) -> float | None:
+        """The virtual moment of the earliest attempt not tried yet (due ones included)."""
+        if self.due:
+            return min(m.pending_at or 0.0 for m in self.due)
+        return self.scheduler.next_due()
+
+    def take_due(self, moment: float) -> list[Message]:
+        """The messages whose attempt is due at the earliest moment up to ``moment``, in
+        order; an empty list when none is due by then. They wait for ``record``."""
+        if not self.due:
+            first = self.scheduler.next_due()
+            if first is None or first > moment:
+                return []
+            self.scheduler.run_until(first)
+        taken, self.due = self.due, []
+        return taken
+
+    def record(
+        self,
+        message: Message,
+        status: int | None,
+        error: str | None,
+        duration: float = 0.0,
+        head: str = "",
+    ) -> Attempt:
+        """The outcome of ``message``'s attempt due at its ``pending_at``: delivered on a 2xx,
+        cancelled after the 5th failure, else tried again 5 virtual minutes later."""
+        at = message.pending_at if message.pending_at is not None else message.event_at
+        attempt = Attempt(at, status, error, round(duration, 6), head[:HEAD_BYTES])
+        message.attempts.append(attempt)
+        message.pending_at = None
+        if attempt.ok():
+            message.state = "delivered"
+        elif len(message.attempts) >= MAX_ATTEMPTS:
+            message.state = "cancelled"
+        else:
+            self.schedule(message, at + RETRY_AFTER)
+        return attempt
+
+    def pending(self) -> int:
+        """Messages neither delivered nor cancelled."""
+        return sum(1 for m in self.messages.values() if m.state == "pending")
+
+    def to_document(self) -> dict[str, Any]:
+        """Every kept message with its attempts, and the counters: a snapshot's part."""
+        return {
+            "counter": self.counter,
+            "dropped": self.dropped,
+            "messages": [m.to_list() for m in self.messages.values()],
+        }

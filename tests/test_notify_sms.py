@@ -1,0 +1,103 @@
+"""Issue 12: inbound SMS forwards (percent-encoded, emoji intact), SMS delivery reports, and
+the built-in sink."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from mock_anveo.http.server import RunningServer, start
+from mock_anveo.sim.world import World
+
+from .notify_helpers import aiohttp_receiver, control, control_raw
+
+NASTY = "Tom & Jerry = 100% #1 + more 😀 ünïcode / ?x=y"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RunningServer]:
+    running = await start(World())
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+async def test_inbound_sms_reaches_the_receiver_query_intact(server, session) -> None:
+    async with aiohttp_receiver() as receiver:
+        template = receiver.url + "/sms?from=$[from]$&to=$[to]$&message=$[message]$"
+        doc = {"numbers": [{"number": "12155550123", "sms_url": template}]}
+        key = (await control(session, server.url, "POST", "/tenants", doc))["userkey"]
+        sent = {"from": "4915112345678", "to": "12155550123", "message": NASTY}
+        out = await control(session, server.url, "POST", f"/tenants/{key}/sms/inbound", sent)
+        assert out["forwarded"] is True
+        (got,) = receiver.got  # the first attempt completed before the verb answered
+        assert got["method"] == "GET"
+        assert got["query"] == {"from": "4915112345678", "to": "12155550123", "message": NASTY}
+        (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+        assert message["type"] == "FORWARD" and message["state"] == "delivered"
+        assert message["fields"]["message"] == NASTY
+
+
+async def test_inbound_sms_to_a_foreign_number_is_a_clear_400(server, session) -> None:
+    doc = {"numbers": [{"number": "12155550123"}]}
+    key = (await control(session, server.url, "POST", "/tenants", doc))["userkey"]
+    bad = {"from": "1", "to": "19999999999", "message": "hi"}
+    status, error = await control_raw(
+        session, server.url, "POST", f"/tenants/{key}/sms/inbound", bad
+    )
+    assert status == 400 and error["field"] == "to" and "12155550123" in error["error"]
+    ok = {"from": "1", "to": "12155550123", "message": "hi"}
+    out = await control(session, server.url, "POST", f"/tenants/{key}/sms/inbound", ok)
+    assert out["forwarded"] is False  # a number without sms_url forwards nothing
+
+
+async def test_sms_delivery_reports_via_the_builtin_sink(server, session) -> None:
+    sink = server.url + "/_mock/sink/reports"
+    key = (await control(session, server.url, "POST", "/tenants", {"notification_url": sink}))[
+        "userkey"
+    ]
+    for destination in ("12155550199", "12155550102", "12155550101"):
+        query = {
+            "apikey": key,
+            "action": "sms",
+            "from": "12155550123",
+            "destination": destination,
+            "message": "hi",
+        }
+        async with session.get(server.url + "/api/v1.asp", params=query) as response:
+            assert "result=success" in await response.text()
+    await control(session, server.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 4})
+    assert await control(session, server.url, "GET", "/sinks/reports") == []
+    await control(session, server.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 1})
+    got = await control(session, server.url, "GET", "/sinks/reports")
+    reports = {g["form"]["DESTINATION"]: g["form"]["STATUS"] for g in got}
+    assert reports == {"12155550199": "DELIVERED", "12155550102": "FAILED"}
+    assert all(g["form"]["NOTIFICATIONTYPE"] == "SMS" for g in got)
+
+
+async def test_sink_can_answer_an_error_status(server, session) -> None:
+    sink = server.url + "/_mock/sink/failing?status=500"
+    key = (await control(session, server.url, "POST", "/tenants", {"notification_url": sink}))[
+        "userkey"
+    ]
+    query = {
+        "apikey": key,
+        "action": "sms",
+        "from": "1",
+        "destination": "12155550199",
+        "message": "x",
+    }
+    async with session.get(server.url + "/api/v1.asp", params=query) as response:
+        assert response.status == 200
+    await control(session, server.url, "POST", f"/tenants/{key}/clock/advance", {"seconds": 3600})
+    got = await control(session, server.url, "GET", "/sinks/failing")
+    assert [g["form"]["ATTEMPT"] for g in got] == ["1", "2", "3", "4", "5"]
+    (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+    assert message["state"] == "cancelled"
