@@ -18,6 +18,7 @@ from ._version import __version__
 from .errors import Code
 from .http import gctune
 from .http.base import ServerOptions
+from .http.console import Console
 from .http.server import is_loopback, start
 from .http.statefile import StateFile
 from .sim.accounts import default_account
@@ -112,7 +113,10 @@ async def serve(args: argparse.Namespace) -> int:
     if state is not None:
         print(f"mock-anveo: {state.restore(world)}", flush=True)
     options = ServerOptions(
-        max_body=args.max_body, read_timeout=args.read_timeout, control_token=args.control_token
+        max_body=args.max_body,
+        read_timeout=args.read_timeout,
+        control_token=args.control_token,
+        console=None if args.quiet else Console(sys.stdout, args.log_format),
     )
     try:
         running = await start(world, options, host=args.host, port=args.port)
@@ -139,6 +143,7 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"mock-anveo {__version__} listening on {running.url}", flush=True)
     print(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}", flush=True)
     print(f"  control: {running.url}/_mock/  (Ctrl-C stops)", flush=True)
+    print(f"  dashboard: {running.url}/_mock/ui/", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
