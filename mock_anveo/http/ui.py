@@ -1,4 +1,4 @@
-"""The dashboard's static shell: plain HTML, JS and CSS shipped in the package (``ui/``).
+"""The dashboard's static shell: plain HTML, JS and CSS shipped in the package (``dashboard/``).
 
 Served at ``/_mock/ui/`` without a token (the shell holds no data; every datum comes from the
 control API, token and all), and at ``/`` when a browser asks for HTML. No build step, no CDN.
@@ -13,7 +13,7 @@ from aiohttp import web
 from .base import Handler
 
 PREFIX = "/_mock/ui/"
-FILES = Path(__file__).with_name("ui")
+FILES = Path(__file__).with_name("dashboard")
 _TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 #: The dashboard's own files, by name: nothing else is ever read from disk.
 SHIPPED = {
