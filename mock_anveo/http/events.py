@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .._version import __version__
+from ..sim.journal import Entry
 from ..sim.tenant import Tenant
 from ..sim.world import World
 from .base import EXCHANGE, OPTIONS, Handler, ServerOptions
@@ -26,6 +27,8 @@ from .console import Sink, exchange_event, journal_event
 
 #: Seconds between looks; short enough to feel live, long enough to cost nothing.
 TICK = 0.25
+#: Tenants looked at per second at most, so a server with 100,000 tenants looks every 5 s.
+TENANTS_PER_SECOND = 20_000
 #: Seconds between keep-alive comments on an idle feed (proxies drop silent streams).
 HEARTBEAT = 15.0
 Mark = tuple[int, int, int, int, int, float, str]
@@ -68,8 +71,10 @@ class Hub:
 
     async def _run(self) -> None:
         while self.console is not None or self.feeds:
+            # A look costs a moment per tenant: with many tenants, look less often.
+            pause = max(TICK, len(self.world.tenants) / TENANTS_PER_SECOND)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TICK)
+                await asyncio.wait_for(self._wake.wait(), pause)
             self._wake.clear()
             self.look()
         self._task = None
@@ -87,10 +92,13 @@ class Hub:
     def look(self) -> None:
         """Bring running clocks up to date, log new state changes, tell feeds what changed."""
         changed: list[str] = []
+        feeds = bool(self.feeds)
         for key, tenant in list(self.world.tenants.items()):
-            if tenant.clock.rate > 0:
-                tenant.sync()
+            if tenant.clock.rate > 0 and len(tenant.scheduler):
+                tenant.sync()  # something is due sooner or later: fire what is due now
             self.report(tenant)
+            if not feeds:
+                continue
             mark = _mark(tenant)
             if self._marks.get(key) != mark:
                 self._marks[key] = mark
@@ -111,11 +119,15 @@ class Hub:
         self._seen[key] = (id(tenant), tenant.journal.seq)
         if self.console is None or tenant.journal.seq == last:
             return
-        for entry in tenant.journal:
-            if entry[0] > last:
-                event = journal_event(key, entry)
-                if event is not None:
-                    self.console(event)
+        fresh: list[Entry] = []
+        for entry in reversed(tenant.journal):  # newest first: stop at what was seen
+            if entry[0] <= last:
+                break
+            fresh.append(entry)
+        for entry in reversed(fresh):
+            event = journal_event(key, entry)
+            if event is not None:
+                self.console(event)
 
     def log(self, event: dict[str, Any]) -> None:
         """Write one event to the console, if there is one."""
