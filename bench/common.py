@@ -157,6 +157,7 @@ def run_server(
                 "0",
                 "--url-file",
                 str(url_file),
+                "--quiet",  # the console log is for people; benchmarks measure the server
                 *extra,
             ]
             if "--clock" not in extra:

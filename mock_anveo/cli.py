@@ -19,6 +19,7 @@ from ._version import __version__
 from .errors import Code, SettingError
 from .http import gctune
 from .http.base import ServerOptions
+from .http.console import Console
 from .http.server import is_loopback, start
 from .http.statefile import StateFile
 from .sim import setup
@@ -142,6 +143,7 @@ async def serve(args: argparse.Namespace) -> int:
         read_timeout=args.read_timeout,
         control_token=args.control_token,
         callback_timeout=args.callback_timeout,
+        console=None if args.quiet else Console(sys.stdout, args.log_format),
     )
     if not _callbacks_safe(world):
         return 2
@@ -169,6 +171,7 @@ async def serve(args: argparse.Namespace) -> int:
     _say(f"mock-anveo {__version__} listening on {running.url}")
     _say(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}")
     _say(f"  control: {running.url}/_mock/  (Ctrl-C stops)")
+    _say(f"  dashboard: {running.url}/_mock/ui/")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -212,3 +212,14 @@ def serve_flags(serve: argparse.ArgumentParser) -> None:
         type=_url_file,
         help="write the server's base URL here once it listens (for CI)",
     )
+    serve.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no line per exchange and state change (start and stop lines only)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="the console log: text (coloured on a terminal) or json (one object a line)",
+    )

@@ -16,8 +16,9 @@ from aiohttp import web
 from ..errors import AnveoError, Code
 from ..sim.world import World
 from ..wire import pipeline, textdoor
-from . import control, inject
+from . import control, events, inject, ui
 from .base import (
+    EXCHANGE,
     INTERNAL_ERRORS,
     OPTIONS,
     STARTED,
@@ -69,8 +70,12 @@ class XmlDoor:
         return _xml(exchange.body)
 
 
-def _refusal(error: AnveoError, world: World, door: str, raw: bytes) -> web.Response:
-    return _xml(pipeline.refuse(world, door, raw, error).body)
+def _refusal(
+    request: web.Request, error: AnveoError, world: World, door: str, raw: bytes
+) -> web.Response:
+    exchange = pipeline.refuse(world, door, raw, error)
+    request[EXCHANGE] = exchange
+    return _xml(exchange.body)
 
 
 def api_door(
@@ -83,7 +88,11 @@ def api_door(
     async def handle(request: web.Request) -> web.StreamResponse:
         if options.shutting_down:
             return _refusal(
-                AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"), world, door, b""
+                request,
+                AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"),
+                world,
+                door,
+                b"",
             )
         raw = b""
         exchange: pipeline.Exchange | None = None
@@ -114,6 +123,7 @@ def api_door(
                     )
                 raw = await read_body(request, options)
             exchange = pipe.receive(door, raw, query=query)
+            request[EXCHANGE] = exchange
             fault = inject.find(exchange, "before")
             if fault is not None:
                 return await inject.perform(request, xml_door, exchange, fault)
@@ -124,11 +134,12 @@ def api_door(
             pipeline.record(world, exchange)
             return _xml(exchange.body)
         except AnveoError as error:
-            return await close_if_stalled(request, _refusal(error, world, door, raw))
+            return await close_if_stalled(request, _refusal(request, error, world, door, raw))
         except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, not a 500
             userkey = exchange.request.userkey if exchange and exchange.request else None
             note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
             return _refusal(
+                request,
                 AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
                 world,
                 door,
@@ -208,11 +219,11 @@ def text_door(world: World, options: ServerOptions) -> Handler:
     door = TextDoor(world)
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        exchange = TextExchange(world, request.rel_url.raw_query_string)
+        exchange = request[EXCHANGE] = TextExchange(world, request.rel_url.raw_query_string)
         try:
             check_headers(request)
             query = await with_form(request, options, request.rel_url.raw_query_string)
-            exchange = TextExchange(world, query)
+            exchange = request[EXCHANGE] = TextExchange(world, query)
             fault = inject.find(exchange, "before")
             if fault is not None:
                 return await inject.perform(request, door, exchange, fault)
@@ -275,8 +286,13 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
         path: api_door(world, options, door, path, pipe) for path, door in _DOORS.items()
     }
     doors[TEXT_DOOR] = text_door(world, options)
+    hub = events.install(app, world, options)
+    if options.console is not None:  # only then: the console's timing stays off the hot path
+        names = {**_DOORS, TEXT_DOOR: "v1"}
+        doors = {path: events.logged(hub, names[path], h) for path, h in doors.items()}
     for path, handler in doors.items():
         app.router.add_route("*", path, handler)
+    ui.add_routes(app, fallback(doors))
     # A sub-application keeps the control API's error guard off the Anveo doors' hot path.
     app.add_subapp(control.PREFIX + "/", control.make_control_app())
     app.router.add_route("*", "/{tail:.*}", fallback(doors))

@@ -34,12 +34,19 @@ class ServerOptions:
     shutting_down: bool = False
     # Set at shutdown so injected latency and hangs end at once instead of holding it up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Where ``serve`` prints exchanges and state changes (http.console.Console); None: silent.
+    console: Callable[[dict[str, Any]], None] | None = None
 
 
 WORLD = web.AppKey("world", World)
 OPTIONS = web.AppKey("options", ServerOptions)
 INTERNAL_ERRORS = web.AppKey("internal_errors", list)  # list[dict[str, Any]]
 STARTED = web.AppKey("started", float)
+#: The request key a door leaves its exchange under, for the console log (a typed key where
+#: aiohttp has them, 3.12+; older versions take the plain string).
+EXCHANGE: Any = (
+    web.RequestKey("exchange", object) if hasattr(web, "RequestKey") else "mock_anveo.exchange"
+)
 
 
 async def pause(options: ServerOptions, seconds: float) -> None:

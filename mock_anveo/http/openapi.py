@@ -93,6 +93,22 @@ def document() -> dict[str, Any]:
                     "responses": {"200": reply({"type": "array"})},
                 }
             },
+            "/_mock/events": {
+                "get": {
+                    "summary": "Live feed (server-sent events) for the dashboard",
+                    "description": "An endless text/event-stream: `hello` first, then `change` "
+                    'with {"tenants": [userkeys that changed], "removed": [userkeys]} whenever '
+                    "a tenant's journal, rules, SMS, clock or balance moved; re-read those "
+                    "tenants here. A comment line every 15 s keeps it open.",
+                    "responses": {
+                        "200": {
+                            "description": "The event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        },
+                        **ERR,
+                    },
+                }
+            },
             "/_mock/journal": {
                 "get": {
                     "summary": "Requests no tenant owns",

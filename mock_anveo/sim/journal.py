@@ -44,6 +44,9 @@ class Journal:
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 
+    def __reversed__(self) -> Iterator[Entry]:
+        return reversed(self._entries)
+
     def exchange(  # noqa: PLR0917 - keywords cost a measurable share of a request here
         self,
         virtual: float,

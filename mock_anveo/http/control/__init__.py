@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .. import events
 from ..base import Handler
 from . import clock, notify, records, rules, system, tenants
 from .common import PREFIX, guarded
@@ -46,6 +47,7 @@ def make_control_app() -> web.Application:
         ("GET", "/openapi.json", system.openapi),
         ("POST", "/reset", system.reset),
         ("GET", "/errors", system.errors),
+        ("GET", "/events", events.stream),
         ("GET", "/journal", records.unattributed_journal),
         ("GET", "/snapshot", system.get_snapshot),
         ("PUT", "/snapshot", system.put_snapshot),

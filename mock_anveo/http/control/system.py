@@ -7,7 +7,7 @@ from aiohttp import web
 from ..._version import __version__
 from ...sim.snapshot import restore, snapshot
 from .. import gctune
-from ..base import INTERNAL_ERRORS, STARTED, WORLD
+from ..base import INTERNAL_ERRORS, OPTIONS, STARTED, WORLD
 from ..openapi import document
 from .common import json_body, reply
 
@@ -45,6 +45,8 @@ async def health(request: web.Request) -> web.Response:
             "tenants": len(world.tenants),
             "seed": world.settings.seed,
             "started": request.config_dict[STARTED],
+            # The dashboard asks for the token before its first read, not after a 401.
+            "token_required": bool(request.config_dict[OPTIONS].control_token),
         }
     )
 

@@ -1,0 +1,136 @@
+"""The console log of ``mock-anveo serve``: one line per API exchange and per state change.
+
+Events are plain dicts (``type`` is ``exchange``, ``call`` or the journal kind that made them);
+``Console`` renders them as aligned text (coloured only on a terminal) or as one JSON object a
+line. Only ``serve`` installs a console: the pytest fixture and ``ThreadedServer`` stay silent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..sim.clock import iso
+from ..sim.journal import Entry
+
+Sink = Callable[[dict[str, Any]], None]
+_REQUESTID = re.compile(rb"<VALUE NAME=\"REQUESTID\">([^<]*)</VALUE>")
+_RESULT = re.compile(rb"<RESULT>([^<]*)</RESULT>")
+_TEXT_RESULT = re.compile(rb"result=([a-z]+)")
+#: What a developer calls each phase a call enters (the engine's names are about legs).
+_PHASE_WORDS = {
+    "scheduled": "queued",
+    "ringing-first": "ringing",
+    "ringing-second": "ringing the second leg",
+    "connected": "bridged",
+    "ended": "ended",
+}
+_COLOURS = {"ok": "32", "error": "31", "fault": "35", "call": "36", "dim": "2"}
+
+
+def short_key(userkey: str | None) -> str:
+    """A USERKEY shortened for a log line: enough to tell tenants apart, not to reuse it."""
+    if not userkey:
+        return "-"
+    return userkey if len(userkey) <= 10 else f"{userkey[:4]}...{userkey[-3:]}"
+
+
+def exchange_event(
+    exchange: Any, door: str, virtual: float | None, wall: float, millis: float
+) -> dict[str, Any]:
+    """The event of one finished API exchange (``exchange``: a pipeline or v1 door exchange)."""
+    body: bytes = exchange.body or b""
+    error = exchange.error
+    found = _REQUESTID.search(body)
+    result = _RESULT.search(body) or _TEXT_RESULT.search(body)
+    tenant = exchange.tenant
+    request = getattr(exchange, "request", None)
+    userkey = tenant.account.userkey if tenant is not None else getattr(request, "userkey", None)
+    return {
+        "type": "exchange",
+        "virtual": iso(virtual) if virtual is not None else None,
+        "wall": iso(wall),
+        "door": door,
+        "action": exchange.action or None,
+        "userkey": short_key(userkey),
+        "result": result.group(1).decode("utf-8", "replace") if result else None,
+        "error_code": error.code.value if error is not None else None,
+        "fault": exchange.fault or None,
+        "requestid": found.group(1).decode("ascii", "replace") if found else None,
+        "ms": round(millis, 2),
+    }
+
+
+def journal_event(userkey: str, entry: Entry) -> dict[str, Any] | None:
+    """The event of a journal entry worth a line (a call's state change, or a kind such as a
+    notification attempt that another part records); None for exchanges, logged on their own."""
+    seq, kind, virtual, real, _door, action, params, _raw, response, code, detail = entry
+    if kind == "exchange":
+        return None
+    event: dict[str, Any] = {
+        "type": "call" if kind == "transition" else kind,
+        "virtual": iso(virtual),
+        "wall": iso(real) if real else None,
+        "userkey": short_key(userkey),
+        "action": action or None,
+        "seq": seq,
+    }
+    if kind == "transition":
+        event.update(
+            requestid=params, state=_PHASE_WORDS.get(code, code), phase=code, reason=detail or None
+        )
+        event["from"] = _PHASE_WORDS.get(response, response)
+    else:
+        event["detail"] = detail or response or None
+    return event
+
+
+class Console:
+    """Writes events to a stream: ``fmt`` is ``text`` or ``json``; ``colour`` None means
+    "when the stream is a terminal"."""
+
+    def __init__(self, stream: TextIO, fmt: str = "text", colour: bool | None = None) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.colour = stream.isatty() if colour is None else colour
+        self.dead = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Write one event as one line."""
+        json_line = self.fmt == "json"
+        line = json.dumps(event, separators=(",", ":")) if json_line else self.text(event)
+        if self.dead:
+            return
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            # A reader that went away (serve | head) must never fail a request: go quiet.
+            self.dead = True
+
+    def _paint(self, text: str, tone: str) -> str:
+        return f"\x1b[{_COLOURS[tone]}m{text}\x1b[0m" if self.colour else text
+
+    def text(self, event: dict[str, Any]) -> str:
+        """The human line of an event."""
+        virtual = (event.get("virtual") or "-")[:19].replace("T", " ")
+        wall = (event.get("wall") or "")[11:19] or "--:--:--"  # UTC, like the virtual time
+        head = f"{virtual} {self._paint(f'[{wall}]', 'dim')}"
+        if event["type"] == "exchange":
+            outcome = event["error_code"] or event["result"] or "-"
+            tone = "error" if event["error_code"] else "ok"
+            if event["fault"]:
+                outcome, tone = f"fault:{event['fault']} {outcome}", "fault"
+            requestid = f" rid={event['requestid']}" if event["requestid"] else ""
+            return (
+                f"{head} {event['door']:<7} {event['action'] or '?':<16} "
+                f"key={event['userkey']:<10} {self._paint(outcome, tone)}{requestid} "
+                f"{event['ms']:.1f} ms"
+            )
+        if event["type"] == "call":
+            reason = f" ({event['reason']})" if event["reason"] else ""
+            state = self._paint(f"{event['state']}{reason}", "call")
+            return f"{head} call    {event['requestid']} key={event['userkey']} {state}"
+        return f"{head} {event['type']:<7} key={event['userkey']} {event.get('detail') or ''}"
