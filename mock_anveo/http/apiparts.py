@@ -28,6 +28,19 @@ USERKEY = {
 }
 OBJ: dict[str, Any] = {"type": "object"}
 
+#: Where the mock calls the customer's app back (see apinotify.CALLBACKS).
+_NOTIFY: dict[str, Any] = {
+    "notification_url": {"type": "string", "nullable": True},
+    "numbers": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["number"],
+            "properties": {"number": {"type": "string"}, "sms_url": {"type": "string"}},
+        },
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -53,6 +66,7 @@ SCHEMAS: dict[str, Any] = {
             "rate_per_minute": {"oneOf": [{"type": "string"}, {"type": "number"}]},
             "verified_callerids": {"type": "array", "items": {"type": "string"}},
             "callflows": {"type": "array", "items": {"type": "string"}},
+            **_NOTIFY,
             "start": {"type": "string", "format": "date-time"},
             "clock_rate": {"type": "number", "minimum": 0, "maximum": 1000000},
             "scenarios": {"type": "array", "items": ref("Scenario")},
@@ -70,6 +84,7 @@ SCHEMAS: dict[str, Any] = {
             "rate_per_minute": {"oneOf": [{"type": "string"}, {"type": "number"}]},
             "verified_callerids": {"type": "array", "items": {"type": "string"}},
             "callflows": {"type": "array", "items": {"type": "string"}},
+            **_NOTIFY,
             "clock_rate": {"type": "number", "minimum": 0, "maximum": 1000000},
         },
     },

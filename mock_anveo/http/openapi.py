@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._version import __version__
+from . import apinotify
 from .apiparts import (
     CONFLICT,
     ERR,
@@ -65,7 +66,7 @@ def document() -> dict[str, Any]:
     t = "/_mock/tenants/{userkey}"
     rule_id = {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}
     requestid = {"name": "requestid", "in": "path", "required": True, "schema": {"type": "string"}}
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "mock-anveo control API",
@@ -277,5 +278,10 @@ def document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, "Message": apinotify.MESSAGE}},
     }
+    doc["paths"].update(apinotify.paths(t))
+    # Where the mock calls the customer's app: the URLs a tenant is given when created.
+    doc["paths"]["/_mock/tenants"]["post"]["callbacks"] = apinotify.CALLBACKS
+    doc["paths"][t]["patch"]["callbacks"] = apinotify.CALLBACKS
+    return doc

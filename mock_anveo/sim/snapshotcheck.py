@@ -40,6 +40,7 @@ _TENANT = frozenset(
         "ended_limit",
         "calls_dropped",
         "journal",
+        "outbox",  # read and checked field by field by outboxdoc
     }
 )
 _CLOCK = frozenset({"now", "rate"})

@@ -32,7 +32,13 @@ async def no_route(request: web.Request) -> web.Response:
 
 #: The handlers that read filters from the query string; every other one refuses a query.
 _READS_QUERY: frozenset[Handler] = frozenset(
-    {records.list_calls, records.get_journal, records.unattributed_journal}
+    {
+        records.list_calls,
+        records.get_journal,
+        records.unattributed_journal,
+        notify.list_notifications,
+        notify.capture,  # the sink keeps whatever query a forward carries
+    }
 )
 
 
