@@ -18,6 +18,7 @@ from mock_anveo.http.console import Console, short_key
 from mock_anveo.sim.world import World
 
 from .helpers import KEY, Reply, xml_request
+from .notify_helpers import aiohttp_receiver
 from .test_cli import serve
 
 CONNECT = [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12125551234")]
@@ -218,3 +219,21 @@ def test_a_console_whose_reader_went_away_goes_quiet_instead_of_failing_the_requ
     console({"kind": "exchange"})  # raised BrokenPipeError before
     assert console.dead
     console({"kind": "exchange"})
+
+
+async def test_each_notification_attempt_is_a_line_with_its_outcome(logged):
+    client, events = logged
+    async with aiohttp_receiver([500, 200]) as receiver:
+        patch = {"notification_url": receiver.url + "/cdr"}
+        assert (await client.patch(f"/_mock/tenants/{KEY}", json=patch)).status == 200
+        await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT))
+        advance = f"/_mock/tenants/{KEY}/clock/advance"
+        assert (await client.post(advance, json={"until_idle": True})).status == 200
+    # advance returns after the attempts that fell due: no wait for the watcher needed
+    attempts = [e for e in events if e["type"] == "notify"]
+    assert [(e["attempt"], e["status"], e["state"]) for e in attempts] == [
+        (1, 500, "pending"),
+        (2, 200, "delivered"),
+    ]
+    line = Console(io.StringIO()).text(attempts[0])
+    assert "CALL" in line and "attempt 1 HTTP 500 -> pending" in line

@@ -29,7 +29,7 @@ from .base import (
 )
 from .body import QUERY_MAX, check_headers, close_if_stalled, exact, read_body, with_form
 from .control.notify import SINKS
-from .delivery import DELIVERY, DeliveryOptions, run_pump
+from .delivery import DELIVERY, delivery_options, run_pump
 
 __all__ = ["OPTIONS", "WORLD", "ServerOptions", "make_app"]
 
@@ -276,9 +276,7 @@ def make_app(world: World | None = None, options: ServerOptions | None = None) -
     app[OPTIONS] = options
     app[INTERNAL_ERRORS] = []
     app[STARTED] = time.time()
-    app[DELIVERY] = DeliveryOptions(
-        options.callback_timeout, options.callback_concurrency, world.settings.callback_allow
-    )
+    app[DELIVERY] = delivery_options(options, world.settings.callback_allow)
     app[SINKS] = {}
     app.cleanup_ctx.append(run_pump)  # the shared client session and the delivery pump
     pipe = pipeline.Pipeline(world)  # one memo per server, shared by its doors

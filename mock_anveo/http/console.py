@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from ..sim.clock import iso
 from ..sim.journal import Entry
+from ..sim.outbox import Attempt, Message
 
 Sink = Callable[[dict[str, Any]], None]
 _REQUESTID = re.compile(rb"<VALUE NAME=\"REQUESTID\">([^<]*)</VALUE>")
@@ -85,6 +86,25 @@ def journal_event(userkey: str, entry: Entry) -> dict[str, Any] | None:
     else:
         event["detail"] = detail or response or None
     return event
+
+
+def attempt_event(userkey: str, message: Message, attempt: Attempt) -> dict[str, Any]:
+    """The event of one delivery attempt of an outgoing message, with its outcome."""
+    outcome = f"HTTP {attempt.status}" if attempt.status is not None else attempt.error
+    return {
+        "type": "notify",
+        "virtual": iso(attempt.at),
+        "wall": None,
+        "userkey": short_key(userkey),
+        "message": message.kind,
+        "id": message.id,
+        "attempt": len(message.attempts),
+        "status": attempt.status,
+        "error": attempt.error,
+        "state": message.state,
+        "detail": f"{message.kind} {message.id[:12]} attempt {len(message.attempts)} "
+        f"{outcome} -> {message.state}",
+    }
 
 
 class Console:

@@ -13,16 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from ..sim import outbound
+from ..sim.clock import iso
 from ..sim.outbox import HEAD_BYTES, Message
 from ..sim.tenant import Tenant
-from .base import WORLD
+from .base import WORLD, ServerOptions
+from .console import attempt_event
 
 #: Real seconds between the background pump's looks at the tenants' outboxes.
 PUMP_EVERY = 0.1
@@ -41,6 +44,8 @@ class DeliveryOptions:
     # One lock per tenant: an advance and the background pump never drain it at once, so an
     # advance returns only after every attempt due in its window has completed.
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # serve's console (http.console.Console): a line per attempt; None: silent.
+    console: Callable[[dict[str, Any]], None] | None = None
 
     def lock(self, tenant: Tenant) -> asyncio.Lock:
         """The lock of ``tenant``'s outbox."""
@@ -52,6 +57,13 @@ class DeliveryOptions:
 
 
 DELIVERY = web.AppKey("delivery", DeliveryOptions)
+
+
+def delivery_options(server: ServerOptions, allow: frozenset[str]) -> DeliveryOptions:
+    """How a server started with ``server`` (and ``allow``ed hosts) sends its outbox."""
+    return DeliveryOptions(
+        server.callback_timeout, server.callback_concurrency, allow, console=server.console
+    )
 
 
 async def open_session(app: web.Application) -> None:
@@ -104,7 +116,10 @@ async def _worker(options: DeliveryOptions, tenant: Tenant, batch: Iterator[Mess
     for message in batch:
         started = time.monotonic()
         status, error, head = await _try(options, message)
-        tenant.outbox.record(message, status, error, time.monotonic() - started, head)
+        attempt = tenant.outbox.record(message, status, error, time.monotonic() - started, head)
+        if options.console is not None:
+            event = attempt_event(tenant.account.userkey, message, attempt)
+            options.console(event | {"wall": iso(time.time())})
 
 
 async def drain(options: DeliveryOptions, tenant: Tenant, moment: float) -> int:
