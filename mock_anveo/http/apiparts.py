@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..sim import faults
+
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -161,7 +163,9 @@ SCHEMAS: dict[str, Any] = {
             "rule": {"type": "string", "enum": ["fault"]},
             "kind": {
                 "type": "string",
-                "enum": ["latency", "http-status", "html", "truncated", "reset", "hang"],
+                "enum": [*faults.KINDS, *faults.MESSAGE_KINDS],
+                "description": "duplicate, delay and out-of-order act on outgoing messages "
+                "(action: CALL, SMS or FORWARD; no door)",
             },
             "action": {"type": "string"},
             "door": {"type": "string", "enum": ["v3", "apicall", "v2", "v1"]},
@@ -169,7 +173,12 @@ SCHEMAS: dict[str, Any] = {
             "probability": {"type": "number", "minimum": 0, "maximum": 1},
             "times": {"type": "integer", "minimum": 1, "nullable": True},
             "when": {"type": "string", "enum": ["before", "after"]},
-            "seconds": {"type": "number", "minimum": 0, "maximum": 60},
+            "seconds": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": faults.MAX_HOLD,
+                "description": f"at most {faults.MAX_DELAY:g} for a request fault",
+            },
             "status": {"type": "integer", "minimum": 200, "maximum": 599},
         },
     },

@@ -23,6 +23,11 @@ from ..errors import SettingError
 from .bounds import bounded
 
 KINDS = ("latency", "http-status", "html", "truncated", "reset", "hang")
+#: Faults on the way out: they act on the tenant's outgoing messages, never on a request.
+MESSAGE_KINDS = ("duplicate", "delay", "out-of-order")
+#: The message types a message fault may name as its ``action``.
+MESSAGE_TYPES = ("CALL", "SMS", "FORWARD")
+MAX_HOLD = 86_400.0  # virtual seconds a delay or out-of-order fault may hold a message
 DOORS = ("v3", "apicall", "v2", "v1")
 #: The ACTION NAMEs of the XML and query doors, from the contract table.
 ACTIONS = tuple(contract.ACTIONS)
@@ -128,6 +133,20 @@ def _target(doc: dict[str, Any]) -> tuple[str | None, str | None]:
     return action, door
 
 
+def _message_target(doc: dict[str, Any]) -> tuple[str | None, None]:
+    """A message fault's type (``action``); it has no door, since no request carries it."""
+    action = doc.get("action")
+    if action is not None and action not in MESSAGE_TYPES:
+        raise SettingError(
+            f"a {doc['kind']} fault acts on outgoing messages: action must be one of "
+            f"{list(MESSAGE_TYPES)}, got {action!r}",
+            "action",
+        )
+    if doc.get("door") is not None:
+        raise SettingError(f"a {doc['kind']} fault acts on outgoing messages, not a door", "door")
+    return action, None
+
+
 def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     """Validate a JSON fault rule."""
     if not isinstance(doc, dict):
@@ -138,9 +157,11 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
             f"unknown fault fields {sorted(unknown)}; known: {sorted(_FIELDS)}", sorted(unknown)[0]
         )
     kind = doc.get("kind")
-    if kind not in KINDS:
-        raise SettingError(f"kind must be one of {list(KINDS)}, got {kind!r}", "kind")
-    action, door = _target(doc)
+    if kind not in KINDS + MESSAGE_KINDS:
+        known = list(KINDS + MESSAGE_KINDS)
+        raise SettingError(f"kind must be one of {known}, got {kind!r}", "kind")
+    action, door = _message_target(doc) if kind in MESSAGE_KINDS else _target(doc)
+    held = kind in MESSAGE_KINDS
     probability = doc.get("probability")
     if probability is not None:
         probability = bounded(probability, "probability", 0.0, 1.0, whole=False)
@@ -162,7 +183,12 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
         times=None if times is None else bounded(times, "times", 1, MAX_COUNT),
         when=when,
         seconds=bounded(
-            doc.get("seconds", 1.0), "seconds", 0.0, MAX_DELAY, whole=False, unit="seconds"
+            doc.get("seconds", 60.0 if held else 1.0),
+            "seconds",
+            0.0,
+            MAX_HOLD if held else MAX_DELAY,
+            whole=False,
+            unit="seconds",
         ),
         # 1xx would send an interim answer and no final one: the client would hang.
         status=bounded(doc.get("status", 503), "status", 200, 599),
@@ -176,6 +202,14 @@ def pick(
 ) -> FaultRule | None:
     """The first rule with this timing that fires for the request, if any."""
     for rule in rules:
-        if rule.when == when and rule.consider(action, door, rng):
+        if rule.when == when and rule.kind in KINDS and rule.consider(action, door, rng):
+            return rule
+    return None
+
+
+def pick_message(rules: list[FaultRule], kind: str, rng: random.Random) -> FaultRule | None:
+    """The first message fault that fires for a new outgoing message of type ``kind``."""
+    for rule in rules:
+        if rule.kind in MESSAGE_KINDS and rule.consider(kind, "", rng):
             return rule
     return None

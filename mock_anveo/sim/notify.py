@@ -14,6 +14,7 @@ from typing import Final
 
 from ..errors import SettingError
 from .calls import Call, billable
+from .faults import pick_message
 from .outbound import fill
 from .outbox import Message
 from .sms import Sms
@@ -113,7 +114,19 @@ class Notifier(TenantState):
             *body,
             ("RECORDID", str(record_id)),
         ]
-        self.outbox.add(Message(mid, kind, url, fields, at, record_id))
+        self._queue(Message(mid, kind, url, fields, at, record_id))
+
+    def _queue(self, message: Message) -> Message:
+        """Add ``message`` to the outbox as the first message fault that fires says."""
+        rule = pick_message(self.faults, message.kind, self.fault_rng)
+        if rule is None:
+            return self.outbox.add(message)
+        if rule.kind == "duplicate":
+            message.copies = 1
+            return self.outbox.add(message)
+        if rule.kind == "delay":
+            return self.outbox.add(message, delay=rule.seconds)
+        return self.outbox.add(message, hold=rule.seconds)  # out-of-order
 
     def notify_call(self, call: Call, at: float) -> None:
         """Queue the CDR of ``call``, which ended at ``at`` (not for TEST requests)."""
@@ -158,4 +171,4 @@ class Notifier(TenantState):
         at = self.clock.now()
         url = fill(template, sender, to, message)
         fields = [("from", sender), ("to", to), ("message", message)]
-        return self.outbox.add(Message(mid, "FORWARD", url, fields, at, record_id))
+        return self._queue(Message(mid, "FORWARD", url, fields, at, record_id))

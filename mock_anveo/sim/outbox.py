@@ -44,6 +44,7 @@ class Message:
 
     __slots__ = (
         "attempts",
+        "copies",
         "event_at",
         "fields",
         "id",
@@ -74,6 +75,7 @@ class Message:
         self.attempts: list[Attempt] = []
         self.pending_at: float | None = None
         self.pending_seq = 0
+        self.copies = 0  # deliveries still owed after the first (a duplicate fault)
 
     @property
     def method(self) -> str:
@@ -99,6 +101,7 @@ class Message:
             self.state,
             [list(a) for a in self.attempts],
             self.pending_at,
+            self.copies,
         ]
 
 
@@ -113,6 +116,8 @@ class Outbox:
         self.due: list[Message] = []
         self.counter = 0  # messages ever made: RECORDID and the id's input
         self.dropped = 0
+        # Messages an out-of-order fault holds back until the next message overtakes them.
+        self.held: list[Message] = []
 
     def _fall_due(self, message: Message, when: float, seq: int) -> None:
         if seq == message.pending_seq:
@@ -125,8 +130,10 @@ class Outbox:
         text = f"{self.id_seed}:notification:{self.counter}"
         return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(), self.counter
 
-    def add(self, message: Message) -> Message:
-        """Keep ``message`` and schedule its first attempt at its event's moment."""
+    def add(self, message: Message, *, delay: float = 0.0, hold: float | None = None) -> Message:
+        """Keep ``message`` and schedule its first attempt at its event's moment (``delay``
+        virtual seconds later); ``hold``: sent right after the next message instead, or
+        ``hold`` seconds later if none comes first."""
         self.messages[message.id] = message
         while len(self.messages) > self.limit:  # the oldest finished ones make room
             oldest = next(iter(self.messages.values()))
@@ -134,7 +141,17 @@ class Outbox:
                 break
             self.messages.popitem(last=False)
             self.dropped += 1
-        self.schedule(message, message.event_at)
+        self.schedule(message, message.event_at + delay)
+        overtaken = [m for m in self.held if m.state == "pending" and m.pending_seq]
+        self.held = []
+        for held in overtaken:  # a virtual second after this one: attempts due at one
+            # moment go out together, so only a later moment orders them on the wire
+            after = (message.pending_at or message.event_at) + 1.0
+            if after < (held.pending_at or 0):
+                self.schedule(held, after)
+        if hold is not None:
+            self.schedule(message, message.event_at + hold)
+            self.held.append(message)
         return message
 
     def schedule(self, message: Message, when: float) -> None:
@@ -174,8 +191,13 @@ class Outbox:
         attempt = Attempt(at, status, error, round(duration, 6), head[:HEAD_BYTES])
         message.attempts.append(attempt)
         message.pending_at = None
-        if attempt.ok():
-            message.state = "delivered"
+        # A duplicate (once delivered) is sent whatever came of it, never retried.
+        if attempt.ok() or any(a.ok() for a in message.attempts[:-1]):
+            if message.copies > 0:
+                message.copies -= 1
+                self.schedule(message, at)
+            else:
+                message.state = "delivered"
         elif len(message.attempts) >= MAX_ATTEMPTS:
             message.state = "cancelled"
         else:

@@ -27,8 +27,10 @@ def _attempt(node: Node) -> Attempt:
 
 
 def _message(node: Node) -> Message:
-    node.seq(9)
-    mid, kind, url, fields, event_at, record_id, state, attempts, pending_at = node.items()
+    parts = node.items(10)  # a tenth, the copies still owed, since duplicate faults
+    if len(parts) < 9:
+        raise node.fail("a list of 9 or 10 items")
+    mid, kind, url, fields, event_at, record_id, state, attempts, pending_at = parts[:9]
     pairs = [tuple(pair.seq(2)) for pair in fields.items(100)]
     if not all(isinstance(part, str) and len(part) <= 8192 for pair in pairs for part in pair):
         raise fields.fail("a list of [name, value] string pairs")
@@ -42,8 +44,10 @@ def _message(node: Node) -> Message:
     )
     message.state = state.choice(STATES)
     message.attempts = [_attempt(item) for item in attempts.items(MAX_ATTEMPTS)]
+    if len(parts) == 10:
+        message.copies = parts[9].whole(0, 1)
     if message.state == "pending":
-        if len(message.attempts) >= MAX_ATTEMPTS:
+        if len(message.attempts) >= MAX_ATTEMPTS and not message.copies:
             raise attempts.fail(f"fewer than {MAX_ATTEMPTS} attempts for a pending message")
         message.pending_at = pending_at.moment()
     return message
