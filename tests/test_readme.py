@@ -231,6 +231,23 @@ def test_async_example_runs_alone_in_a_fresh_project(tmp_path):
     assert "warning" not in output.lower(), output
 
 
+@pytest.mark.slow
+def test_pytest_marked_examples_run_in_a_fresh_project(tmp_path):
+    """``pytest`` blocks outside "Use it in pytest" (the callbacks section) run as a user
+    would: in a new project, after the first example of that section, whose ``dial`` they use."""
+    marked = blocks("pytest")
+    first = _fenced("Use it in pytest", "python")[0]
+    (toml,) = _fenced("Use it in pytest", "toml")
+    assert marked and "def dial(" in first
+    source = "\n\n".join([first, *(body for _, body in marked)])
+    result = _run_fresh(tmp_path / "project", {"test_marked.py": source, "pyproject.toml": toml})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    tests = source.count("\ndef test_") + source.count("\nasync def test_")
+    assert re.search(rf"\b{tests} passed in ", output), output
+    assert "warning" not in output.lower(), output
+
+
 def test_every_code_block_is_executed_somewhere():
     """Unmarked blocks are allowed only where test_pytest_plugin runs them."""
     pytest_sections = re.compile(r"## (Use it in pytest|Run it in CI)\n.*?(?=\n## )", re.DOTALL)
