@@ -237,3 +237,42 @@ async def test_each_notification_attempt_is_a_line_with_its_outcome(logged):
     ]
     line = Console(io.StringIO()).text(attempts[0])
     assert "CALL" in line and "attempt 1 HTTP 500 -> pending" in line
+
+
+async def test_lines_come_in_virtual_time_order_attempts_after_the_changes_that_caused_them(
+    logged,
+):
+    client, events = logged
+    # The first call's notification fails once: its retry (5 virtual minutes later) comes
+    # after the second call (DELAY=3 minutes) has rung, talked, ended and been notified.
+    async with aiohttp_receiver([500, 200, 200]) as receiver:
+        patch = {"notification_url": receiver.url + "/cdr"}
+        assert (await client.patch(f"/_mock/tenants/{KEY}", json=patch)).status == 200
+        await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", CONNECT))
+        later = [*CONNECT, ("DELAY", "3")]
+        await client.post("/api/v3.asp", data=xml_request("DIAL.CONNECT", later))
+        advance = f"/_mock/tenants/{KEY}/clock/advance"
+        assert (await client.post(advance, json={"until_idle": True})).status == 200
+    moments = [e["virtual"] for e in events]
+    assert moments == sorted(moments), [(e["type"], e["virtual"]) for e in events]
+    lines = [
+        e["type"] if e["type"] != "call" else f"{e['requestid'][:4]} {e['state']}"
+        for e in events
+        if e["type"] != "call" or e["state"] in {"ringing", "bridged", "ended"}
+    ]
+    first, second = (e["requestid"][:4] for e in events if e["type"] == "exchange")
+    assert lines == [
+        "exchange",
+        f"{first} ringing",
+        "exchange",
+        f"{first} bridged",
+        f"{first} ended",
+        "notify",  # attempt 1 of the first call's notification: HTTP 500
+        f"{second} ringing",
+        f"{second} bridged",
+        f"{second} ended",
+        "notify",
+        "notify",  # attempt 2 of the first call's, 5 virtual minutes after its first
+    ]
+    attempts = [(e["attempt"], e["status"]) for e in events if e["type"] == "notify"]
+    assert attempts == [(1, 500), (1, 200), (2, 200)]

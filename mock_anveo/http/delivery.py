@@ -15,17 +15,14 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from ..sim import outbound
-from ..sim.clock import iso
-from ..sim.outbox import HEAD_BYTES, Message
+from ..sim.outbox import HEAD_BYTES, Attempt, Message
 from ..sim.tenant import Tenant
 from .base import WORLD, ServerOptions
-from .console import attempt_event
 
 #: Real seconds between the background pump's looks at the tenants' outboxes.
 PUMP_EVERY = 0.1
@@ -44,8 +41,10 @@ class DeliveryOptions:
     # One lock per tenant: an advance and the background pump never drain it at once, so an
     # advance returns only after every attempt due in its window has completed.
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    # serve's console (http.console.Console): a line per attempt; None: silent.
-    console: Callable[[dict[str, Any]], None] | None = None
+    # Told of every recorded attempt (the events hub: console line, live feed); None: nobody.
+    on_attempt: Callable[[Tenant, Message, Attempt], None] | None = None
+    # userkey -> the batch being tried: the hub logs no state change past its moment yet.
+    trying: dict[str, list[Message]] = field(default_factory=dict)
 
     def lock(self, tenant: Tenant) -> asyncio.Lock:
         """The lock of ``tenant``'s outbox."""
@@ -61,9 +60,7 @@ DELIVERY = web.AppKey("delivery", DeliveryOptions)
 
 def delivery_options(server: ServerOptions, allow: frozenset[str]) -> DeliveryOptions:
     """How a server started with ``server`` (and ``allow``ed hosts) sends its outbox."""
-    return DeliveryOptions(
-        server.callback_timeout, server.callback_concurrency, allow, console=server.console
-    )
+    return DeliveryOptions(server.callback_timeout, server.callback_concurrency, allow)
 
 
 async def open_session(app: web.Application) -> None:
@@ -83,6 +80,18 @@ async def close_session(app: web.Application) -> None:
     if options.session is not None:
         session, options.session = options.session, None
         await session.close()
+
+
+def horizon(options: DeliveryOptions, tenant: Tenant) -> float | None:
+    """The virtual moment of ``tenant``'s earliest attempt not made yet (being tried, or due
+    by its clock); None when none is. Its line is still to come, so what happened after it
+    must wait to keep the console in virtual-time order."""
+    moments = [m.pending_at for m in options.trying.get(tenant.account.userkey, ())]
+    due = tenant.outbox.next_due()
+    if due is not None and due <= tenant.clock.now():
+        moments.append(due)
+    found = [m for m in moments if m is not None]
+    return min(found) if found else None
 
 
 async def _try(options: DeliveryOptions, message: Message) -> tuple[int | None, str | None, str]:
@@ -117,9 +126,8 @@ async def _worker(options: DeliveryOptions, tenant: Tenant, batch: Iterator[Mess
         started = time.monotonic()
         status, error, head = await _try(options, message)
         attempt = tenant.outbox.record(message, status, error, time.monotonic() - started, head)
-        if options.console is not None:
-            event = attempt_event(tenant.account.userkey, message, attempt)
-            options.console(event | {"wall": iso(time.time())})
+        if options.on_attempt is not None:
+            options.on_attempt(tenant, message, attempt)
 
 
 async def drain(options: DeliveryOptions, tenant: Tenant, moment: float) -> int:
@@ -133,9 +141,11 @@ async def drain(options: DeliveryOptions, tenant: Tenant, moment: float) -> int:
         done += len(batch)
         shared = iter(batch)  # the workers take the next message from one iterator
         workers = min(len(batch), options.concurrency)
+        options.trying[tenant.account.userkey] = batch
         try:
             await asyncio.gather(*(_worker(options, tenant, shared) for _ in range(workers)))
         finally:  # interrupted (cancelled, shutdown): what was not tried waits for next time
+            options.trying.pop(tenant.account.userkey, None)
             untried = [m for m in batch if m.pending_at is not None and not m.pending_seq]
             tenant.outbox.due.extend(untried)
 

@@ -13,17 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from typing import Any
 
 from aiohttp import web
 
 from .._version import __version__
+from ..sim.clock import iso
 from ..sim.journal import Entry
+from ..sim.outbox import Attempt, Message
 from ..sim.tenant import Tenant
 from ..sim.world import World
 from .base import EXCHANGE, OPTIONS, Handler, ServerOptions
-from .console import Sink, exchange_event, journal_event
+from .console import Sink, attempt_event, exchange_event, journal_event
+from .delivery import DELIVERY, DeliveryOptions, horizon
 
 #: Seconds between looks; short enough to feel live, long enough to cost nothing.
 TICK = 0.25
@@ -31,12 +35,13 @@ TICK = 0.25
 TENANTS_PER_SECOND = 20_000
 #: Seconds between keep-alive comments on an idle feed (proxies drop silent streams).
 HEARTBEAT = 15.0
-Mark = tuple[int, int, int, int, int, float, str]
+Mark = tuple[int, int, int, int, int, int, float, str]
 
 
 def _mark(tenant: Tenant) -> Mark:
     """What a dashboard would redraw for: a new tenant object (reset), journal, rules, SMS,
-    manual clock moves and balance changes."""
+    outgoing messages made, manual clock moves and balance changes (attempts are told by
+    ``Hub.attempt``)."""
     clock = tenant.clock
     return (
         id(tenant),
@@ -44,6 +49,7 @@ def _mark(tenant: Tenant) -> Mark:
         len(tenant.rules),
         len(tenant.faults),
         len(tenant.sms),
+        tenant.outbox.counter,
         clock.now() if clock.rate == 0 else clock.rate,
         str(tenant.account.balance),
     )
@@ -52,9 +58,13 @@ def _mark(tenant: Tenant) -> Mark:
 class Hub:
     """Listeners of one server: the console sink (``serve`` only) and the event feeds."""
 
-    def __init__(self, world: World, options: ServerOptions) -> None:
+    def __init__(
+        self, world: World, options: ServerOptions, delivery: DeliveryOptions | None = None
+    ) -> None:
         self.world = world
         self.options = options
+        self.delivery = delivery
+        self._dirty: set[str] = set()  # tenants whose outbox changed since the last look
         self.console: Sink | None = options.console
         self.feeds: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._marks: dict[str, Mark] = {}
@@ -89,20 +99,22 @@ class Hub:
             self._seen[key] = (id(tenant), tenant.journal.seq)
             self._marks[key] = _mark(tenant)
 
-    def look(self) -> None:
-        """Bring running clocks up to date, log new state changes, tell feeds what changed."""
+    def look(self, *, final: bool = False) -> None:
+        """Bring running clocks up to date, log new state changes, tell feeds what changed;
+        ``final``: the server is stopping, so log every change (no attempt is coming)."""
         changed: list[str] = []
         feeds = bool(self.feeds)
         for key, tenant in list(self.world.tenants.items()):
             if tenant.clock.rate > 0 and len(tenant.scheduler):
                 tenant.sync()  # something is due sooner or later: fire what is due now
-            self.report(tenant)
+            self.report(tenant, math.inf if final else None)
             if not feeds:
                 continue
             mark = _mark(tenant)
-            if self._marks.get(key) != mark:
+            if self._marks.get(key) != mark or key in self._dirty:
                 self._marks[key] = mark
                 changed.append(key)
+        self._dirty.clear()
         removed = [k for k in self._marks if k not in self.world.tenants]
         for key in removed:
             del self._marks[key]
@@ -110,24 +122,48 @@ class Hub:
         if changed or removed:
             self.publish({"tenants": changed, "removed": removed})
 
-    def report(self, tenant: Tenant) -> None:
-        """Send ``tenant``'s journal entries since the last look to the console."""
+    def report(self, tenant: Tenant, until: float | None = None) -> None:
+        """Send ``tenant``'s journal entries since the last look to the console: those up to
+        the virtual moment ``until``, or, by default, up to its earliest notification attempt
+        not made yet (that attempt's line comes first; ``attempt`` reports up to it)."""
         key = tenant.account.userkey
         ident, last = self._seen.get(key, (id(tenant), 0))
         if ident != id(tenant):
             last = 0  # reset or replaced: a new journal
-        self._seen[key] = (id(tenant), tenant.journal.seq)
-        if self.console is None or tenant.journal.seq == last:
+        journal = tenant.journal
+        if self.console is None or journal.seq == last:
+            self._seen[key] = (id(tenant), journal.seq)
             return
+        if until is None and self.delivery is not None:
+            until = horizon(self.delivery, tenant)
         fresh: list[Entry] = []
-        for entry in reversed(tenant.journal):  # newest first: stop at what was seen
+        for entry in reversed(journal):  # newest first: stop at what was seen
             if entry[0] <= last:
                 break
             fresh.append(entry)
-        for entry in reversed(fresh):
+        fresh.reverse()
+        if until is not None:  # a journal's moments never go back: cut at the first later one
+            cut = next((i for i, e in enumerate(fresh) if e[2] > until), len(fresh))
+            fresh = fresh[:cut]
+        if fresh:
+            last = fresh[-1][0]
+        self._seen[key] = (id(tenant), last)
+        for entry in fresh:
             event = journal_event(key, entry)
             if event is not None:
                 self.console(event)
+
+    def attempt(self, tenant: Tenant, message: Message, attempt: Attempt) -> None:
+        """A notification attempt was made: log what happened before it, then its line, and
+        tell the feeds at the next look (the outbox is part of what the dashboard shows)."""
+        key = tenant.account.userkey
+        if self.feeds:
+            self._dirty.add(key)
+            self.poke()
+        if self.console is not None:
+            self.report(tenant, until=attempt.at)
+            event = attempt_event(key, message, attempt)
+            self.console(event | {"wall": iso(self.world.wallclock())})
 
     def log(self, event: dict[str, Any]) -> None:
         """Write one event to the console, if there is one."""
@@ -155,14 +191,15 @@ HUB = web.AppKey("hub", Hub)
 def install(app: web.Application, world: World, options: ServerOptions) -> Hub:
     """Give ``app`` its hub: watching from startup when a console listens, feeds ended at
     shutdown so stopping never waits on an open dashboard."""
-    hub = app[HUB] = Hub(world, options)
+    hub = app[HUB] = Hub(world, options, app[DELIVERY])
+    app[DELIVERY].on_attempt = hub.attempt
 
     async def startup(_: web.Application) -> None:
         hub.ensure_running()
 
     async def shutdown(_: web.Application) -> None:
         if hub.console is not None:
-            hub.look()  # the last state changes, not lost between two looks
+            hub.look(final=True)  # the last state changes, not lost between two looks
         hub.close()
 
     app.on_startup.append(startup)
