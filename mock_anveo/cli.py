@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -24,7 +25,7 @@ from .http.server import is_loopback, start
 from .http.statefile import StateFile
 from .sim import setup
 from .sim.accounts import default_account
-from .sim.clock import DEFAULT_EPOCH
+from .sim.clock import DEFAULT_EPOCH, iso
 from .sim.world import Settings, World
 from .wire import pipeline
 
@@ -126,17 +127,34 @@ def _say(line: str, *, error: bool = False) -> None:
             pass
 
 
+def _note(args: argparse.Namespace, kind: str, lines: list[str], **fields: object) -> None:
+    """Print a line of the server's life on stdout: ``lines`` as text, or under
+    ``--log-format json`` one object (``type``, wall time, ``fields``, the text as ``message``),
+    so every stdout line is JSON for log tools; ``--quiet`` does not silence these."""
+    if args.log_format != "json":
+        for line in lines:
+            _say(line)
+        return
+    event = {"type": kind, "wall": iso(time.time()), **fields, "message": lines[0]}
+    _say(json.dumps(event, separators=(",", ":")))
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
     world = World(_settings(args), monotonic=time.monotonic, wallclock=time.time)
     state: StateFile | None = args.state_file
     if state is not None:
         restored = state.restore(world)
-        _say(f"mock-anveo: {restored}")
+        _note(args, "state", [f"mock-anveo: {restored}"], path=str(state.path))
         if args.config is not None and restored.startswith("restored"):
-            _say(
-                f"mock-anveo: --state-file {state.path} exists, so its tenants replace the "
-                "accounts of --config (delete the file to start from --config)"
+            _note(
+                args,
+                "state",
+                [
+                    f"mock-anveo: --state-file {state.path} exists, so its tenants replace the "
+                    "accounts of --config (delete the file to start from --config)"
+                ],
+                path=str(state.path),
             )
     options = ServerOptions(
         max_body=args.max_body,
@@ -168,10 +186,23 @@ async def serve(args: argparse.Namespace) -> int:
             error=True,
         )
     keys = ", ".join(world.tenants) or "(none)"
-    _say(f"mock-anveo {__version__} listening on {running.url}")
-    _say(f"  v3 door: POST {running.url}/api/v3.asp   USERKEY: {keys}")
-    _say(f"  control: {running.url}/_mock/  (Ctrl-C stops)")
-    _say(f"  dashboard: {running.url}/_mock/ui/")
+    url = running.url
+    _note(
+        args,
+        "listening",
+        [
+            f"mock-anveo {__version__} listening on {url}",
+            f"  v3 door: POST {url}/api/v3.asp   USERKEY: {keys}",
+            f"  control: {url}/_mock/  (Ctrl-C stops)",
+            f"  dashboard: {url}/_mock/ui/",
+        ],
+        version=__version__,
+        url=url,
+        v3_door=f"{url}/api/v3.asp",
+        control=f"{url}/_mock/",
+        dashboard=f"{url}/_mock/ui/",
+        userkeys=list(world.tenants),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -181,7 +212,7 @@ async def serve(args: argparse.Namespace) -> int:
     if args.url_file:
         args.url_file.write_text(running.url + "\n", encoding="utf-8")
     await stop.wait()
-    _say("mock-anveo: stopping")
+    _note(args, "stopping", ["mock-anveo: stopping"])
     await running.stop()
     if args.url_file:  # the URL no longer answers: a stale file would mislead the next script
         args.url_file.unlink(missing_ok=True)
@@ -195,7 +226,7 @@ async def serve(args: argparse.Namespace) -> int:
                 error=True,
             )
             return 1
-        _say(f"mock-anveo: {saved}")
+        _note(args, "state", [f"mock-anveo: {saved}"], path=str(state.path))
     return 0
 
 

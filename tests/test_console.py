@@ -42,7 +42,9 @@ async def test_an_exchange_is_one_event_with_what_a_developer_needs(logged):
     assert event["door"] == "v3" and event["action"] == "DIAL.CONNECT"
     assert event["result"] == "SUCCESS" and event["error_code"] is None
     assert event["requestid"] == reply.values["REQUESTID"]
-    assert event["userkey"] == short_key(KEY) and event["userkey"] != KEY
+    assert event["userkey"] == KEY  # in full: log tools filter by it; text lines shorten it
+    line = Console(io.StringIO()).text(event)
+    assert f"key={short_key(KEY)} " in line and KEY not in line
     assert event["virtual"].startswith("2026-01-01T00:00:00")
     assert event["ms"] >= 0
 
@@ -201,13 +203,30 @@ def test_serve_prints_exchanges_and_state_changes_and_quiet_silences_them(tmp_pa
 
 
 @pytest.mark.slow
-def test_serve_log_format_json(tmp_path):
-    out = _run(tmp_path, "--log-format", "json")
-    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    kinds = {e["type"] for e in events}
-    assert {"exchange", "call"} <= kinds
+def test_serve_log_format_json_makes_every_line_one_object_banner_included(tmp_path):
+    state = tmp_path / "state.json"
+    out = _run(tmp_path, "--log-format", "json", "--state-file", str(state))
+    events = [json.loads(line) for line in out.splitlines()]  # every line: no plain text
+    kinds = [e["type"] for e in events]
+    assert kinds[:2] == ["state", "listening"] and kinds[-2:] == ["stopping", "state"]
+    listening = events[1]
+    assert listening["url"].startswith("http://127.0.0.1:")
+    assert listening["dashboard"] == listening["url"] + "/_mock/ui/"
+    assert listening["userkeys"] == [KEY] and "listening on" in listening["message"]
+    assert {"exchange", "call"} <= set(kinds)
     ended = [e for e in events if e["type"] == "call" and e["state"] == "ended"]
     assert ended and ended[0]["reason"]
+    # In full; the last exchange (<REQUEST/>) named no key at all.
+    assert {e["userkey"] for e in events if e["type"] in {"exchange", "call"}} == {KEY, None}
+    assert state.exists()
+
+
+def test_text_lines_show_control_characters_of_a_client_as_question_marks():
+    out = io.StringIO()
+    Console(out)(_event(action="DIAL\x1b[2J", userkey="\x1b[31mkey\n"))
+    line = out.getvalue()
+    assert "\x1b" not in line and line.count("\n") == 1
+    assert "DIAL?[2J" in line
 
 
 def test_a_console_whose_reader_went_away_goes_quiet_instead_of_failing_the_request():

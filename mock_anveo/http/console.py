@@ -28,14 +28,22 @@ _PHASE_WORDS = {
     "connected": "bridged",
     "ended": "ended",
 }
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOURS = {"ok": "32", "error": "31", "fault": "35", "call": "36", "dim": "2"}
 
 
 def short_key(userkey: str | None) -> str:
-    """A USERKEY shortened for a log line: enough to tell tenants apart, not to reuse it."""
+    """A USERKEY shortened for a text line: enough to tell tenants apart, not to reuse it
+    (JSON lines carry it in full, for log tools to filter by)."""
     if not userkey:
         return "-"
-    return userkey if len(userkey) <= 10 else f"{userkey[:4]}...{userkey[-3:]}"
+    return _printable(userkey if len(userkey) <= 10 else f"{userkey[:4]}...{userkey[-3:]}")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters shown as ``?``: a client's bytes (an unknown key or
+    action) must not move the cursor or recolour a developer's terminal."""
+    return _CONTROL.sub("?", text)
 
 
 def exchange_event(
@@ -55,7 +63,7 @@ def exchange_event(
         "wall": iso(wall),
         "door": door,
         "action": exchange.action or None,
-        "userkey": short_key(userkey),
+        "userkey": userkey or None,
         "result": result.group(1).decode("utf-8", "replace") if result else None,
         "error_code": error.code.value if error is not None else None,
         "fault": exchange.fault or None,
@@ -74,7 +82,7 @@ def journal_event(userkey: str, entry: Entry) -> dict[str, Any] | None:
         "type": "call" if kind == "transition" else kind,
         "virtual": iso(virtual),
         "wall": iso(real) if real else None,
-        "userkey": short_key(userkey),
+        "userkey": userkey,
         "action": action or None,
         "seq": seq,
     }
@@ -95,7 +103,7 @@ def attempt_event(userkey: str, message: Message, attempt: Attempt) -> dict[str,
         "type": "notify",
         "virtual": iso(attempt.at),
         "wall": None,
-        "userkey": short_key(userkey),
+        "userkey": userkey,
         "message": message.kind,
         "id": message.id,
         "attempt": len(message.attempts),
@@ -144,13 +152,16 @@ class Console:
             if event["fault"]:
                 outcome, tone = f"fault:{event['fault']} {outcome}", "fault"
             requestid = f" rid={event['requestid']}" if event["requestid"] else ""
+            action = _printable(event["action"] or "?")
             return (
-                f"{head} {event['door']:<7} {event['action'] or '?':<16} "
-                f"key={event['userkey']:<10} {self._paint(outcome, tone)}{requestid} "
+                f"{head} {event['door']:<7} {action:<16} "
+                f"key={short_key(event['userkey']):<10} {self._paint(outcome, tone)}{requestid} "
                 f"{event['ms']:.1f} ms"
             )
         if event["type"] == "call":
             reason = f" ({event['reason']})" if event["reason"] else ""
             state = self._paint(f"{event['state']}{reason}", "call")
-            return f"{head} call    {event['requestid']} key={event['userkey']} {state}"
-        return f"{head} {event['type']:<7} key={event['userkey']} {event.get('detail') or ''}"
+            key = short_key(event["userkey"])
+            return f"{head} call    {event['requestid']} key={key} {state}"
+        detail = _printable(str(event.get("detail") or ""))
+        return f"{head} {event['type']:<7} key={short_key(event['userkey'])} {detail}"

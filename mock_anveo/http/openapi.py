@@ -99,7 +99,8 @@ def document() -> dict[str, Any]:
                     "summary": "Live feed (server-sent events) for the dashboard",
                     "description": "An endless text/event-stream: `hello` first, then `change` "
                     'with {"tenants": [userkeys that changed], "removed": [userkeys]} whenever '
-                    "a tenant's journal, rules, SMS, clock or balance moved; re-read those "
+                    "a tenant's journal, rules, SMS, outgoing messages (one made, an attempt "
+                    "made), clock or balance moved; re-read those "
                     "tenants here. A comment line every 15 s keeps it open.",
                     "responses": {
                         "200": {
