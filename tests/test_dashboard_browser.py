@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from mock_anveo.http.app import ServerOptions
-from mock_anveo.http.openapi import document
 from mock_anveo.http.server import ThreadedServer
 
 from .helpers import KEY, Reply, xml_request
@@ -50,6 +49,7 @@ CONNECT = [
     ("BILLINGCODE", "ui-demo"),
     ("MEMO", "dashboard test"),
 ]
+DELAYED = [*CONNECT, ("DELAY", "10")]
 
 
 def _missing() -> str | None:
@@ -93,6 +93,10 @@ def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> bytes
     request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
     with urllib.request.urlopen(request, timeout=10) as reply:
         return reply.read()
+
+
+def _post_json(url: str, doc: Any) -> Any:
+    return json.loads(_post(url, json.dumps(doc).encode(), {"Content-Type": "application/json"}))
 
 
 def _get(url: str) -> Any:
@@ -150,6 +154,11 @@ def test_errors_are_marked_and_a_narrow_window_still_works(browser, server):
     expect(page.locator("#journal details.error")).to_have_count(0)
     page.keyboard.press("Tab")  # the skip link first: the page is keyboard reachable
     expect(page.locator(".skip")).to_be_focused()
+    for name in ("tenants", "calls", "sms", "controls"):  # wide tables scroll in their box
+        page.goto(f"{server.url}/_mock/ui/#/{name}")
+        expect(page.locator("#main").locator(".scroll, .empty, .cards").first).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 420, f"#/{name} is {width} px wide in a 420 px window"
     assert problems == []
 
 
@@ -157,42 +166,150 @@ def test_a_token_protected_server_shows_nothing_before_the_token(browser):
     running = ThreadedServer(options=ServerOptions(control_token="s3cret-token")).start()
     try:
         page, problems = _open(browser)
+        refused: list[str] = []
+        page.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
         page.goto(running.url + "/_mock/ui/")
         expect(page.locator("#token-input")).to_be_visible()
+        expect(page.locator("#token-input")).to_be_focused()
+        expect(page.locator("nav")).to_be_hidden()
+        expect(page.locator("header .advance")).to_be_hidden()
+        assert KEY not in page.content()
+        page.fill("#token-input", "wrong-token")
+        page.keyboard.press("Enter")
+        expect(page.locator(".tokenbox")).to_contain_text("The server refused the token")
         expect(page.locator("nav")).to_be_hidden()
         assert KEY not in page.content()
         page.fill("#token-input", "s3cret-token")
         page.get_by_role("button", name="Open dashboard").click()
         expect(page.locator("main")).to_contain_text(KEY)
         expect(page.locator("#live")).to_have_attribute("data-state", "live")
-        assert problems == []
+        page.get_by_role("button", name="+1 h").click()  # controls carry the token too
+        expect(page.locator("#clock")).to_contain_text("2026-01-01 01:00:00")
+        # The browser reports each refused fetch (the wrong token's) as a console error.
+        assert refused and all("401" in p for p in problems), problems
     finally:
         running.stop()
 
 
-def test_an_sms_arrives_from_the_form(browser, server):
-    if "/_mock/tenants/{userkey}/sms/inbound" not in document()["paths"]:
-        pytest.skip(
-            "POST /_mock/tenants/{userkey}/sms/inbound arrives with issue 12 (callbacks, "
-            "branch notify); the form is there and disabled until then"
-        )
-    number = "12155550123"
-    _post(
-        server.url + "/_mock/tenants",
-        json.dumps({"userkey": "smsui", "numbers": [{"number": number}]}).encode(),
-        {"Content-Type": "application/json"},
-    )
+def test_every_control_works_and_money_reads_alike(browser, server):
     page, problems = _open(browser)
+    page.goto(server.url + "/_mock/ui/#/tenants")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    money = page.locator("#main tbody tr").first.locator("td.money")
+    expect(money).to_have_text(["100.00", "0.00", "0.00"])  # balance, reserved, charged
+    header, clock = page.locator("header"), page.locator("#clock")
+    expect(clock).to_contain_text("virtual 2026-01-01 00:00:00")
+    for button, moment in [("+1 min", "01 00:01"), ("+1 h", "01 01:01"), ("+1 day", "02 01:01")]:
+        header.get_by_role("button", name=button, exact=True).click()
+        expect(clock).to_contain_text(f"virtual 2026-01-{moment}:00")
+    assert _get(f"{server.url}/_mock/tenants/{KEY}/clock")["now"].startswith("2026-01-02T01:01")
+
+    page.get_by_role("link", name="Controls").click()
+    page.locator("#main").get_by_role("button", name="+1 min", exact=True).click()
+    expect(clock).to_contain_text("virtual 2026-01-02 01:02:00")
+    page.fill("#advance-to", "2026-01-03T00:00:00")
+    page.get_by_role("button", name="Advance to moment").click()
+    expect(clock).to_contain_text("virtual 2026-01-03 00:00:00")
+    page.fill("#advance-to", "2026-01-01T00:00:00")  # backwards: refused, with the reason
+    page.get_by_role("button", name="Advance to moment").click()
+    expect(page.locator("#notice .error")).to_contain_text("advancing the clock: refused:")
+    reply = Reply(_post(server.url + "/api/v3.asp", xml_request("DIAL.CONNECT", DELAYED)))
+    header.get_by_role("button", name="until idle").click()
+    expect(page.locator("#notice")).to_contain_text("advanced until idle")
+    call = _get(f"{server.url}/_mock/tenants/{KEY}/calls/{reply.values['REQUESTID']}")
+    assert call["status"] == "END"
+
+    rules = page.locator("#rules tbody tr")
+    page.get_by_role("button", name="Add rule").click()  # the scenario example as given
+    expect(rules).to_have_count(1)
+    page.select_option("#rule-kind", "fault")
+    page.get_by_role("button", name="Add rule").click()
+    expect(rules).to_have_count(2)
+    page.select_option("#rule-kind", "scenario")
+    page.fill("#rule-json", '{"match": "*", "outcome": "nonsense"}')
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#notice .error")).to_contain_text("adding the scenario: refused:")
+    page.fill("#rule-json", "{not json")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#notice .error")).to_contain_text("the rule is not JSON")
+    scenarios = _get(f"{server.url}/_mock/tenants/{KEY}/scenarios")
+    faults = _get(f"{server.url}/_mock/tenants/{KEY}/faults")
+    assert len(scenarios) == 1 and len(faults) == 1
+    rules.filter(has_text="scenario").get_by_role("button", name="Remove").click()
+    expect(rules).to_have_count(1)
+    rules.get_by_role("button", name="Remove").click()
+    expect(page.locator("#rules")).to_contain_text("no scenario or fault rules")
+    assert _get(f"{server.url}/_mock/tenants/{KEY}/faults") == []
+
+    reset = page.get_by_role("button", name="Reset this tenant")
+    reset.click()
+    page.get_by_role("button", name="Click again to reset").click()
+    expect(page.locator("#notice")).to_contain_text("tenant reset")
+    expect(clock).to_contain_text("virtual 2026-01-01 00:00:00")
+    assert _get(f"{server.url}/_mock/tenants/{KEY}/calls") == []
+
+    page.fill("#new-key", "made-in-ui")
+    page.fill("#new-balance", "7")
+    page.get_by_role("button", name="Create tenant").click()
+    expect(page.locator("#tenant")).to_have_value("made-in-ui")
+    page.get_by_role("link", name="Tenants").click()
+    expect(page.locator("tr.selected td.money")).to_have_text(["7.00", "0.00", "0.00"])
+    assert _get(f"{server.url}/_mock/tenants/made-in-ui")["balance"] == "7"
+    # Only the two refusals asked for above (the browser logs each failed fetch).
+    assert len(problems) == 2 and all("status of 400" in p for p in problems), problems
+
+
+def test_the_keyboard_reaches_the_pages_and_the_controls(browser, server):
+    page, problems = _open(browser)
+    page.goto(server.url + "/_mock/ui/")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    for _ in range(20):  # Tab through the header to the Controls link
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Controls":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Controls")).to_be_visible()
+    page.focus("#new-key")
+    page.keyboard.type("typed-key")
+    page.keyboard.press("Enter")  # submits the form it is in
+    expect(page.locator("#tenant")).to_have_value("typed-key")
+    assert problems == []
+
+
+def test_an_sms_arrives_from_the_form_and_its_forward_shows_live_elsewhere(browser, server):
+    number = "12155550123"
+    # The forward goes to the built-in sink answering 500, on a clock running 600 times real
+    # time: the retries (5 virtual minutes apart) happen with nothing else changing, so only
+    # the feed's word about the outbox can bring each attempt to the watching page.
+    sink = f"{server.url}/_mock/sink/ui?status=500&from=$[from]$"
+    _post_json(
+        server.url + "/_mock/tenants",
+        {"userkey": "smsui", "numbers": [{"number": number, "sms_url": sink}], "clock_rate": 600},
+    )
+    watcher, problems = _open(browser)
+    watcher.goto(server.url + "/_mock/ui/#/sms")
+    watcher.select_option("#tenant", "smsui")
+    expect(watcher.locator("#notifications")).to_contain_text("no notifications")
+
+    page, more = _open(browser)
     page.goto(server.url + "/_mock/ui/#/controls")
     page.select_option("#tenant", "smsui")
-    page.get_by_role("link", name="Controls").click()
     expect(page.locator("#sms-to")).to_have_value(number)
     page.fill("#sms-message", "hello from the browser")
     page.get_by_role("button", name="Send inbound SMS").click()
     expect(page.locator("#notice")).to_contain_text("SMS arrived")
-    page.get_by_role("link", name="SMS & notifications").click()
-    expect(page.locator("#notifications")).to_be_visible()
-    assert problems == []
+
+    forward = watcher.locator("#notifications details").first
+    expect(forward).to_contain_text("FORWARD")
+    expect(forward).to_contain_text("hello from the browser")
+    expect(forward).to_contain_text("5 attempt(s)")  # no reload: every attempt was announced
+    expect(forward).to_contain_text("cancelled")
+    forward.locator("summary").click()
+    expect(forward.locator("tbody tr")).to_have_count(5)
+    expect(forward.locator("tbody tr").first).to_contain_text("HTTP 500")
+    sent = _get(f"{server.url}/_mock/tenants/smsui/notifications")
+    assert [m["state"] for m in sent] == ["cancelled"] and len(sent[0]["attempts"]) == 5
+    assert problems == [] and more == []
 
 
 def test_the_dashboard_survives_a_server_restart(browser):

@@ -51,6 +51,15 @@ function table(headers, rows, empty) {
     h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
       h("tbody", {}, rows)));
 }
+/* Money the same way everywhere: at least two decimals ("0" and "0.00" are one amount; the
+   API gives amounts as it keeps them), finer ones with all their digits. Text, not Number:
+   no rounding on the way. */
+function money(text) {
+  if (text === null || text === undefined || text === "") return "";
+  const parts = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(text));
+  if (!parts) return String(text);
+  return `${parts[1]}${parts[2]}.${(parts[3] || "").padEnd(2, "0")}`;
+}
 const shortTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "");
 const enc = encodeURIComponent;
 const tpath = (suffix) => `/_mock/tenants/${enc(state.tenant)}${suffix || ""}`;
@@ -80,14 +89,16 @@ async function api(method, path, body) {
   if (!response.ok) throw new Refused(response.status, data);
   return data;
 }
-async function act(what, fn) {
+/* Run one control: on success say ``done``; on a refusal say what was tried and the
+   server's own reason (it names the field). */
+async function act(done, fn, trying) {
   try {
     const result = await fn();
-    notice(what);
+    notice(done);
     await refresh();
     return result;
   } catch (error) {
-    if (error.status !== 401) notice(`${what}: refused: ${error.message}`, true);
+    if (error.status !== 401) notice(`${trying || done}: refused: ${error.message}`, true);
     return null;
   }
 }
@@ -140,7 +151,7 @@ function advance(what) {
   const body = what === "idle" ? { until_idle: true } : typeof what === "number" ? { seconds: what } : { to: what };
   const spans = { 60: "a minute", 3600: "an hour", 86400: "a day" };
   const label = what === "idle" ? "advanced until idle" : typeof what === "number" ? `advanced ${spans[what] || `${what} s`}` : `advanced to ${what}`;
-  return act(label, () => api("POST", tpath("/clock/advance"), body));
+  return act(label, () => api("POST", tpath("/clock/advance"), body), "advancing the clock");
 }
 
 /* ---- live feed: server-sent events read with fetch, so the token goes in a header ---- */
@@ -216,7 +227,8 @@ pages.tenants = () => {
     update() {
       const rows = state.tenants.map((t) => h("tr", { class: t.userkey === state.tenant ? "selected" : "" },
         h("td", {}, h("button", { type: "button", onclick: () => choose(t.userkey) }, t.userkey)),
-        h("td", {}, t.balance), h("td", {}, t.reserved), h("td", {}, t.total_charged),
+        h("td", { class: "money" }, money(t.balance)), h("td", { class: "money" }, money(t.reserved)),
+        h("td", { class: "money" }, money(t.total_charged)),
         h("td", { class: "mono" }, shortTime(t.clock.now)), h("td", {}, t.clock.rate),
         h("td", { class: "mono" }, shortTime(t.clock.next_event_at) || "—"), h("td", {}, t.clock.pending_events),
         h("td", {}, t.calls), h("td", {}, t.scenarios), h("td", {}, t.faults)));
@@ -241,7 +253,7 @@ pages.calls = () => {
       h("td", {}, c.action), h("td", {}, h("span", { class: `badge ${c.status}` }, c.status)), h("td", {}, c.reason || ""),
       h("td", { class: "mono" }, (c.legs[0] || {}).number || ""), h("td", { class: "mono" }, (c.legs[1] || {}).number || ""),
       h("td", {}, c.delay_minutes ?? ""), h("td", {}, c.billingcode || ""), h("td", { class: "wrap" }, c.memo || ""),
-      h("td", {}, c.charge), h("td", { class: "mono" }, shortTime(c.created_at))));
+      h("td", { class: "money" }, money(c.charge)), h("td", { class: "mono" }, shortTime(c.created_at))));
     box.replaceChildren(table(["REQUESTID", "action", "status", "reason", "number", "destination", "DELAY",
       "BILLINGCODE", "MEMO", "charge", "created"], rows, calls.length ? "no call matches the filters" : "no calls yet: place one through the API"));
   } };
@@ -324,7 +336,7 @@ pages.call = (requestid) => {
     const facts = [["status", h("span", { class: `badge ${call.status}` }, call.status)], ["reason", call.reason || "—"],
       ["action", call.action], ["phase", call.phase], ["created", shortTime(call.created_at)],
       ["next event", shortTime(call.next_event_at) || "—"], ["DELAY (minutes)", call.delay_minutes ?? "—"],
-      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo || "—"], ["charge", call.charge],
+      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo || "—"], ["charge", money(call.charge)],
       ["result", call.result || "—"], ["test", String(call.test)]];
     const legend = h("div", { class: "legend" }, ["queued", "ringing", "talking"].map((k) => h("span", {}, h("i", { class: `swatch-${k}` }), k)),
       h("span", {}, "axis compressed: long waits are shortened, every change is labelled"));
@@ -447,7 +459,7 @@ pages.sms = () => {
     if (!state.tenant) return;
     const sms = await api("GET", tpath("/sms"));
     const columns = [...new Set(sms.flatMap((m) => Object.keys(m)))];
-    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : "" }, typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c] ?? "")))), "no SMS yet"));
+    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c] ?? "")))), "no SMS yet"));
     let items = [];
     if (state.features.notifications) {
       try { items = await api("GET", tpath("/notifications")); } catch (error) { if (error.status !== 404) throw error; }
@@ -460,7 +472,9 @@ function noteView(n) {
   const attempts = n.attempts || [];
   const failed = attempts.some((a) => a.error || (a.status && a.status >= 300));
   return h("details", { class: failed ? "error" : "ok" },
-    h("summary", {}, h("strong", {}, n.type || n.kind || "message"), h("span", {}, n.state || ""), h("span", { class: "mono" }, n.url || ""),
+    h("summary", {}, h("strong", {}, n.type || n.kind || "message"), h("span", {}, n.state || ""),
+      n.type === "FORWARD" && n.fields ? h("span", {}, `SMS from ${n.fields.from} to ${n.fields.to}`) : "",
+      h("span", { class: "mono" }, n.url || ""),
       h("span", {}, `${attempts.length} attempt(s)`)),
     h("div", { class: "body" },
       h("div", {}, h("h3", {}, "Fields"), h("pre", { class: "mono" }, JSON.stringify(n.fields || {}, null, 2))),
@@ -469,7 +483,8 @@ function noteView(n) {
 
 pages.controls = () => {
   const rules = h("div", { id: "rules" });
-  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1" });
+  // Starts at the tenant's virtual now, so the field shows what a moment looks like.
+  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1", value: state.clock ? state.clock.now.slice(0, 19) : null });
   const rate = h("input", { id: "clock-rate", type: "number", min: "0", step: "any", value: state.clock ? state.clock.rate : 0 });
   const ruleKind = h("select", { id: "rule-kind" }, h("option", { value: "scenario" }, "scenario"), h("option", { value: "fault" }, "fault"));
   const ruleText = h("textarea", { id: "rule-json", "aria-label": "Rule as JSON" }, '{"match": "*", "outcome": "busy"}');
@@ -483,20 +498,20 @@ pages.controls = () => {
         h("label", {}, "Advance to (UTC)", moment), h("button", { type: "submit" }, "Advance to moment")),
       h("p", {}, ["+1 min", 60, "+1 h", 3600, "+1 day", 86400].reduce((acc, v, i, all) => (i % 2 ? acc : [...acc, h("button", { type: "button", onclick: () => advance(all[i + 1]) }, v), " "]), []),
         h("button", { type: "button", onclick: () => advance("idle") }, "until idle")),
-      h("form", { onsubmit: (ev) => { ev.preventDefault(); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) })); } },
+      h("form", { onsubmit: (ev) => { ev.preventDefault(); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) }), "setting the rate"); } },
         h("label", {}, "Rate (0 freezes)", rate), h("button", { type: "submit" }, "Set rate"))),
     h("section", { class: "card" }, h("h3", {}, "Add a rule"),
       h("form", { onsubmit: (ev) => {
         ev.preventDefault();
         let doc;
         try { doc = JSON.parse(ruleText.value); } catch (error) { notice(`the rule is not JSON: ${error.message}`, true); return; }
-        act(`${ruleKind.value} added`, () => api("POST", tpath(`/${ruleKind.value}s`), doc));
+        act(`${ruleKind.value} added`, () => api("POST", tpath(`/${ruleKind.value}s`), doc), `adding the ${ruleKind.value}`);
       } }, h("label", {}, "Kind", ruleKind), ruleText, h("button", { type: "submit" }, "Add rule"))),
     h("section", { class: "card" }, h("h3", {}, "Make an SMS arrive"),
       state.features.inbound ? "" : h("p", { class: "empty" }, "This server has no inbound SMS endpoint yet (it arrives with issue 12)."),
       h("form", { id: "inbound-form", onsubmit: (ev) => {
         ev.preventDefault();
-        act("SMS arrived", () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }));
+        act("SMS arrived", () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
       } }, field("sms-from", "From", { value: "12125551234", required: true }), field("sms-to", "To (one of the account's numbers)", { required: true, value: firstNumber() }),
       field("sms-message", "Message", { value: "Hello from the dashboard", required: true }), h("button", { type: "submit", disabled: !state.features.inbound }, "Send inbound SMS"))),
     h("section", { class: "card" }, h("h3", {}, "Tenants"),
@@ -505,13 +520,13 @@ pages.controls = () => {
         const doc = {};
         if ($("#new-key").value.trim()) doc.userkey = $("#new-key").value.trim();
         if ($("#new-balance").value.trim()) doc.balance = $("#new-balance").value.trim();
-        act("tenant created", async () => { const t = await api("POST", "/_mock/tenants", doc); choose(t.userkey); return t; });
+        act("tenant created", async () => { const t = await api("POST", "/_mock/tenants", doc); choose(t.userkey); return t; }, "creating the tenant");
       } }, field("new-key", "USERKEY (empty: random)", {}), field("new-balance", "Balance", { placeholder: "10.00" }), h("button", { type: "submit" }, "Create tenant")),
       h("p", {}, h("button", { type: "button", class: "danger", id: "reset-tenant", onclick: (ev) => {
         if (!resetArmed) { resetArmed = true; ev.target.textContent = "Click again to reset"; setTimeout(() => { resetArmed = false; ev.target.textContent = "Reset this tenant"; }, 3000); return; }
         resetArmed = false;
         ev.target.textContent = "Reset this tenant";
-        act("tenant reset", () => api("POST", tpath("/reset")));
+        act("tenant reset", () => api("POST", tpath("/reset")), "resetting the tenant");
       } }, "Reset this tenant"))),
   ];
   main().replaceChildren(h("h2", {}, "Controls"), h("div", { class: "cards" }, sections), h("h3", {}, "Rules"), rules);
@@ -520,7 +535,7 @@ pages.controls = () => {
     const [scenarios, faults] = await Promise.all([api("GET", tpath("/scenarios")), api("GET", tpath("/faults"))]);
     const row = (r) => h("tr", {}, h("td", {}, r.rule), h("td", { class: "mono" }, r.id),
       h("td", { class: "mono wrap" }, JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => k !== "id" && k !== "rule")))),
-      h("td", {}, h("button", { type: "button", class: "danger", onclick: () => act(`${r.rule} ${r.id} removed`, () => api("DELETE", tpath(`/${r.rule}s/${enc(r.id)}`))) }, "Remove")));
+      h("td", {}, h("button", { type: "button", class: "danger", onclick: () => act(`${r.rule} ${r.id} removed`, () => api("DELETE", tpath(`/${r.rule}s/${enc(r.id)}`)), `removing ${r.rule} ${r.id}`) }, "Remove")));
     rules.replaceChildren(table(["rule", "id", "fields", ""], [...scenarios, ...faults].map(row), "no scenario or fault rules"));
   } };
 };
