@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 import pytest
@@ -104,3 +105,36 @@ async def test_stopping_the_server_ends_an_open_feed():
         await _frames(response, 1)
         await asyncio.wait_for(running.stop(), 5)  # not the 10 s shutdown timeout
         assert await asyncio.wait_for(response.content.read(), 5) == b""
+
+
+def test_every_control_api_path_the_dashboard_reads_is_in_the_openapi_document():
+    script = (ui.FILES / "app.js").read_text(encoding="utf-8")
+    used = set(re.findall(r'(?:api\("[A-Z]+", |fetch\()"(/[^"?]*)', script))
+    for call in re.finditer(r"tpath\(([^()]*(?:\([^()]*\)[^()]*)*)\)", script):
+        for literal in re.findall(r"[\"`](/[^\"`?]*)", call.group(1)):
+            if literal.startswith("/${"):
+                continue  # "/${kind}s": the scenarios and faults paths, also used literally
+            used.add(re.sub(r"\$\{[^}]*\}", "{}", "/_mock/tenants/{userkey}" + literal))
+    used.discard("/_mock/openapi.json")  # the document itself
+    documented = document()["paths"]
+    patterns = [re.compile("^" + re.sub(r"\{[^}]*\}", r"[^/]+", p) + "$") for p in documented]
+    assert len(used) >= 12, used
+    for path in sorted(used):
+        concrete = path.replace("{}", "x").replace("{userkey}", "k")
+        assert any(p.match(concrete) for p in patterns), f"{path} is not in the OpenAPI document"
+
+
+async def test_the_feed_announces_an_sms_that_arrives_and_its_forward():
+    app = make_app(World(), ServerOptions())
+    async with TestClient(TestServer(app)) as client:
+        sink = "/_mock/sink/feed"
+        doc = {"userkey": "fwd", "numbers": [{"number": "12155550123", "sms_url": ""}]}
+        doc["numbers"][0]["sms_url"] = str(client.make_url(sink))
+        assert (await client.post("/_mock/tenants", json=doc)).status == 201
+        response = await client.get("/_mock/events")
+        await _frames(response, 1)
+        inbound = {"from": "12125551234", "to": "12155550123", "message": "hi"}
+        assert (await client.post("/_mock/tenants/fwd/sms/inbound", json=inbound)).status == 201
+        (change,) = await _frames(response, 1)  # nothing but the outbox changed
+        assert "event: change" in change and '"fwd"' in change
+        response.close()
