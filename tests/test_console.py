@@ -295,3 +295,11 @@ async def test_lines_come_in_virtual_time_order_attempts_after_the_changes_that_
     ]
     attempts = [(e["attempt"], e["status"]) for e in events if e["type"] == "notify"]
     assert attempts == [(1, 500), (1, 200), (2, 200)]
+
+
+def test_a_call_line_gives_the_note_only_when_it_adds_something():
+    call = {"type": "call", "virtual": None, "wall": None, "userkey": KEY, "requestid": "r1"}
+    console = Console(io.StringIO())
+    assert console.text(call | {"state": "bridged", "reason": "bridged"}).endswith(" bridged")
+    ended = console.text(call | {"state": "ended", "reason": "busy"})
+    assert ended.endswith(" ended (busy)") and f"key={short_key(KEY)} " in ended

@@ -159,7 +159,8 @@ class Console:
                 f"{event['ms']:.1f} ms"
             )
         if event["type"] == "call":
-            reason = f" ({event['reason']})" if event["reason"] else ""
+            said = event["reason"]
+            reason = f" ({said})" if said and said != event["state"] else ""
             state = self._paint(f"{event['state']}{reason}", "call")
             key = short_key(event["userkey"])
             return f"{head} call    {event['requestid']} key={key} {state}"
