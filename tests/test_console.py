@@ -303,3 +303,16 @@ def test_a_call_line_gives_the_note_only_when_it_adds_something():
     assert console.text(call | {"state": "bridged", "reason": "bridged"}).endswith(" bridged")
     ended = console.text(call | {"state": "ended", "reason": "busy"})
     assert ended.endswith(" ended (busy)") and f"key={short_key(KEY)} " in ended
+
+
+def test_the_banner_is_text_or_one_json_object_quiet_or_not(capsys):
+    from argparse import Namespace
+
+    from mock_anveo.cli import _note
+
+    _note(Namespace(log_format="text", quiet=True), "listening", ["one", "two"], url="u")
+    assert capsys.readouterr().out == "one\ntwo\n"
+    _note(Namespace(log_format="json", quiet=True), "listening", ["one", "two"], url="u")
+    (line,) = capsys.readouterr().out.splitlines()
+    event = json.loads(line)
+    assert event["type"] == "listening" and event["url"] == "u" and event["message"] == "one"

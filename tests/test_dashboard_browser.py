@@ -213,6 +213,12 @@ def test_every_control_works_and_money_reads_alike(browser, server):
     page.fill("#advance-to", "2026-01-01T00:00:00")  # backwards: refused, with the reason
     page.get_by_role("button", name="Advance to moment").click()
     expect(page.locator("#notice .error")).to_contain_text("advancing the clock: refused:")
+    page.fill("#clock-rate", "60")
+    page.get_by_role("button", name="Set rate").click()
+    expect(clock).to_contain_text("rate 60")
+    page.fill("#clock-rate", "0")
+    page.get_by_role("button", name="Set rate").click()
+    expect(clock).to_contain_text("rate 0")
     reply = Reply(_post(server.url + "/api/v3.asp", xml_request("DIAL.CONNECT", DELAYED)))
     header.get_by_role("button", name="until idle").click()
     expect(page.locator("#notice")).to_contain_text("advanced until idle")
