@@ -313,6 +313,7 @@ def test_an_sms_arrives_from_the_form_and_its_forward_shows_live_elsewhere(brows
     forward.locator("summary").click()
     expect(forward.locator("tbody tr")).to_have_count(5)
     expect(forward.locator("tbody tr").first).to_contain_text("HTTP 500")
+    expect(forward).not_to_contain_text("not attempted yet")
     sent = _get(f"{server.url}/_mock/tenants/smsui/notifications")
     assert [m["state"] for m in sent] == ["cancelled"] and len(sent[0]["attempts"]) == 5
     assert problems == [] and more == []

@@ -478,7 +478,10 @@ function noteView(n) {
       h("span", {}, `${attempts.length} attempt(s)`)),
     h("div", { class: "body" },
       h("div", {}, h("h3", {}, "Fields"), h("pre", { class: "mono" }, JSON.stringify(n.fields || {}, null, 2))),
-      h("div", {}, h("h3", {}, "Attempts"), table(["at", "outcome"], attempts.map((a) => h("tr", {}, h("td", { class: "mono" }, shortTime(a.at)), h("td", {}, a.error || `HTTP ${a.status}`)))), "not attempted yet")));
+      h("div", {}, h("h3", {}, "Attempts"),
+        table(["#", "at", "outcome"], attempts.map((a, i) => h("tr", {}, h("td", {}, a.attempt ?? i + 1),
+          h("td", { class: "mono" }, shortTime(a.at)), h("td", {}, a.error || `HTTP ${a.status}`))), "not attempted yet"),
+        n.next_attempt_at ? h("p", { class: "empty" }, `next attempt at ${shortTime(n.next_attempt_at)}`) : "")));
 }
 
 pages.controls = () => {
