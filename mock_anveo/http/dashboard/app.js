@@ -564,8 +564,16 @@ async function route() {
     const current = link.getAttribute("href") === `#/${page === "call" ? "calls" : page}`;
     if (current) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
-  state.page = pages[page](arg);
-  try { await loadTenants(); await state.page.update(true); } catch (error) {
+  // The tenants first: a page's forms start from the chosen tenant's clock and numbers.
+  let loaded = true;
+  try { await loadTenants(); } catch (error) {
+    loaded = false;
+    if (error.status === 401) return;
+    notice(`could not read the control API: ${error.message}`, true);
+  }
+  const shown = state.page = pages[page](arg);
+  if (!loaded) return;
+  try { await shown.update(true); } catch (error) {
     if (error.status !== 401) notice(`could not read the control API: ${error.message}`, true);
   }
 }
