@@ -9,9 +9,11 @@ where a missing browser fails them: ``.ci/run`` installs it first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,8 +152,17 @@ def test_errors_are_marked_and_a_narrow_window_still_works(browser, server):
     failed = page.locator("#journal details.error").first
     expect(failed).to_be_visible()
     expect(failed.locator(".code")).not_to_be_empty()
+    fault = {"kind": "html", "action": "DIAL.CONNECT", "times": 1}
+    _post_json(f"{server.url}/_mock/tenants/{KEY}/faults", fault)
+    with contextlib.suppress(urllib.error.HTTPError):  # the html fault: a maintenance page
+        _post(server.url + "/api/v3.asp", xml_request("DIAL.CONNECT", CONNECT))
+    faulted = page.locator("#journal details.fault")
+    expect(faulted).to_contain_text("fault: html")  # marked as the test's doing, not an error
+    page.select_option("#journal-result", "fault")
+    expect(page.locator("#journal details")).to_have_count(1)
     page.select_option("#journal-result", "ok")
     expect(page.locator("#journal details.error")).to_have_count(0)
+    expect(page.locator("#journal details.fault")).to_have_count(0)
     page.keyboard.press("Tab")  # the skip link first: the page is keyboard reachable
     expect(page.locator(".skip")).to_be_focused()
     for name in ("tenants", "calls", "sms", "controls"):  # wide tables scroll in their box

@@ -417,7 +417,7 @@ pages.journal = () => {
       action.replaceChildren(h("option", { value: "" }, "any"), ...[...actions].sort().map((a) => h("option", { value: a, selected: a === chosen }, a)));
     }
     const rows = journal.entries.filter((e) => {
-      const verdict = e.kind !== "exchange" ? "" : e.error_code ? "error" : e.detail ? "fault" : "ok";
+      const verdict = e.kind !== "exchange" ? "" : isFault(e) ? "fault" : e.error_code ? "error" : "ok";
       return !result.value || verdict === result.value;
     }).reverse();
     box.replaceChildren(...(rows.length ? rows.map((e) => entryView(e, open)) : [h("p", { class: "empty" }, "no entries")]),
@@ -428,15 +428,20 @@ pages.journal = () => {
     h("div", { class: "filters" }, h("label", {}, "Action", action), h("label", {}, "Kind", kind), h("label", {}, "Result", result)), box);
   return page;
 };
+/* An injected fault: the journal says FAULT (a reply replaced) or names the fault in its
+   detail while the reply went out (a delay). Either way it is the test's doing, not an error. */
+function isFault(e) {
+  return e.kind === "exchange" && (e.error_code === "FAULT" || (!!e.detail && !e.error_code));
+}
 function entryView(e, open) {
-  const isFault = e.kind === "exchange" && e.detail && !e.error_code;
-  const cls = e.kind === "transition" ? "transition" : e.error_code ? "error" : isFault ? "fault" : "ok";
+  const fault = isFault(e);
+  const cls = e.kind === "transition" ? "transition" : fault ? "fault" : e.error_code ? "error" : "ok";
   const details = h("details", { class: cls, "data-seq": e.seq, open: open.has(e.seq) });
   details.addEventListener("toggle", () => (details.open ? open.add(e.seq) : open.delete(e.seq)));
   const summary = h("summary", {}, h("span", { class: "mono" }, `#${e.seq}`), h("span", { class: "mono" }, shortTime(e.virtual_time)),
     e.door ? h("span", {}, e.door) : "", h("strong", {}, e.action || ""),
-    e.error_code ? h("span", { class: "code" }, e.error_code) : "",
-    isFault ? h("span", { class: "faultname" }, `fault: ${e.detail}`) : "",
+    e.error_code && !fault ? h("span", { class: "code" }, e.error_code) : "",
+    fault ? h("span", { class: "faultname" }, `fault: ${e.detail}`) : "",
     e.kind === "transition" ? h("span", {}, e.detail) : "");
   details.append(summary);
   if (e.kind === "exchange") {
