@@ -143,8 +143,11 @@ function drawClock() {
     const seconds = clock.epoch_seconds + ((Date.now() - state.clockRead) / 1000) * clock.rate;
     now = new Date(seconds * 1000).toISOString();
   }
+  // The next event's date only when it is not today's: the header then fits on one line.
+  const next = clock.next_event_at ? shortTime(clock.next_event_at) : "";
+  const sameDay = next && next.slice(0, 10) === now.slice(0, 10);
   $("#clock").textContent = `virtual ${shortTime(now)} · rate ${clock.rate} · ` +
-    `${clock.pending_events} pending` + (clock.next_event_at ? ` · next ${shortTime(clock.next_event_at)}` : "");
+    `${clock.pending_events} pending` + (next ? ` · next ${sameDay ? next.slice(11) : next}` : "");
 }
 setInterval(() => { if (state.clock && state.clock.rate > 0) drawClock(); }, 1000);
 function advance(what) {
