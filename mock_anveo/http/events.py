@@ -209,8 +209,9 @@ def install(app: web.Application, world: World, options: ServerOptions) -> Hub:
 
 def logged(hub: Hub, door: str, handler: Handler) -> Handler:
     """``handler`` with a console line per exchange (installed only when a console listens,
-    so the doors' hot path is untouched otherwise); state changes the request caused come
-    first, as they happened before its reply."""
+    so the doors' hot path is untouched otherwise); the state changes journaled before its
+    reply come first. Known limit: while a notification attempt is in flight, changes after
+    its moment wait for its line, so an exchange meanwhile may print before them."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         start = time.perf_counter()
