@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -27,6 +28,7 @@ from ..sim.tenant import Tenant
 from .base import WORLD, ServerOptions
 from .console import attempt_event
 
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: Real seconds between the background pump's looks at the tenants' outboxes.
 PUMP_EVERY = 0.1
 
@@ -97,10 +99,9 @@ async def _try(options: DeliveryOptions, message: Message) -> tuple[int | None, 
         try:
             if message.method == "GET":
                 request = session.get(message.url, allow_redirects=False)
-            else:
-                request = session.post(
-                    message.url, data=message.wire_fields(), allow_redirects=False
-                )
+            else:  # encoded here: aiohttp's FormData costs several times more per message
+                body = urlencode(message.wire_fields()).encode()
+                request = session.post(message.url, data=body, headers=_FORM, allow_redirects=False)
             async with request as response:
                 head = await response.content.read(HEAD_BYTES)
                 return response.status, None, head.decode("utf-8", "replace")
@@ -134,7 +135,10 @@ async def drain(options: DeliveryOptions, tenant: Tenant, moment: float) -> int:
         shared = iter(batch)  # the workers take the next message from one iterator
         workers = min(len(batch), options.concurrency)
         try:
-            await asyncio.gather(*(_worker(options, tenant, shared) for _ in range(workers)))
+            if workers == 1:  # most moments hold one attempt: no task to make for it
+                await _worker(options, tenant, shared)
+            else:
+                await asyncio.gather(*(_worker(options, tenant, shared) for _ in range(workers)))
         finally:  # interrupted (cancelled, shutdown): what was not tried waits for next time
             untried = [m for m in batch if m.pending_at is not None and not m.pending_seq]
             tenant.outbox.due.extend(untried)
