@@ -3,30 +3,9 @@ the built-in sink."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import aiohttp
-import pytest
-
-from mock_anveo.http.server import RunningServer, start
-from mock_anveo.sim.world import World
-
-from .notify_helpers import aiohttp_receiver, control, control_raw
+from ..notify_helpers import aiohttp_receiver, control, control_raw
 
 NASTY = "Tom & Jerry = 100% #1 + more 😀 ünïcode / ?x=y"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RunningServer]:
-    running = await start(World())
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def test_inbound_sms_reaches_the_receiver_query_intact(server, session) -> None:
