@@ -105,6 +105,7 @@ SCHEMAS: dict[str, Any] = {
             "now": {"type": "string", "format": "date-time"},
             "rate": {"type": "number"},
             "pending_events": {"type": "integer"},
+            "pending_deliveries": {"type": "integer"},
             "next_event_at": {"type": "string", "nullable": True},
         },
     },

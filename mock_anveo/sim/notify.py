@@ -101,6 +101,15 @@ def sms_fields(sms: Sms, status: str) -> list[tuple[str, str]]:
 class Notifier(TenantState):
     """Outgoing messages of a tenant, made from its events into ``self.outbox``."""
 
+    def pending_events(self) -> int:
+        """What the clock still has to do: call events plus delivery attempts not tried."""
+        return len(self.scheduler) + self.outbox.pending_attempts()
+
+    def next_event_due(self) -> float | None:
+        """The virtual moment of the next call event or delivery attempt, None if none."""
+        dues = [d for d in (self.scheduler.next_due(), self.outbox.next_due()) if d is not None]
+        return min(dues, default=None)
+
     def _notification(self, kind: str, at: float, body: list[tuple[str, str]]) -> None:
         url = self.account.notification_url
         if url is None:

@@ -155,10 +155,16 @@ class Outbox:
         return message
 
     def schedule(self, message: Message, when: float) -> None:
-        """Make ``message``'s next attempt due at ``when``."""
+        """Make ``message``'s next attempt due at ``when`` (instead of any it had)."""
         when = tick(when)
+        if message.pending_seq and message.pending_at is not None:  # one entry per message,
+            self.scheduler.cancel(message.pending_seq, message.pending_at)  # so len counts it
         message.pending_at = when
         message.pending_seq = self.scheduler.call_at(when, message)
+
+    def pending_attempts(self) -> int:
+        """Attempts scheduled or due and not tried yet (one per pending message at most)."""
+        return len(self.scheduler) + len(self.due)
 
     def next_due(self) -> float | None:
         """The virtual moment of the earliest attempt not tried yet (due ones included)."""

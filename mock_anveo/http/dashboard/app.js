@@ -133,7 +133,8 @@ function drawClock() {
     now = new Date(seconds * 1000).toISOString();
   }
   $("#clock").textContent = `virtual ${shortTime(now)} · rate ${clock.rate} · ` +
-    `${clock.pending_events} pending` + (clock.next_event_at ? ` · next ${shortTime(clock.next_event_at)}` : "");
+    `${clock.pending_events} pending` +
+    (clock.pending_deliveries ? ` (${clock.pending_deliveries} deliveries)` : "") + (clock.next_event_at ? ` · next ${shortTime(clock.next_event_at)}` : "");
 }
 setInterval(() => { if (state.clock && state.clock.rate > 0) drawClock(); }, 1000);
 function advance(what) {
