@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from ..sim import outbound
 from ..sim.clock import iso
@@ -97,11 +98,14 @@ async def _try(options: DeliveryOptions, message: Message) -> tuple[int | None, 
     async with limit:
         options.attempts += 1
         try:
+            # Sent byte for byte as recorded (``outbound.as_sent`` made it wire-ready): a
+            # plain string would be re-normalised by yarl (%3F -> ?), and differ from it.
+            url = URL(message.url, encoded=True)
             if message.method == "GET":
-                request = session.get(message.url, allow_redirects=False)
+                request = session.get(url, allow_redirects=False)
             else:  # encoded here: aiohttp's FormData costs several times more per message
                 body = urlencode(message.wire_fields()).encode()
-                request = session.post(message.url, data=body, headers=_FORM, allow_redirects=False)
+                request = session.post(url, data=body, headers=_FORM, allow_redirects=False)
             async with request as response:
                 head = await response.content.read(HEAD_BYTES)
                 return response.status, None, head.decode("utf-8", "replace")

@@ -15,7 +15,7 @@ from typing import Final
 from ..errors import SettingError
 from .calls import Call, billable
 from .faults import pick_message
-from .outbound import fill
+from .outbound import as_sent, fill
 from .outbox import Message
 from .sms import Sms
 from .tenantstate import TenantState
@@ -111,9 +111,9 @@ class Notifier(TenantState):
         return min(dues, default=None)
 
     def _notification(self, kind: str, at: float, body: list[tuple[str, str]]) -> None:
-        url = self.account.notification_url
-        if url is None:
+        if self.account.notification_url is None:
             return
+        url = as_sent(self.account.notification_url)
         mid, record_id = self.outbox.new_id()
         fields = [
             ("NOTIFICATIONID", mid),
