@@ -124,6 +124,9 @@ def test_every_flag_in_the_synopsis_exists():
     }
     flags = set(re.findall(r"--[a-z-]+", synopsis))
     assert flags and flags <= known, flags - known
+    # ... and the other way round: a flag the CLI takes but the synopsis forgot is missing.
+    long_flags = {o for o in known if o.startswith("--") and o != "--help"}
+    assert long_flags <= flags, long_flags - flags
 
 
 def test_listed_commands_exist_and_answer_help():
