@@ -46,24 +46,13 @@ from .common import (
     cpu_seconds,
     emit,
     pinned,
+    rss_bytes,
     stop,
     wait_http,
 )
 
 DAY_MINUTES = 24 * 60
 _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nOK"
-
-
-def vm_hwm(pid: int | str = "self") -> int:
-    """Peak resident set size of ``pid`` (``VmHWM``) in bytes, 0 when unavailable."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class Counting(asyncio.Protocol):
@@ -198,7 +187,7 @@ def measure(
         args += ["--burst"] if burst else []
         with _process(args, SERVER_CORE, start_timeout) as (pid, url):
             wait_http(url + "/_mock/health", 30)
-            before_rss, before_cpu = vm_hwm(pid), cpu_seconds(pid)
+            before_rss, before_cpu = rss_bytes(pid, "VmHWM"), cpu_seconds(pid)
             began = time.perf_counter()
             reply = _post(
                 f"{url}/_mock/tenants/{DOCS_USERKEY}/clock/advance",
@@ -207,7 +196,7 @@ def measure(
             )
             wall = time.perf_counter() - began
             cpu = cpu_seconds(pid) - before_cpu
-            peak = vm_hwm(pid)
+            peak = rss_bytes(pid, "VmHWM")
             received = int(_get_text(f"{receiver}/count"))
     delivered = int(reply.get("deliveries", 0))
     return {
