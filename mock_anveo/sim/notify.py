@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 from ..errors import SettingError
@@ -34,9 +35,14 @@ def stamp(moment: float | None) -> str:
     if moment is None:
         return ""
     try:
-        return datetime.fromtimestamp(int(moment), UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return _stamp(int(moment))
     except (ValueError, OverflowError, OSError):
         return ""
+
+
+@lru_cache(maxsize=256)  # one string for a message's EVENTTIME and ENDTIME, and for calls
+def _stamp(second: int) -> str:  # ending in the same second: kept messages share it
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _dial_time(call: Call) -> float | None:
