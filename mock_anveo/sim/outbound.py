@@ -36,6 +36,13 @@ def check_url(value: Any, name: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise SettingError(f"{name} is not a valid URL ({exc}): {value!r}", name) from None
+    if value == "sink":
+        raise SettingError(
+            f'{name} "sink" is a shorthand of the pytest marker (@pytest.mark.anveo) only; '
+            "elsewhere give the built-in sink's URL, http://HOST:PORT/_mock/sink/NAME "
+            "(read it at /_mock/sinks/NAME)",
+            name,
+        )
     if parts.scheme not in ("http", "https"):
         raise SettingError(
             f"{name} must use http or https, got {parts.scheme or 'no'} scheme in {value!r}", name
