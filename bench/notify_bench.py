@@ -176,28 +176,33 @@ def _get_text(url: str) -> str:
 
 
 def measure(
-    n: int, *, with_url: bool = True, burst: bool = False, seed: int = 1, timeout: float = 600.0
+    receiver: str,
+    n: int,
+    *,
+    with_url: bool = True,
+    burst: bool = False,
+    seed: int = 1,
+    timeout: float = 600.0,
 ) -> dict[str, Any]:
-    """One run: n calls, one advance until idle; what arrived, how fast, peak memory.
-    ``burst``: every call without DELAY, so all of them end at the same virtual moments."""
-    with _process(["--receiver"], LOAD_CORE, 30) as (_, receiver):
-        target = f"{receiver}/cdr" if with_url else ""
-        start_timeout = 60 + n / 1000
-        args = ["--server", str(n), "--notify-url", target, "--seed", str(seed)]
-        args += ["--burst"] if burst else []
-        with _process(args, SERVER_CORE, start_timeout) as (pid, url):
-            wait_http(url + "/_mock/health", 30)
-            before_rss, before_cpu = rss_bytes(pid, "VmHWM"), cpu_seconds(pid)
-            began = time.perf_counter()
-            reply = _post(
-                f"{url}/_mock/tenants/{DOCS_USERKEY}/clock/advance",
-                {"until_idle": True, "max_seconds": 2 * 86400},
-                timeout,
-            )
-            wall = time.perf_counter() - began
-            cpu = cpu_seconds(pid) - before_cpu
-            peak = rss_bytes(pid, "VmHWM")
-            received = int(_get_text(f"{receiver}/count"))
+    """One run against ``receiver``: n calls, one advance until idle; what arrived, how fast,
+    peak memory. ``burst``: every call without DELAY, so all of them end at the same moments."""
+    target = f"{receiver}/cdr" if with_url else ""
+    args = ["--server", str(n), "--notify-url", target, "--seed", str(seed)]
+    args += ["--burst"] if burst else []
+    with _process(args, SERVER_CORE, 60 + n / 1000) as (pid, url):
+        wait_http(url + "/_mock/health", 30)
+        before_rss, before_cpu = rss_bytes(pid, "VmHWM"), cpu_seconds(pid)
+        before_count = int(_get_text(f"{receiver}/count"))
+        began = time.perf_counter()
+        reply = _post(
+            f"{url}/_mock/tenants/{DOCS_USERKEY}/clock/advance",
+            {"until_idle": True, "max_seconds": 2 * 86400},
+            timeout,
+        )
+        wall = time.perf_counter() - began
+        cpu = cpu_seconds(pid) - before_cpu
+        peak = rss_bytes(pid, "VmHWM")
+        received = int(_get_text(f"{receiver}/count")) - before_count
     delivered = int(reply.get("deliveries", 0))
     return {
         "n": n,
@@ -219,14 +224,15 @@ def measure(
 def run(n: int, timeout: float = 900.0) -> dict[str, Any]:
     """Calls ending across a day (one attempt in flight: each moment's attempts complete
     before the next moment's start), the same without a URL (the engine's share), and a
-    burst (all calls end together: up to the concurrency bound in flight)."""
-    result = measure(n, timeout=timeout)
-    bare = measure(n, with_url=False, timeout=timeout)
+    burst (all calls end together: up to the concurrency bound in flight); one receiver."""
+    with _process(["--receiver"], LOAD_CORE, 30) as (_, receiver):
+        result = measure(receiver, n, timeout=timeout)
+        bare = measure(receiver, n, with_url=False, timeout=timeout)
+        result["burst"] = measure(receiver, n, burst=True, timeout=timeout)
     result["advance_only_s"] = bare["advance_s"]
     result["advance_only_peak_rss"] = bare["peak_rss"]
     sending = result["advance_s"] - bare["advance_s"]
     result["send_msgs_per_s"] = result["deliveries"] / sending if sending > 0 else 0.0
-    result["burst"] = measure(n, burst=True, timeout=timeout)
     return result
 
 

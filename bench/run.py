@@ -32,7 +32,7 @@ from .common import ROOT, can_pin, cpu_count
 from .loadgen import have_wrk
 
 SECTIONS = ("http", "engine", "fixture", "memory", "notify", "stages", "profile")
-NOTIFY_N, SMOKE_NOTIFY_N = 100_000, 300
+NOTIFY_N, SMOKE_NOTIFY_N = 100_000, 100
 FULL_SIZES = [10_000, 100_000, 1_000_000]
 SMOKE_SIZES = [1_000, 10_000]
 

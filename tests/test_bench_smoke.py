@@ -36,6 +36,7 @@ def _bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # the run's own bound; ~2 min on a busy 2-core machine, near 120 s
 def test_bench_smoke_writes_its_report(tmp_path: Path) -> None:
     done = _bench("run", "--smoke", "--no-profile", "--out", str(tmp_path), timeout=300)
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
