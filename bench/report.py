@@ -632,4 +632,7 @@ def summary_section(results: dict[str, Any]) -> str:
                     "meets" if flat else "misses",
                 ]
             )
+    from .notify_bench import summary_rows
+
+    rows += summary_rows(results.get("notify"))
     return table(["target", "measured", "verdict"], rows)
