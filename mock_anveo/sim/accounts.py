@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SettingError
 from .bounds import bounded, shown_value
+from .fields import ACCOUNT_FIELDS
 from .outbound import check_numbers, check_url, numbers_list
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
@@ -70,20 +71,6 @@ def default_account() -> Account:
         verified_callerids={DOCS_CALLERID},
         callflows={DEFAULT_CALLFLOW},
     )
-
-
-ACCOUNT_FIELDS = (
-    "userkey",
-    "email",
-    "secure_phrase",
-    "require_signature",
-    "balance",
-    "rate_per_minute",
-    "verified_callerids",
-    "callflows",
-    "notification_url",
-    "numbers",
-)
 
 
 #: The largest balance or rate an account takes, in USD.

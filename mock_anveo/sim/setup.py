@@ -17,7 +17,6 @@ from typing import Any, Literal
 from ..errors import SettingError
 from . import outbound
 from .accounts import (
-    ACCOUNT_FIELDS,
     DEFAULT_CALLFLOW,
     DOCS_CALLERID,
     Account,
@@ -27,6 +26,7 @@ from .accounts import (
 from .bounds import bounded
 from .clock import parse_iso
 from .faults import FaultRule, fault_from_dict
+from .fields import ACCOUNT_FIELDS, PATCH_FIELDS, TENANT_FIELDS
 from .scenarios import Rule, rule_from_dict
 from .tenant import Tenant
 from .world import World
@@ -36,10 +36,6 @@ from .world import World
 EARLIEST, LATEST = 0.0, 221845392000.0
 MAX_RULES = 1000
 MAX_CLOCK_RATE = 1_000_000
-#: Every field a tenant document (POST /_mock/tenants) may hold.
-TENANT_FIELDS = (*ACCOUNT_FIELDS, "start", "clock_rate", "scenarios", "faults")
-#: Every field a change of tenant (PATCH) may hold.
-PATCH_FIELDS = (*(f for f in ACCOUNT_FIELDS if f != "userkey"), "clock_rate")
 #: Why the other tenant fields cannot be patched, and what to do instead.
 _NOT_PATCHABLE = {
     "userkey": "the userkey of a tenant cannot change",
