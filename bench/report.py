@@ -372,7 +372,9 @@ def plugin_part(plugin: dict[str, Any]) -> str:
                     [
                         "plugin overhead with the environment as is (no .pyc when "
                         "PYTHONDONTWRITEBYTECODE is set)",
-                        f"{plugin['overhead_as_is_s'] * 1e3:.0f}",
+                        "not measured (smoke)"
+                        if plugin["overhead_as_is_s"] is None
+                        else f"{plugin['overhead_as_is_s'] * 1e3:.0f}",
                     ],
                     ["import the plugin (after pytest)", f"{plugin['import_plugin_s'] * 1e3:.1f}"],
                     [
