@@ -147,8 +147,8 @@ def serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--speed",
         type=_real(0, 1e6),
-        default=1.0,
-        help="virtual seconds per real second with --clock real (60: a minute a second)",
+        default=None,  # None: not given, so --clock manual can refuse a given one
+        help="virtual seconds per real second with --clock real (default 1; 60: a minute a second)",
     )
     serve.add_argument(
         "--start",
