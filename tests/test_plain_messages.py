@@ -97,6 +97,21 @@ def test_a_manual_clock_refuses_a_speed(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.parametrize(
+    ("flag", "value", "span"),
+    [
+        ("--speed", "2000000", "from 0 to 1000000,"),
+        ("--read-timeout", "0", "more than 0 and at most 3600,"),
+    ],
+)
+def test_flag_bounds_are_written_as_people_write_numbers(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str, span: str
+) -> None:
+    assert cli.main(["serve", "--port", "0", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: must be a number {span}" in err and "e+" not in err, err
+
+
+@pytest.mark.parametrize(
     ("argv", "rate"),
     [([], 1.0), (["--speed", "60"], 60.0), (["--clock", "manual"], 0.0), (["--speed", "0"], 0.0)],
 )
