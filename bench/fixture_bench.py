@@ -231,7 +231,9 @@ print("BENCHJSON " + json.dumps({"plugin_s": plugin - began, "fixture_s": done -
 
 
 def plugin_overhead(runs: int, *, as_is: bool = True) -> dict[str, Any]:
-    """Medians over ``runs`` interleaved pairs of fresh pytest sessions, plugin on and off.
+    """Over ``runs`` interleaved pairs of fresh pytest sessions, plugin on and off: the median
+    session times and the median of the per-pair differences (a pair shares the machine's
+    load of the moment, so its difference moves less than a difference of medians).
 
     Plugin autoloading is off in both, so other installed plugins (pytest-aiohttp imports
     aiohttp) cost neither side; the plugin is named with ``-p``. The difference includes the
@@ -273,21 +275,24 @@ def plugin_overhead(runs: int, *, as_is: bool = True) -> dict[str, Any]:
         session(sessions["on"][0], {**cached, "BENCH_MODULES_OUT": str(modules_out)})
         session(*sessions["off"])  # both now have their bytecode cached
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in sessions}
-        for _ in range(runs):
-            for name, (cmd, env) in sessions.items():
+        for i in range(runs):
+            order = list(sessions.items())
+            for name, (cmd, env) in order if i % 2 else reversed(order):  # neither always first
                 times[name].append(session(cmd, env))
         child = pinned([PYTHON, "-c", IMPORT_CHILD], LOAD_CORE)
         imports = [run_json(child, timeout=60, env=cached) for _ in range(runs)]
         loaded = json.loads(modules_out.read_text(encoding="utf-8"))
     med = statistics.median
-    wall = {name: med(w for w, _ in values) for name, values in times.items()}
-    cpu = {name: med(c for _, c in values) for name, values in times.items()}
+
+    def overhead(on: str, off: str, which: int) -> float:
+        return med(a[which] - b[which] for a, b in zip(times[on], times[off], strict=True))
+
     return {
         "runs": runs,
-        **{f"session_{name}_s": seconds for name, seconds in wall.items()},
-        "overhead_s": wall["on"] - wall["off"],
-        "overhead_cpu_s": cpu["on"] - cpu["off"],
-        "overhead_as_is_s": wall["on_as_is"] - wall["off_as_is"] if as_is else None,
+        **{f"session_{name}_s": med(w for w, _ in values) for name, values in times.items()},
+        "overhead_s": overhead("on", "off", 0),
+        "overhead_cpu_s": overhead("on", "off", 1),
+        "overhead_as_is_s": overhead("on_as_is", "off_as_is", 0) if as_is else None,
         "import_plugin_s": med(cast(float, r["plugin_s"]) for r in imports),
         "import_fixture_s": med(cast(float, r["fixture_s"]) for r in imports),
         "server_modules": [

@@ -351,10 +351,12 @@ def plugin_part(plugin: dict[str, Any]) -> str:
     server = ", ".join(plugin["server_modules"]) or "none"
     return "\n".join(
         [
-            f"The pytest plugin with `--anveo-url`, median of {plugin['runs']} interleaved pairs "
-            "of fresh sessions (plugin autoloading off in both, so other plugins cost neither "
+            f"The pytest plugin with `--anveo-url`, {plugin['runs']} interleaved pair(s) of "
+            "fresh sessions (plugin autoloading off in both, so other plugins cost neither "
             "side): one test using the `anveo` fixture with the plugin, against one empty test "
-            "without it. The difference includes the tenant's create and delete:",
+            "without it. Session times are medians; the overhead is the median of the per-pair "
+            "differences and includes the tenant's create and delete. Imports are timed after "
+            "`import pytest`, with a warm bytecode cache:",
             "",
             table(
                 ["measure", "ms"],
