@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Final
 
 from ..errors import SettingError
+from .bounds import shown_value
 from .calls import Call, billable
 from .faults import pick_message
 from .outbound import as_sent, fill
@@ -162,7 +163,9 @@ class Notifier(TenantState):
         account's or a value is malformed."""
         for name, value in (("from", sender), ("to", to)):
             if not isinstance(value, str) or not 0 < len(value) <= 20 or not value.isdigit():
-                raise SettingError(f"{name} must be a phone number (digits), got {value!r}", name)
+                raise SettingError(
+                    f"{name} must be a phone number (digits), got {shown_value(value)}", name
+                )
         if not isinstance(message, str) or len(message) > MESSAGE_MAX:
             raise SettingError(
                 f"message must be a string of at most {MESSAGE_MAX} characters", "message"

@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from ..errors import SettingError
+from .bounds import shown_value
 
 URL_MAX: Final = 2048
 NUMBERS_MAX: Final = 1000
@@ -50,11 +51,11 @@ def check_url(value: Any, name: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise SettingError(
             f"{name} must not carry credentials (user:pass@): Anveo does not support them, "
-            f"got {value!r}",
+            f"got {shown_value(value)}",
             name,
         )
     if not host or "$[" in host:
-        raise SettingError(f"{name} needs a host name, got {value!r}", name)
+        raise SettingError(f"{name} needs a host name, got {shown_value(value)}", name)
     return value
 
 
@@ -108,7 +109,9 @@ def check_numbers(value: Any, name: str = "numbers") -> dict[str, str | None]:
             )
         number = item["number"]
         if not isinstance(number, str) or not number.isascii() or not number.isdigit():
-            raise SettingError(f"{where}.number must be a string of digits, got {number!r}", where)
+            raise SettingError(
+                f"{where}.number must be a string of digits, got {shown_value(number)}", where
+            )
         if len(number) > 20 or number in out:
             raise SettingError(f"{where}.number must be unique and at most 20 digits", where)
         template = item.get("sms_url")

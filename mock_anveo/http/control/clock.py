@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...errors import SettingError
 from ...sim import setup
-from ...sim.bounds import bounded
+from ...sim.bounds import bounded, shown_value
 from ...sim.clock import ClockError, iso, parse_iso
 from ...sim.tenant import Tenant
 from ..base import WORLD
@@ -70,7 +70,7 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         tenant.advance(bounded(doc["seconds"], "seconds", 0, MAX_ADVANCE, whole=False))
     elif target == "to":
         if not isinstance(doc["to"], str):
-            raise SettingError(f"to must be an ISO-8601 moment, got {doc['to']!r}", "to")
+            raise SettingError(f"to must be an ISO-8601 moment, got {shown_value(doc['to'])}", "to")
         try:
             moment = parse_iso(doc["to"])
         except (ValueError, OverflowError) as exc:
@@ -80,7 +80,9 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         tenant.advance_to(moment)
     else:
         if doc["until_idle"] is not True:
-            raise SettingError(f"until_idle must be true, got {doc['until_idle']!r}", "until_idle")
+            raise SettingError(
+                f"until_idle must be true, got {shown_value(doc['until_idle'])}", "until_idle"
+            )
         tenant.run_until_idle(_idle_limit(doc))
 
 
