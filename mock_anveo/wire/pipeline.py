@@ -17,6 +17,7 @@ from ..errors import AnveoError, Code
 from ..sim.tenant import Tenant
 from ..sim.world import World
 from . import actions, xmlparse
+from .plain import parse as parse_plain
 from . import query as v2
 from .render import render, render_error
 from .requests import ActionRequest
@@ -98,12 +99,19 @@ class Pipeline:
     read ``params``). A pipeline belongs to one server's event loop: not thread-safe.
     """
 
-    __slots__ = ("_memo", "memo_body_max", "memo_limit", "world")
+    __slots__ = ("_memo", "fast", "memo_body_max", "memo_limit", "world")
 
     def __init__(
-        self, world: World, *, memo_limit: int | None = None, memo_body_max: int | None = None
+        self,
+        world: World,
+        *,
+        memo_limit: int | None = None,
+        memo_body_max: int | None = None,
+        fast: bool = True,
     ) -> None:
         self.world = world
+        #: False sends every request through lxml and both schemas (the fast path's reference).
+        self.fast = fast
         #: 0 turns the memo off.
         self.memo_limit = MEMO_LIMIT if memo_limit is None else memo_limit
         self.memo_body_max = MEMO_BODY_MAX if memo_body_max is None else memo_body_max
@@ -129,10 +137,14 @@ class Pipeline:
             # Whoever replaced the action in the registry (a test's monkeypatch) gets a fresh
             # pass.
             if known is None or actions.REGISTRY.get(known[0].action) is not known[1]:
-                request = v2.parse_query(query) if query is not None else xmlparse.parse_xml(raw)
+                if query is not None:
+                    request = v2.parse_query(query)
+                else:
+                    plain = self.fast and parse_plain(raw)
+                    request = plain or xmlparse.parse_xml(raw)
                 exchange.request = request
                 exchange.tenant = world.get(request.userkey)
-                exchange.spec, exchange.params = actions.validate(request)
+                exchange.spec, exchange.params = actions.validate(request, fast=self.fast)
                 if len(raw) <= self.memo_body_max and self.memo_limit > 0:
                     memo = self._memo
                     while len(memo) >= self.memo_limit:  # first in, first out: O(1)

@@ -1,0 +1,83 @@
+"""The accepting-only fast path for ``<REQUEST>`` documents in the layout every client sends.
+
+A body that one regular expression recognises as plainly well-formed and request.xsd-valid
+(UTF-8, an optional plain XML declaration, USERTOKEN before ACTION, double-quoted NAME
+attributes, no comments, CDATA, DTD or character references) is read here without lxml and
+without the schema. Anything else, including every body that would be refused, gets ``None``
+and goes to ``xmlparse.parse_xml``, which parses, validates and words refusals as before.
+What this module accepts, ``parse_xml`` accepts with the same ``ActionRequest``
+(tests/test_fastpath.py checks it with Hypothesis).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..contract import XML_SPACE
+from .requests import ActionRequest
+
+_S = "[ \t\r\n]"
+# Only ASCII values in the declaration, and only the encoding the body is decoded with.
+_DECLARATION = (
+    rf'<\?xml{_S}+version="1\.0"(?:{_S}+encoding="(?:UTF|utf)-8")?'
+    rf'(?:{_S}+standalone="(?:yes|no)")?{_S}*\?>'
+)
+# request.xsd's Name and UserKey, narrowed to what needs no whitespace collapsing and no
+# attribute-value normalisation: printable ASCII without blanks, quotes, '<' or '&'.
+_NAME = "[!#-%'-;=-~]{1,64}"
+_USERKEY = "[!-%'-;=-~]{1,64}"
+# Character data as XML 1.0 reads it unchanged: no markup, no carriage return (the parser
+# would turn CR LF into LF), no C0/C1 controls or non-characters, and only the five
+# predefined entities.
+_CHARS = "[^<&\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]*"
+_TEXT = f"{_CHARS}(?:&(?:amp|lt|gt|quot|apos);{_CHARS})*"  # unrolled: no alternation per character
+_PARAMETER = f'<PARAMETER NAME="{_NAME}"(?: VARIABLENAME="{_NAME}")?>{_TEXT}</PARAMETER>{_S}*'
+_DOCUMENT = re.compile(
+    rf"(?:{_DECLARATION})?{_S}*<REQUEST>{_S}*"
+    rf"<USERTOKEN>{_S}*<USERKEY>({_USERKEY})</USERKEY>{_S}*</USERTOKEN>{_S}*"
+    rf'<ACTION NAME="({_NAME})">{_S}*((?:{_PARAMETER})*)</ACTION>{_S}*</REQUEST>{_S}*'
+)
+_EACH = re.compile(
+    f'<PARAMETER NAME="({_NAME})"(?: VARIABLENAME="({_NAME})")?>({_TEXT})</PARAMETER>'
+)
+_ENTITY = re.compile("&(amp|lt|gt|quot|apos);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+#: request.xsd: at most this many PARAMETERs, each value at most this long.
+PARAMETERS_MAX = 100
+VALUE_MAX = 4096
+
+
+def _unescape(found: re.Match[str]) -> str:
+    return _ENTITIES[found.group(1)]
+
+
+def parse(body: bytes) -> ActionRequest | None:
+    """The request in a plainly valid body, as ``parse_xml`` would give it; None on any doubt."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    document = _DOCUMENT.fullmatch(text)
+    if document is None or "]]>" in text:  # "]]>" may not appear in character data
+        return None
+    userkey, action, inner = document.groups()
+    found = _EACH.findall(inner)
+    if len(found) > PARAMETERS_MAX:
+        return None
+    params: list[tuple[str, str]] = []
+    variables: list[tuple[str, str]] = []
+    for name, varname, value in found:
+        if "&" in value:
+            value = _ENTITY.sub(_unescape, value)
+        if len(value) > VALUE_MAX:
+            return None
+        value = value.strip(XML_SPACE)
+        if name == "VARIABLE":
+            if not varname:  # refused by parse_xml, in its own words
+                return None
+            variables.append((varname, value))
+        elif varname:
+            return None
+        else:
+            params.append((name, value))
+    return ActionRequest(userkey, action, tuple(params), tuple(variables))
