@@ -67,27 +67,57 @@ SPLICES = [
 ]
 
 
-def spliced(body: bytes, at: int, piece: str, cut: int) -> bytes:
-    """``body`` with ``cut`` characters at ``at`` replaced by ``piece``."""
-    text = body.decode("utf-8")
-    at %= len(text) + 1
-    return (text[:at] + piece + text[at + cut :]).encode("utf-8")
-
-
 valid_bodies = st.one_of(
     strategies.xml_requests(),
     st.sampled_from([CONNECT, CALLFLOW]),
 )
+
+
+@st.composite
+def spliced(draw: st.DrawFn) -> bytes:
+    """A valid body with a few characters anywhere (inside a value, a name, between tags)
+    replaced by one of ``SPLICES``."""
+    text = draw(valid_bodies).decode("utf-8")
+    at = draw(st.integers(min_value=0, max_value=len(text)))
+    cut = draw(st.integers(min_value=0, max_value=3))
+    return (text[:at] + draw(st.sampled_from(SPLICES)) + text[at + cut :]).encode("utf-8")
+
+
+#: Valid bodies with "@" where a piece goes raw: in a value, at a value's edge, in a name.
+TEMPLATES = [
+    xml_request(
+        "DIAL.CONNECT",
+        [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12157010681"), ("MEMO", "a@b")],
+    ),
+    xml_request(
+        "DIAL.CONNECT",
+        [("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "12157010681"), ("BILLINGCODE", "@")],
+    ),
+    xml_request(
+        "DIAL.CALLFLOW",
+        [("PHONENUMBER", "12157010680"), ("CALLERID", "12157010680"), ("CALLFLOW", "a" * 40)],
+        variables=[("V@", "x@y")],
+    ),
+    xml_request("DIAL.GETSTATUS", [("@REQUESTID", "ab" * 20)]),
+    xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)], userkey="k@"),
+    xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)]).replace(b"<ACTION", b"@<ACTION"),
+]
+pieces = st.one_of(
+    st.sampled_from(SPLICES),
+    st.lists(st.one_of(st.sampled_from(SPLICES), st.text(max_size=2)), max_size=3).map("".join),
+)
+raw_pieces = st.builds(
+    lambda body, piece: body.replace(b"@", piece.encode("utf-8")),
+    st.sampled_from(TEMPLATES),
+    pieces,
+)
 bodies = st.one_of(
     valid_bodies,
+    raw_pieces,
+    raw_pieces,
     strategies.near_misses(door="v3").map(lambda miss: miss.xml or b""),
-    st.builds(
-        spliced,
-        valid_bodies,
-        st.integers(min_value=0),
-        st.sampled_from(SPLICES),
-        st.integers(min_value=0, max_value=3),
-    ),
+    spliced(),
+    spliced(),
     st.builds(lambda b, e: b.decode("utf-8").encode(e), valid_bodies, st.sampled_from(["utf-16"])),
 )
 
@@ -131,13 +161,19 @@ requests = st.one_of(
     strategies.near_misses(door="v3").map(lambda miss: miss.base),
     strategies.near_misses(door="v3").map(lambda miss: v2.parse_query(miss.base.to_query())),
     st.builds(
-        lambda r, value: ActionRequest(r.userkey, r.action, (*r.params[:-1], (r.params[-1][0], value)), r.variables)
-        if r.params
-        else r,
+        lambda r, value: (
+            ActionRequest(
+                r.userkey, r.action, (*r.params[:-1], (r.params[-1][0], value)), r.variables
+            )
+            if r.params
+            else r
+        ),
         strategies.requests(),
         st.one_of(
             st.text(max_size=20),
-            st.sampled_from(["0", "00", "86400", "86401", "1" * 12, "0" * 5000 + "1", "\x00", "x" * 1025]),
+            st.sampled_from(
+                ["0", "00", "86400", "86401", "1" * 12, "0" * 5000 + "1", "\x00", "x" * 1025]
+            ),
         ),
     ),
 )
