@@ -101,6 +101,9 @@ TEMPLATES = [
     xml_request("DIAL.GETSTATUS", [("@REQUESTID", "ab" * 20)]),
     xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)], userkey="k@"),
     xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)]).replace(b"<ACTION", b"@<ACTION"),
+    xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)]).replace(b"</ACTION>", b"@</ACTION>"),
+    xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)]).replace(b"<?xml ", b"<?xml@"),
+    xml_request("DIAL.GETSTATUS", [("REQUESTID", "ab" * 20)]).replace(b'"1.0"', b'"1.0"@'),
 ]
 pieces = st.one_of(
     st.sampled_from(SPLICES),

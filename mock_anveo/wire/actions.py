@@ -143,29 +143,53 @@ def validate(request: ActionRequest, *, fast: bool = True) -> tuple[Action, Para
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 #: Longer numbers go to the schema: ``int`` of thousands of digits is slow, or refused.
 _DIGITS_MAX = 9
+#: A parameter's rule: its pattern, and its range when it has both ends.
+Rule = tuple[re.Pattern[str], int | None, int | None]
+#: Each action's rules by parameter, with the parameter table they were made from (a test
+#: that replaces a registry entry with ``dataclasses.replace`` keeps the table).
+_RULES: dict[str, tuple[dict[str, Param], dict[str, Rule]]] = {}
+
+
+def _rules(spec: Action) -> dict[str, Rule]:
+    known = _RULES.get(spec.name)
+    if known is None or known[0] is not spec.params:
+        rules: dict[str, Rule] = {}
+        for name, param in spec.params.items():
+            kind = param.kind
+            ranged = kind.low is not None and kind.high is not None
+            rules[name] = (
+                (_pattern(kind), kind.low, kind.high) if ranged else (_pattern(kind), None, None)
+            )
+        known = _RULES[spec.name] = (spec.params, rules)
+    return known[1]
+
+
+def _within(digits: str, low: int, high: int) -> bool:
+    return len(digits) <= _DIGITS_MAX and low <= int(digits) <= high
+
+
+def _xml_safe(value: str) -> bool:
+    return (value.isascii() and value.isprintable()) or _NOT_XML.search(value) is None
 
 
 def _plainly_valid(spec: Action, params: Params, variables: Pairs) -> bool:
     """Whether actions.xsd surely accepts these values, judged by the contract's own rules
     (the ones ``_explain`` words refusals with); False on any doubt, never a refusal."""
+    rules = _rules(spec)
     for name, value in params.items():
-        kind = spec.params[name].kind
-        if _pattern(kind).fullmatch(value) is None:
+        pattern, low, high = rules[name]
+        if pattern.fullmatch(value) is None or not _xml_safe(value):
             return False
-        if kind.low is not None and kind.high is not None:
-            if len(value) > _DIGITS_MAX or not kind.low <= int(value) <= kind.high:
-                return False
-        elif _NOT_XML.search(value):
+        if low is not None and high is not None and not _within(value, low, high):
             return False
     if variables:
-        names = {name for name, _ in variables}
-        if len(names) != len(variables):
+        if len({name for name, _ in variables}) != len(variables):
             return False
         name_rule, value_rule = _pattern(VARIABLE_NAME), _pattern(VARIABLE_VALUE)
         for name, value in variables:
             if name_rule.fullmatch(name) is None or value_rule.fullmatch(value) is None:
                 return False
-            if _NOT_XML.search(value):
+            if not _xml_safe(value):
                 return False
     return True
 

@@ -17,8 +17,8 @@ from ..errors import AnveoError, Code
 from ..sim.tenant import Tenant
 from ..sim.world import World
 from . import actions, xmlparse
-from .plain import parse as parse_plain
 from . import query as v2
+from .plain import parse as parse_plain
 from .render import render, render_error
 from .requests import ActionRequest
 
