@@ -143,11 +143,14 @@ def validate(request: ActionRequest, *, fast: bool = True) -> tuple[Action, Para
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 #: Longer numbers go to the schema: ``int`` of thousands of digits is slow, or refused.
 _DIGITS_MAX = 9
-#: A parameter's rule: its pattern, and its range when it has both ends.
-Rule = tuple[re.Pattern[str], int | None, int | None]
+#: A parameter's rule: its pattern, its range when it has both ends, and whether its values
+#: are free text (the only ones that may hold characters XML cannot carry: the patterns of the
+#: others are classes of ASCII letters and digits).
+Rule = tuple[re.Pattern[str], int | None, int | None, bool]
 #: Each action's rules by parameter, with the parameter table they were made from (a test
 #: that replaces a registry entry with ``dataclasses.replace`` keeps the table).
 _RULES: dict[str, tuple[dict[str, Param], dict[str, Rule]]] = {}
+_FREE = re.compile(r"\.|\\|\[\^")  # a pattern with any of these could match anything
 
 
 def _rules(spec: Action) -> dict[str, Rule]:
@@ -156,10 +159,9 @@ def _rules(spec: Action) -> dict[str, Rule]:
         rules: dict[str, Rule] = {}
         for name, param in spec.params.items():
             kind = param.kind
-            ranged = kind.low is not None and kind.high is not None
-            rules[name] = (
-                (_pattern(kind), kind.low, kind.high) if ranged else (_pattern(kind), None, None)
-            )
+            low, high = (kind.low, kind.high) if kind.high is not None else (None, None)
+            free = kind.pattern is None or _FREE.search(kind.pattern) is not None
+            rules[name] = (_pattern(kind), low, high, free)
         known = _RULES[spec.name] = (spec.params, rules)
     return known[1]
 
@@ -168,17 +170,13 @@ def _within(digits: str, low: int, high: int) -> bool:
     return len(digits) <= _DIGITS_MAX and low <= int(digits) <= high
 
 
-def _xml_safe(value: str) -> bool:
-    return (value.isascii() and value.isprintable()) or _NOT_XML.search(value) is None
-
-
 def _plainly_valid(spec: Action, params: Params, variables: Pairs) -> bool:
     """Whether actions.xsd surely accepts these values, judged by the contract's own rules
     (the ones ``_explain`` words refusals with); False on any doubt, never a refusal."""
     rules = _rules(spec)
     for name, value in params.items():
-        pattern, low, high = rules[name]
-        if pattern.fullmatch(value) is None or not _xml_safe(value):
+        pattern, low, high, free = rules[name]
+        if pattern.fullmatch(value) is None or (free and _NOT_XML.search(value)):
             return False
         if low is not None and high is not None and not _within(value, low, high):
             return False
@@ -189,7 +187,7 @@ def _plainly_valid(spec: Action, params: Params, variables: Pairs) -> bool:
         for name, value in variables:
             if name_rule.fullmatch(name) is None or value_rule.fullmatch(value) is None:
                 return False
-            if not _xml_safe(value):
+            if _NOT_XML.search(value):
                 return False
     return True
 
