@@ -1,6 +1,7 @@
 """The request pipeline shared by the server and the offline checker.
 
-bytes or query -> parse -> ``actions`` validate -> account and signature -> handler ->
+bytes or query -> parse (``plain`` for the usual layout, else lxml and request.xsd) ->
+``actions`` validate -> account and signature -> handler ->
 rendered reply, with every exchange journaled on its tenant (or on the world's
 ``unattributed`` journal when no tenant owns it). No HTTP here: ``http/app`` adds that.
 A ``Pipeline`` is one server's: its world and its memo of accepted requests.
@@ -140,7 +141,9 @@ class Pipeline:
                 if query is not None:
                     request = v2.parse_query(query)
                 else:
-                    plain = self.fast and parse_plain(raw)
+                    # A body in the usual layout is read without lxml or the schemas;
+                    # anything else, refusals included, takes the full path (wire/plain.py).
+                    plain = parse_plain(raw) if self.fast else None
                     request = plain or xmlparse.parse_xml(raw)
                 exchange.request = request
                 exchange.tenant = world.get(request.userkey)
