@@ -6,9 +6,11 @@ same fields: requests, requests/s, p50/p99 latency, errors.
 
 Workloads (see wrk_anveo.lua): ``post`` (the same POST body every time), ``status``
 (DIAL.GETSTATUS of REQUESTIDs taken from DIAL.CONNECT responses) and ``mix`` (one DIAL.CONNECT
-every ``every`` requests, GETSTATUS otherwise); ``post-unique`` and ``status-unique`` are
-``post`` and ``status`` with every body made different bytes (a numbered XML comment, which the
-parser drops), so mock-anveo's memo of accepted requests never hits.
+every ``every`` requests, GETSTATUS otherwise). The ``-unique`` workloads differ in real
+fields, as a test suite's requests do: ``post-unique`` dials a different PHONENUMBER with a
+MEMO stamped with the request's number every time; ``status-unique`` polls ``UNIQUE_IDS``
+calls dialled beforehand (``predial``), round robin, so no body comes back before thousands of
+others.
 
 Run the Python generator directly:
 ``python -m bench loadgen URL --workload post --duration 5 --connections 32``.
@@ -31,6 +33,45 @@ LUA = Path(__file__).resolve().parent / "wrk_anveo.lua"
 REQUESTID = re.compile(rb'NAME="REQUESTID">([0-9a-f]+)<')
 KEEP = 64  # REQUESTIDs collected before polling starts (as in the Lua script)
 MAX_IDS = 1000
+#: Calls dialled before a ``status-unique`` run: more than any cache of recent bodies holds
+#: (the memo mock-anveo had kept 4,096).
+UNIQUE_IDS = 5000
+PHONENUMBER = b'NAME="PHONENUMBER">1215215215<'
+MEMO_END = b"24 hours</PARAMETER>"
+
+
+def unique_connect(connect: bytes, serial: int) -> bytes:
+    """The DIAL.CONNECT body with request ``serial``'s own PHONENUMBER and a stamped MEMO
+    (the same edit as wrk_anveo.lua's)."""
+    return connect.replace(PHONENUMBER, b'NAME="PHONENUMBER">1215%07d<' % (serial % 10**7)).replace(
+        MEMO_END, b"24 hours #%d</PARAMETER>" % serial
+    )
+
+
+def predial(url: str, count: int = UNIQUE_IDS) -> list[str]:
+    """Dial ``count`` calls through ``url`` (one keep-alive connection); their REQUESTIDs."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    connect = FIXTURE.read_bytes()
+    ids: list[str] = []
+    try:
+        for serial in range(count):
+            connection.request(
+                "POST",
+                parts.path,
+                unique_connect(connect, serial),
+                {"Content-Type": "application/xml"},
+            )
+            found = REQUESTID.search(connection.getresponse().read())
+            if found is None:
+                raise RuntimeError(f"predial: no REQUESTID in the reply to dial {serial}")
+            ids.append(found.group(1).decode())
+    finally:
+        connection.close()
+    return ids
 
 
 def have_wrk() -> bool:
@@ -46,13 +87,20 @@ def run_load(
     connections: int = 32,
     every: int = 5,
     tool: str = "auto",
+    ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Drive ``url`` for ``duration`` seconds; returns requests/s, latency and errors."""
+    """Drive ``url`` for ``duration`` seconds; returns requests/s, latency and errors.
+
+    ``ids`` are the REQUESTIDs ``status-unique`` polls (``predial``'s)."""
     use_wrk = tool == "wrk" or (tool == "auto" and have_wrk())
     every = every if workload == "mix" else 0  # "status" polls only, once it has its ids
+    if workload == "status-unique" and not ids:
+        raise ValueError("status-unique polls predialled calls: pass ids=predial(url)")
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         status_file = Path(tmp) / "status.xml"
         status_file.write_bytes(status_body("%s"))
+        ids_file = Path(tmp) / "ids.txt"
+        ids_file.write_text("".join(f"{i}\n" for i in ids or ()), encoding="ascii")
         bound = duration + 30.0  # a hard stop for the generator process itself
         if use_wrk:
             seconds = max(1, round(duration))
@@ -71,6 +119,7 @@ def run_load(
                 str(FIXTURE),
                 str(status_file),
                 str(every),
+                str(ids_file),
             ]
             raw = run_json(pinned(cmd, LOAD_CORE), timeout=bound)
             errors = raw["errors"]
@@ -99,6 +148,8 @@ def run_load(
                 str(connections),
                 "--every",
                 str(every),
+                "--ids",
+                str(ids_file),
             ]
             result = run_json(pinned(cmd, LOAD_CORE), timeout=bound)
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
@@ -109,7 +160,7 @@ def run_load(
 
 # ---- the Python fallback --------------------------------------------------------------------
 async def _python_load(
-    url: str, workload: str, duration: float, connections: int, every: int
+    url: str, workload: str, duration: float, connections: int, every: int, polled: list[str]
 ) -> dict[str, Any]:
     import aiohttp
 
@@ -122,24 +173,20 @@ async def _python_load(
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=5.0)
 
-    base, unique = workload.removesuffix("-unique"), workload.endswith("-unique")
-    serial = 0
-
-    def fresh(body: bytes) -> bytes:
-        nonlocal serial
-        if not unique:
-            return body
-        serial += 1
-        return body.replace(b"<REQUEST>", b"<REQUEST><!-- %d -->" % serial, 1)
+    base = workload.removesuffix("-unique")
 
     def next_body() -> bytes:
         nonlocal counter
-        if base == "post":
-            return fresh(connect)
         counter += 1
+        if workload == "post-unique":
+            return unique_connect(connect, counter)
+        if workload == "status-unique":
+            return status_body(polled[counter % len(polled)])
+        if base == "post":
+            return connect
         if len(ids) < KEEP or (every > 0 and counter % every == 0):
-            return fresh(connect)
-        return fresh(status_body(ids[counter % len(ids)].decode()))
+            return connect
+        return status_body(ids[counter % len(ids)].decode())
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         began = time.perf_counter()
@@ -161,7 +208,7 @@ async def _python_load(
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - start)
-                if base != "post" and len(ids) < MAX_IDS:
+                if workload in ("status", "mix") and len(ids) < MAX_IDS:
                     found = REQUESTID.search(body)
                     if found:
                         ids.append(found.group(1))
@@ -191,13 +238,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("--ids", type=Path, help="REQUESTIDs to poll (status-unique), one a line")
     args = parser.parse_args(argv)
+    polled = args.ids.read_text(encoding="ascii").split() if args.ids else []
     if not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("loopback URLs only")
     emit(
         asyncio.run(
             _python_load(
-                args.url, args.workload, min(args.duration, 600.0), args.connections, args.every
+                args.url,
+                args.workload,
+                min(args.duration, 600.0),
+                args.connections,
+                args.every,
+                polled,
             )
         )
     )

@@ -140,7 +140,14 @@ def run_sections(args: argparse.Namespace) -> dict[str, Any]:
     if "http" in wanted:
         from . import http_bench
 
-        plan.append(("http", lambda: http_bench.run(args.duration, tool=args.tool)))
+        plan.append(
+            (
+                "http",
+                lambda: http_bench.run(
+                    args.duration, tool=args.tool, unique_ids=200 if args.smoke else 5000
+                ),
+            )
+        )
     if "engine" in wanted:
         from . import engine_bench
 

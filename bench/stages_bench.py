@@ -1,8 +1,9 @@
 """Cost of each stage of the request pipeline, in-process (no HTTP), in microseconds.
 
 Splits one DIAL.CONNECT and one DIAL.GETSTATUS into the stages ``pipeline.handle`` runs:
-lxml parse, request.xsd validation, parameter validation (actions.xsd), the simulation call,
-rendering, and the journal append. Set beside the floor's per-request cost (1 / floor rps), it
+the fast reader (``wire/plain.py``) and the contract's rules, or lxml parse, request.xsd
+validation and parameter validation (actions.xsd); the simulation call, rendering, and the
+journal append. Set beside the floor's per-request cost (1 / floor rps), it
 says how much of the HTTP budget each stage eats. Stages whose API has changed are reported as
 missing rather than failing the run.
 
@@ -44,7 +45,7 @@ def _time(fn: Callable[[], object], budget: float) -> float:
 def measure(budget: float = 0.3) -> list[dict[str, Any]]:
     """Rows of (action, stage, µs); ``budget`` seconds per stage."""
     from mock_anveo.sim.world import World
-    from mock_anveo.wire import actions, pipeline, xmlparse, xsd
+    from mock_anveo.wire import actions, pipeline, plain, xmlparse, xsd
     from mock_anveo.wire.render import render
 
     world = World()
@@ -84,10 +85,16 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
             "codec.parse_xml (parse + checks + validate + extract)",
             lambda b=body: xmlparse.parse_xml(b),
         )
+        add(action, "plain.parse (the fast reader)", lambda b=body: plain.parse(b))
+        add(
+            action,
+            "actions.validate (the contract's rules, the fast path)",
+            lambda r=request: actions.validate(r),
+        )
         add(
             action,
             "actions.validate (build canonical + actions.xsd)",
-            lambda r=request: actions.validate(r),
+            lambda r=request: actions.validate(r, fast=False),
         )
         add(
             action,
@@ -109,6 +116,12 @@ def measure(budget: float = 0.3) -> list[dict[str, Any]]:
             return pipe.handle("v3", b)
 
         add(action, "pipeline.handle (whole pipeline, memo emptied first: parsed)", fresh)
+        full = pipeline.Pipeline(world, memo_limit=0, fast=False)
+        add(
+            action,
+            "pipeline.handle (whole pipeline, no memo, full path: lxml and both schemas)",
+            lambda b=body, f=full: f.handle("v3", b),
+        )
     return rows
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mock_anveo.sim.accounts import Account
 from mock_anveo.sim.world import World
 from mock_anveo.testing import strategies
-from mock_anveo.wire import actions, pipeline, xmlparse
+from mock_anveo.wire import actions, pipeline
 from mock_anveo.wire.pipeline import Exchange, Pipeline
 from mock_anveo.wire.requests import ActionRequest
 
@@ -23,14 +23,15 @@ BALANCE = xml_request("ACCOUNT.GETBALANCE", [])
 
 
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Bodies the pipeline reads (every body goes to the fast reader first)."""
     seen: list[bytes] = []
-    real = xmlparse.parse_xml
+    real = pipeline.parse_plain
 
-    def counting(body: bytes) -> ActionRequest:
+    def counting(body: bytes) -> ActionRequest | None:
         seen.append(body)
         return real(body)
 
-    monkeypatch.setattr(xmlparse, "parse_xml", counting)
+    monkeypatch.setattr(pipeline, "parse_plain", counting)
     return seen
 
 

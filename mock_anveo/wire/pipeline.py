@@ -1,6 +1,7 @@
 """The request pipeline shared by the server and the offline checker.
 
-bytes or query -> parse -> ``actions`` validate -> account and signature -> handler ->
+bytes or query -> parse (``plain`` for the usual layout, else lxml and request.xsd) ->
+``actions`` validate -> account and signature -> handler ->
 rendered reply, with every exchange journaled on its tenant (or on the world's
 ``unattributed`` journal when no tenant owns it). No HTTP here: ``http/app`` adds that.
 A ``Pipeline`` is one server's: its world and its memo of accepted requests.
@@ -18,6 +19,7 @@ from ..sim.tenant import Tenant
 from ..sim.world import World
 from . import actions, xmlparse
 from . import query as v2
+from .plain import parse as parse_plain
 from .render import render, render_error
 from .requests import ActionRequest
 
@@ -98,12 +100,19 @@ class Pipeline:
     read ``params``). A pipeline belongs to one server's event loop: not thread-safe.
     """
 
-    __slots__ = ("_memo", "memo_body_max", "memo_limit", "world")
+    __slots__ = ("_memo", "fast", "memo_body_max", "memo_limit", "world")
 
     def __init__(
-        self, world: World, *, memo_limit: int | None = None, memo_body_max: int | None = None
+        self,
+        world: World,
+        *,
+        memo_limit: int | None = None,
+        memo_body_max: int | None = None,
+        fast: bool = True,
     ) -> None:
         self.world = world
+        #: False sends every request through lxml and both schemas (the fast path's reference).
+        self.fast = fast
         #: 0 turns the memo off.
         self.memo_limit = MEMO_LIMIT if memo_limit is None else memo_limit
         self.memo_body_max = MEMO_BODY_MAX if memo_body_max is None else memo_body_max
@@ -129,10 +138,16 @@ class Pipeline:
             # Whoever replaced the action in the registry (a test's monkeypatch) gets a fresh
             # pass.
             if known is None or actions.REGISTRY.get(known[0].action) is not known[1]:
-                request = v2.parse_query(query) if query is not None else xmlparse.parse_xml(raw)
+                if query is not None:
+                    request = v2.parse_query(query)
+                else:
+                    # A body in the usual layout is read without lxml or the schemas;
+                    # anything else, refusals included, takes the full path (wire/plain.py).
+                    plain = parse_plain(raw) if self.fast else None
+                    request = plain or xmlparse.parse_xml(raw)
                 exchange.request = request
                 exchange.tenant = world.get(request.userkey)
-                exchange.spec, exchange.params = actions.validate(request)
+                exchange.spec, exchange.params = actions.validate(request, fast=self.fast)
                 if len(raw) <= self.memo_body_max and self.memo_limit > 0:
                     memo = self._memo
                     while len(memo) >= self.memo_limit:  # first in, first out: O(1)
