@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from . import flags
 from ._version import __version__
@@ -29,9 +30,16 @@ from .sim.world import Settings, World
 from .wire import pipeline
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a mistake is one line naming it (no usage block above it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test to check the README's flags)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mock-anveo",
         description=("Offline, deterministic test double of the Anveo telephony API."),
     )
@@ -226,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "check":
         return check(args)
+    try:
+        args.control_token = flags.token_from_env(args.control_token)
+    except ValueError as exc:
+        print(f"mock-anveo serve: error: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(serve(args))
 
 

@@ -72,9 +72,9 @@ async def test_an_async_receiver_may_await_the_controller_during_advance() -> No
         try:
             port = runner.addresses[0][1]
             await anveo.set_account(notification_url=f"http://127.0.0.1:{port}/cdr")
-            async with aiohttp.ClientSession() as session:
-                async with session.post(anveo.api_url, data=_dial_body(anveo.userkey)) as r:
-                    assert "SUCCESS" in await r.text()
+            body = _dial_body(anveo.userkey)
+            async with aiohttp.ClientSession() as s, s.post(anveo.api_url, data=body) as r:
+                assert "SUCCESS" in await r.text()
             await anveo.advance(120)
             (sent,) = await anveo.notifications("CALL")
             assert [(a.status, a.error) for a in sent.attempts] == [(200, None)]
@@ -93,7 +93,7 @@ def test_verbs_from_many_threads_share_a_bounded_pool() -> None:
                 barrier.wait(timeout=30)
                 for _ in range(5):
                     assert anveo.now() is not None
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            except BaseException as exc:
                 failures.append(exc)
 
         threads = [threading.Thread(target=work) for _ in range(MAX_IDLE + 2)]
@@ -103,4 +103,4 @@ def test_verbs_from_many_threads_share_a_bounded_pool() -> None:
             thread.join(timeout=60)
         assert failures == []
         pooled = connection(anveo.url, None)
-        assert len(pooled._idle) <= MAX_IDLE  # noqa: SLF001 - the bound is the point
+        assert len(pooled._idle) <= MAX_IDLE
