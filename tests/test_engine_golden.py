@@ -41,7 +41,9 @@ NUMBERS = [
 ]
 # Changed by issue 12 only by new fields (account notification_url and numbers, the outbox):
 # with them stripped the old fingerprint a5fb690e... is reproduced exactly.
-FINGERPRINT = "fdbad35ce9dd7313bf8068d710c2cd4447782b4317ec96659fbab83b786f3dc0"
+# Changed again only because a rule's JSON leaves out an empty ``sequence`` (weighted rules):
+# emulating the old ``Rule.to_dict`` gives fdbad35c... back exactly.
+FINGERPRINT = "1a156d37da248d969c38c71cece7691e1d7d4721226528792f22b8c8c472564d"
 
 
 def story(seed: int, steps: int = 200) -> list[str]:
