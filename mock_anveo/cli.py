@@ -229,9 +229,16 @@ def _callbacks_safe(world: World) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mock-anveo`` console script and ``python -m mock_anveo``."""
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = build_parser().parse_known_args(argv)
     except SystemExit as exc:  # argparse: --help, --version (0) or a bad flag (2)
         return int(exc.code or 0)
+    if extra:  # named by the command it was given to, which argparse's own line does not say
+        prog = f"mock-anveo {args.command}"
+        print(
+            f"{prog}: error: unrecognized arguments: {' '.join(extra)} (see {prog} --help)",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "check":
         return check(args)
     try:

@@ -264,7 +264,7 @@ def test_the_url_file_appears_only_once_signals_stop_cleanly(
     ("argv", "named"),
     [
         (["serve", "--port", "70000"], "mock-anveo serve: error: argument --port:"),
-        (["serve", "--bogus"], "unrecognized arguments: --bogus"),
+        (["serve", "--bogus"], "mock-anveo serve: error: unrecognized arguments: --bogus"),
         (["serve", "--control-token", ""], "argument --control-token: must not be empty"),
         (["check"], "mock-anveo check: error: the following arguments are required: file"),
     ],
