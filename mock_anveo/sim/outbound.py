@@ -48,7 +48,8 @@ def check_url(value: Any, name: str) -> str:
     """An http or https URL with a host and no credentials, at most 2048 characters;
     SettingError naming ``name`` otherwise."""
     url = string(value, name, "an http:// or https:// URL")
-    if url == SINK:  # only the control API, which knows the server's URL, resolves it
+    if url == SINK and name == "notification_url":  # the control API resolves it, knowing
+        # the server's URL; a file or snapshot cannot, so say what to write instead
         raise SettingError(
             f"{name} {SINK!r} (the built-in sink) is understood by the control API, the "
             "controller and the pytest marker; here give its URL: "
