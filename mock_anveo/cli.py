@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from . import flags
 from ._version import __version__
@@ -30,9 +31,16 @@ from .sim.world import Settings, World
 from .wire import pipeline
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a mistake is one line naming it (no usage block above it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test to check the README's flags)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mock-anveo",
         description=("Offline, deterministic test double of the Anveo telephony API."),
     )
@@ -254,16 +262,33 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mock-anveo`` console script and ``python -m mock_anveo``."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if args.command == "serve" and args.clock == "manual" and args.speed is not None:
+        args, extra = parser.parse_known_args(argv)
+        if (
+            not extra
+            and args.command == "serve"
+            and args.clock == "manual"
+            and args.speed is not None
+        ):
             parser.error(
                 "argument --speed: a manual clock has no speed, it moves only when advanced "
                 "through the control API; drop --speed or use --clock real"
             )
     except SystemExit as exc:  # argparse: --help, --version (0) or a bad flag (2)
         return int(exc.code or 0)
+    if extra:  # named by the command it was given to, which argparse's own line does not say
+        prog = f"mock-anveo {args.command}"
+        print(
+            f"{prog}: error: unrecognized arguments: {' '.join(extra)} (see {prog} --help)",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "check":
         return check(args)
+    try:
+        args.control_token = flags.token_from_env(args.control_token)
+    except ValueError as exc:
+        print(f"mock-anveo serve: error: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(serve(args))
 
 

@@ -99,15 +99,35 @@ def config(text: str) -> list[Account]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _token(text: str) -> str | None:
+#: Where ``serve`` reads its control token when ``--control-token`` is not given.
+TOKEN_ENV = "MOCK_ANVEO_CONTROL_TOKEN"
+
+
+def _token(text: str) -> str:
     if text == "":
-        return None  # an empty $MOCK_ANVEO_CONTROL_TOKEN means no token
+        # An empty token would start the control API open while the command line looks
+        # protected (an unset shell variable expands to '').
+        raise argparse.ArgumentTypeError(
+            "must not be empty: an empty token would leave the control API open; "
+            "leave it out to run without one"
+        )
     if not _TOKEN.fullmatch(text):
         raise argparse.ArgumentTypeError(
             "must be 1 to 256 printable ASCII characters without "
             "spaces (it is sent in an HTTP header)"
         )
     return text
+
+
+def token_from_env(given: str | None) -> str | None:
+    """The control token: the flag's, else ``$MOCK_ANVEO_CONTROL_TOKEN`` checked like it
+    (empty or malformed: ValueError naming the variable), else None."""
+    if given is not None or TOKEN_ENV not in os.environ:
+        return given
+    try:
+        return _token(os.environ[TOKEN_ENV])
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"${TOKEN_ENV} {exc}") from None
 
 
 def _state_file(text: str) -> StateFile:
@@ -193,8 +213,9 @@ def serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--control-token",
         type=_token,
-        default=os.environ.get("MOCK_ANVEO_CONTROL_TOKEN"),
-        help="require this token on the control API (default: $MOCK_ANVEO_CONTROL_TOKEN)",
+        default=None,  # then $MOCK_ANVEO_CONTROL_TOKEN, read by token_from_env
+        help="require this token on the control API, sent as 'Authorization: Bearer TOKEN' "
+        "or 'X-Mock-Token: TOKEN' (default: $MOCK_ANVEO_CONTROL_TOKEN)",
     )
     serve.add_argument(
         "--state-file",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mock_anveo import cli
+from mock_anveo.flags import token_from_env
 
 from .helpers import FIXTURES, xml_request
 
@@ -256,3 +257,44 @@ def test_the_url_file_appears_only_once_signals_stop_cleanly(
     argv = ["serve", "--port", "0", "--url-file", str(url_file), "--state-file", str(state)]
     assert cli.main(argv) == 0
     assert seen and state.exists()
+
+
+# ---- a stranger's findings: one line, and no empty token ------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["serve", "--port", "70000"], "mock-anveo serve: error: argument --port:"),
+        (["serve", "--bogus"], "mock-anveo serve: error: unrecognized arguments: --bogus"),
+        (["serve", "--control-token", ""], "argument --control-token: must not be empty"),
+        (["check"], "mock-anveo check: error: the following arguments are required: file"),
+    ],
+)
+def test_a_bad_flag_is_exactly_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and "usage:" not in err, err
+    assert "--help" in err
+
+
+def test_an_empty_token_in_the_environment_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOCK_ANVEO_CONTROL_TOKEN", "")
+    assert cli.main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "$MOCK_ANVEO_CONTROL_TOKEN must not be empty" in err, err
+
+
+def test_the_token_comes_from_the_flag_then_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MOCK_ANVEO_CONTROL_TOKEN", raising=False)
+    assert token_from_env(None) is None
+    monkeypatch.setenv("MOCK_ANVEO_CONTROL_TOKEN", "from-env")
+    assert token_from_env(None) == "from-env"
+    assert token_from_env("from-flag") == "from-flag"
+    monkeypatch.setenv("MOCK_ANVEO_CONTROL_TOKEN", "has space")
+    with pytest.raises(ValueError, match=r"\$MOCK_ANVEO_CONTROL_TOKEN must be 1 to 256"):
+        token_from_env(None)

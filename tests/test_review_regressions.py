@@ -63,7 +63,7 @@ async def test_an_sms_cannot_spend_money_a_live_call_reserved(client):
 @pytest.mark.parametrize(
     ("weights", "said"),
     [
-        ('{"answer": Infinity}', "weights.answer must be a finite number"),  # the JSON reader
+        ('{"answer": Infinity}', "weights.answer holds Infinity, which no"),  # the JSON reader
         ('{"answer": 1e308, "busy": 1e308}', "weights.answer must be a number from 0 to 1000000"),
     ],
 )

@@ -32,13 +32,23 @@ OBJ: dict[str, Any] = {"type": "object"}
 
 #: Where the mock calls the customer's app back (see apinotify.CALLBACKS).
 _NOTIFY: dict[str, Any] = {
-    "notification_url": {"type": "string", "nullable": True},
+    "notification_url": {
+        "type": "string",
+        "nullable": True,
+        "description": 'http(s) URL; "sink" on input means the tenant\'s built-in sink',
+    },
     "numbers": {
         "type": "array",
         "items": {
             "type": "object",
             "required": ["number"],
-            "properties": {"number": {"type": "string"}, "sms_url": {"type": "string"}},
+            "properties": {
+                "number": {"type": "string"},
+                "sms_url": {
+                    "type": "string",
+                    "description": "URL template; placeholders $[from]$, $[to]$, $[message]$",
+                },
+            },
         },
     },
 }
@@ -142,13 +152,16 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "description": "given by the server; ignored on input"},
             "rule": {"type": "string", "enum": ["scenario"]},
-            "match": {"type": "string"},
+            "match": {
+                "type": "string",
+                "description": "a number or glob of digits: * ? and sets such as [0-5], [!0]",
+            },
             "action": {"type": "string", "enum": ["DIAL.CONNECT", "DIAL.CALLFLOW"]},
             "leg": {"type": "string", "enum": ["first", "second"]},
             "outcome": {"type": "string"},
             "ring": {"type": "number"},
             "talk": {"type": "number"},
-            "sequence": {"type": "array", "items": ref("Leg")},
+            "sequence": {"type": "array", "items": ref("Leg"), "minItems": 1},
             "weights": {"type": "object", "additionalProperties": {"type": "number"}},
             "times": {"type": "integer", "minimum": 1},
             "result": {"type": "string"},

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SettingError
-from .bounds import bounded, shown_value
+from .bounds import bounded, json_type, shown_value, string
 from .fields import ACCOUNT_FIELDS
 from .outbound import check_numbers, check_url, numbers_list
 
@@ -116,7 +116,9 @@ def _strings(value: Any, name: str, digits: bool) -> set[str]:
         raise SettingError(f"{name} must be a list of at most 1000 strings", name)
     out: set[str] = set()
     for item in value:
-        ok = isinstance(item, str) and 0 < len(item) <= 64 and (not digits or item.isdigit())
+        if not isinstance(item, str):
+            raise SettingError(f"{name} must hold JSON strings, got {json_type(item)}", name)
+        ok = 0 < len(item) <= 64 and (not digits or item.isdigit())
         if not ok or not item.isascii():
             kind = "digit strings" if digits else "strings of 1 to 64 characters"
             raise SettingError(f"{name} must hold {kind}, got {shown_value(item)}", name)
@@ -146,12 +148,12 @@ def _parse_fields(doc: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # Both are encoded as UTF-8 for the HMAC: JSON can carry lone surrogates, which cannot be.
     if "email" in doc:
-        if not _utf8(doc["email"], 254):
+        if not _utf8(string(doc["email"], "email", "an e-mail address"), 254):
             raise SettingError("email must be a string of at most 254 characters", "email")
         out["email"] = doc["email"]
     if "secure_phrase" in doc:
         phrase = doc["secure_phrase"]
-        if phrase is not None and not _utf8(phrase, 256):
+        if phrase is not None and not _utf8(string(phrase, "secure_phrase", "or null"), 256):
             raise SettingError(
                 "secure_phrase must be a string of at most 256 characters or null", "secure_phrase"
             )
@@ -218,20 +220,20 @@ def apply_fields(account: Account, doc: dict[str, Any]) -> Account:
 
 def check_userkey(userkey: Any) -> str:
     """A USERKEY the control API accepts: 1 to 64 printable ASCII characters, no spaces."""
+    key = string(userkey, "userkey", "1 to 64 printable ASCII characters")
     if (
-        not isinstance(userkey, str)
-        or not 0 < len(userkey) <= USERKEY_MAX
-        or not userkey.isascii()
-        or not userkey.isprintable()
-        or " " in userkey
-        or "/" in userkey
+        not 0 < len(key) <= USERKEY_MAX
+        or not key.isascii()
+        or not key.isprintable()
+        or " " in key
+        or "/" in key
     ):
         raise SettingError(
             f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
-            f"characters without spaces or '/', got {shown_value(userkey)}",
+            f"characters without spaces or '/', got {shown_value(key)}",
             "userkey",
         )
-    return userkey
+    return key
 
 
 def load_accounts(path: Path) -> list[Account]:

@@ -3,6 +3,8 @@
 Every numeric field of an account, rule, fault, clock or query goes through ``bounded`` so the
 same mistakes (a bool, a string, NaN, infinity, a float where a whole number is needed) are
 refused the same way, with one wording: ``NAME must be ... from LOW to HIGH, got VALUE``.
+Text fields first go through ``string``, so a number where text belongs is named as a wrong
+JSON type rather than judged as text.
 """
 
 from __future__ import annotations
@@ -70,3 +72,26 @@ def shown_value(value: Any) -> str:
         return "a whole number of more than 30 digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_type(value: Any) -> str:
+    """What JSON (or TOML) value ``value`` is, in words, for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "a number of more than 30 digits"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return "an object" if isinstance(value, dict) else "a string"
+
+
+def string(value: Any, name: str, what: str) -> str:
+    """``value`` if it is a string; SettingError naming ``name`` otherwise, which says a JSON
+    string is wanted (``what`` describes its content) and what came instead."""
+    if isinstance(value, str):
+        return value
+    raise SettingError(f"{name} must be a JSON string ({what}), got {json_type(value)}", name)

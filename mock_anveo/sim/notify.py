@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Final
 
 from ..errors import SettingError
-from .bounds import shown_value
+from .bounds import string
 from .calls import Call, billable
 from .faults import pick_message
-from .outbound import as_sent, fill
+from .outbound import as_sent, fill, phone_number, sms_sender
 from .outbox import Message
 from .sms import Sms
 from .tenantstate import TenantState
@@ -158,15 +158,12 @@ class Notifier(TenantState):
         self._notification("SMS", sms.sent_at + SMS_REPORT_AFTER, sms_fields(sms, status))
 
     def sms_inbound(self, sender: str, to: str, message: str) -> Message | None:
-        """An SMS from ``sender`` arrives now on the account's number ``to``: its forward
-        (None when the number has no template). SettingError when ``to`` is not the
-        account's or a value is malformed."""
-        for name, value in (("from", sender), ("to", to)):
-            if not isinstance(value, str) or not 0 < len(value) <= 20 or not value.isdigit():
-                raise SettingError(
-                    f"{name} must be a phone number (digits), got {shown_value(value)}", name
-                )
-        if not isinstance(message, str) or len(message) > MESSAGE_MAX:
+        """An SMS from ``sender`` (digits, ``+`` digits or a sender name) arrives now on the
+        account's number ``to``: its forward (None when the number has no template).
+        SettingError when ``to`` is not the account's or a value is malformed."""
+        sender, to = sms_sender(sender), phone_number(to, "to")
+        message = string(message, "message", "the text of the SMS")
+        if len(message) > MESSAGE_MAX:
             raise SettingError(
                 f"message must be a string of at most {MESSAGE_MAX} characters", "message"
             )

@@ -9,54 +9,101 @@ meaning something else later by DNS.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from ..errors import SettingError
-from .bounds import shown_value
+from .bounds import string
 
 URL_MAX: Final = 2048
 NUMBERS_MAX: Final = 1000
 #: The placeholders of an SMS forward template (Anveo's own spelling).
 PLACEHOLDERS: Final = ("$[from]$", "$[to]$", "$[message]$")
+# From a "$[" to its closing "]$": stops at the next "$" or bracket, so an unclosed one is seen.
+_TOKEN: Final = re.compile(r"\$\[[^\[\]$]{0,40}\]?\$?")
+# An alphanumeric SMS sender ID (GSM: at most 11 characters, at least one letter).
+_ALPHANUMERIC: Final = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9 .&_'-]{0,9}[A-Za-z0-9.]?")
+#: The ``notification_url`` shorthand for the tenant's own sink on the server (the marker's).
+SINK: Final = "sink"
 #: The ``serve`` switch that widens the rule, named by every refusal.
 SWITCH: Final = "--callback-allow"
+
+
+def sink_url(base: str, userkey: str) -> str:
+    """The built-in sink of tenant ``userkey`` on the server at ``base`` (what ``SINK`` means)."""
+    return f"{base.rstrip('/')}/_mock/sink/{quote(userkey, safe='')}"
+
+
+def with_sink(doc: dict[str, Any], base: str | None, userkey: str) -> dict[str, Any]:
+    """``doc`` with a ``notification_url`` of ``SINK`` spelt out as this tenant's sink URL
+    (unchanged without a ``base``: ``check_url`` then explains the shorthand)."""
+    if base is None or doc.get("notification_url") != SINK:
+        return doc
+    return {**doc, "notification_url": sink_url(base, userkey)}
 
 
 def check_url(value: Any, name: str) -> str:
     """An http or https URL with a host and no credentials, at most 2048 characters;
     SettingError naming ``name`` otherwise."""
-    if not isinstance(value, str) or not 0 < len(value) <= URL_MAX or not value.isprintable():
+    url = string(value, name, "an http:// or https:// URL")
+    if url == SINK and name == "notification_url":  # the control API resolves it, knowing
+        # the server's URL; a file or snapshot cannot, so say what to write instead
+        raise SettingError(
+            f"{name} {SINK!r} (the built-in sink) is understood by the control API, the "
+            "controller and the pytest marker; here give its URL: "
+            "http://127.0.0.1:PORT/_mock/sink/USERKEY",
+            name,
+        )
+    if not 0 < len(url) <= URL_MAX or not url.isprintable():
         raise SettingError(
             f"{name} must be an http:// or https:// URL of at most {URL_MAX} characters", name
         )
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
-        raise SettingError(f"{name} is not a valid URL ({exc}): {value!r}", name) from None
-    if value == "sink":
-        raise SettingError(
-            f'{name} "sink" is a shorthand of the pytest marker (@pytest.mark.anveo) only; '
-            "elsewhere give the built-in sink's URL, http://HOST:PORT/_mock/sink/NAME "
-            "(read it at /_mock/sinks/NAME)",
-            name,
-        )
+        raise SettingError(f"{name} is not a valid URL ({exc}): {url!r}", name) from None
     if parts.scheme not in ("http", "https"):
         raise SettingError(
-            f"{name} must use http or https, got {parts.scheme or 'no'} scheme in {value!r}", name
+            f"{name} must use http or https, got {parts.scheme or 'no'} scheme in {url!r}", name
         )
     if parts.username is not None or parts.password is not None:
         raise SettingError(
             f"{name} must not carry credentials (user:pass@): Anveo does not support them, "
-            f"got {shown_value(value)}",
+            f"got {url!r}",
             name,
         )
     if not host or "$[" in host:
-        raise SettingError(f"{name} needs a host name, got {shown_value(value)}", name)
-    return value
+        raise SettingError(f"{name} needs a host name, got {url!r}", name)
+    return url
+
+
+def check_template(value: Any, name: str) -> str:
+    """An SMS forward template: a URL (``check_url``) whose every ``$[`` starts one of the
+    ``PLACEHOLDERS``, spelt exactly; SettingError naming ``name`` and the bad one otherwise."""
+    url = check_url(value, name)
+    valid = ", ".join(PLACEHOLDERS)
+    for found in re.finditer(re.escape("$["), url):
+        at = found.start()
+        if url.startswith(PLACEHOLDERS, at):
+            continue
+        token = _TOKEN.match(url, at)
+        text = token.group(0) if token else "$["
+        if not text.endswith("]$"):
+            raise SettingError(
+                f"{name} has a malformed placeholder starting {text!r} at character {at + 1} "
+                f"(a placeholder is $[name]$); the placeholders are {valid}",
+                name,
+            )
+        raise SettingError(
+            f"{name} has an unknown placeholder {text!r}; the placeholders are {valid}, "
+            "spelt exactly so (lower case, no spaces)",
+            name,
+        )
+    return url
 
 
 def is_loopback(host: str) -> bool:
@@ -107,15 +154,13 @@ def check_numbers(value: Any, name: str = "numbers") -> dict[str, str | None]:
             raise SettingError(
                 f"{where} has unknown fields {unknown}; valid: number, sms_url", where
             )
-        number = item["number"]
-        if not isinstance(number, str) or not number.isascii() or not number.isdigit():
-            raise SettingError(
-                f"{where}.number must be a string of digits, got {shown_value(number)}", where
-            )
+        number = string(item["number"], f"{where}.number", 'digits such as "12155550123"')
+        if not number.isascii() or not number.isdigit():
+            raise SettingError(f"{where}.number must be a string of digits, got {number!r}", where)
         if len(number) > 20 or number in out:
             raise SettingError(f"{where}.number must be unique and at most 20 digits", where)
         template = item.get("sms_url")
-        out[number] = None if template is None else check_url(template, f"{where}.sms_url")
+        out[number] = None if template is None else check_template(template, f"{where}.sms_url")
     return out
 
 
@@ -144,6 +189,37 @@ def as_sent(url: str) -> str:
     path = quote(parts.path, safe=_KEEP, encoding="utf-8", errors="strict")
     query = quote(parts.query, safe=_KEEP, encoding="utf-8", errors="strict")
     return f"{parts.scheme}://{netloc}{path}" + (f"?{query}" if query or "?" in url else "")
+
+
+def phone_number(value: Any, name: str) -> str:
+    """A phone number as the model stores it: 1 to 20 digits, given with or without E.164's
+    leading ``+`` (which is dropped); SettingError naming ``name`` otherwise."""
+    text = string(value, name, 'a phone number such as "4915112345678" or "+4915112345678"')
+    digits = text.removeprefix("+")
+    if not (0 < len(digits) <= 20 and digits.isascii() and digits.isdigit()):
+        raise SettingError(
+            f"{name} must be a phone number of 1 to 20 digits, optionally after a +, got {text!r}",
+            name,
+        )
+    return digits
+
+
+def sms_sender(value: Any, name: str = "from") -> str:
+    """Who an inbound SMS is from: a phone number (``phone_number``: digits, ``+`` dropped)
+    or an alphanumeric sender ID such as ``PayPal`` (kept as it is)."""
+    text = string(
+        value, name, 'a phone number such as "4915112345678", or a sender name such as "PayPal"'
+    )
+    if text.removeprefix("+").isdigit():
+        return phone_number(text, name)
+    if not text.isascii() or not _ALPHANUMERIC.fullmatch(text):
+        raise SettingError(
+            f"{name} must be a phone number (digits, optionally after a +) or an alphanumeric "
+            f"sender of 1 to 11 letters, digits, spaces and . & _ ' - with at least one "
+            f"letter, got {text!r}",
+            name,
+        )
+    return text
 
 
 def fill(template: str, sender: str, to: str, message: str) -> str:

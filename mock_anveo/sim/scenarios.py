@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import SettingError
-from .bounds import bounded, shown_value
+from .bounds import bounded, shown_value, string
 from .legs import (
     DEFAULT_RING_FIRST,
     DEFAULT_RING_SECOND,
@@ -65,18 +65,14 @@ class Rule:
         return self.sequence[min(self.used, len(self.sequence)) - 1]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form, as accepted by ``rule_from_dict``."""
-        return {
-            "id": self.id,
-            "match": self.match,
-            "action": self.action,
-            "leg": self.leg,
-            "sequence": [b.rule_dict() for b in self.sequence],
-            "weights": self.weights,
-            "times": self.times,
-            "result": self.result,
-            "used": self.used,
-        }
+        """JSON form, as accepted by ``rule_from_dict`` (``sequence`` only when it has steps,
+        so a listed rule can be sent back as it is)."""
+        doc: dict[str, Any] = {"id": self.id, "match": self.match, "action": self.action}
+        doc["leg"] = self.leg
+        if self.sequence:
+            doc["sequence"] = [b.rule_dict() for b in self.sequence]
+        doc.update(weights=self.weights, times=self.times, result=self.result, used=self.used)
+        return doc
 
 
 _RULE_FIELDS = frozenset(
@@ -95,8 +91,11 @@ _RULE_FIELDS = frozenset(
         "used",
     }
 )
-#: Digits (a number is digits only) and fnmatch's glob characters.
-_PATTERN = re.compile(r"[0-9*?\[\]!-]{1,64}")
+#: A glob that can match a number (digits only): digits, ``*``, ``?`` and closed digit sets
+#: such as ``[0-5]`` or ``[!0]``. fnmatch reads an unclosed ``[`` as a literal character,
+#: which no number contains, so such a rule would silently never apply.
+_PATTERN = re.compile(r"(?:[0-9*?]|\[!?(?:[0-9](?:-[0-9])?)+\])+")
+_GLOB_HELP = "a glob: * any digits, ? one digit, [0-5] or [!0] one digit of a set"
 
 
 def rule_from_dict(doc: Any, rule_id: str) -> Rule:
@@ -148,7 +147,7 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
         times = bounded(times, "times", 1, MAX_TIMES)
     result = doc.get("result")
     if result is not None:
-        if not isinstance(result, str) or len(result) > 1024:
+        if len(string(result, "result", "what the call flow produces")) > 1024:
             raise SettingError("result must be a string of at most 1024 characters", "result")
         if action == "DIAL.CONNECT" or leg == "second":
             raise SettingError(
@@ -163,13 +162,22 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
             'pattern such as "1212*" ("*" for every number)',
             "match",
         )
-    match = doc["match"]
-    if not isinstance(match, str) or _PATTERN.fullmatch(match) is None:
+    match = string(doc["match"], "match", 'a number or glob such as "1212*"')
+    if not 0 < len(match) <= 64:
         raise SettingError(
-            "match must be a number or glob pattern of 1 to 64 digits and "
-            f"* ? [ ] ! -, got {shown_value(match)}",
+            f"match must be a number or {_GLOB_HELP}, 1 to 64 characters, got {match!r}",
             "match",
         )
+    if _PATTERN.fullmatch(match) is None:
+        opened, closed = match.count("["), match.count("]")
+        why = (
+            "has a [ without its closing ]"
+            if opened > closed
+            else "has a ] without its opening ["
+            if closed > opened
+            else "is not a glob of digits"
+        )
+        raise SettingError(f"match {match!r} {why}: it is a number or {_GLOB_HELP}", "match")
     return Rule(rule_id, match, action, leg, sequence, weights, times, result, used)
 
 

@@ -95,9 +95,10 @@ def _fresh_key(world: World) -> str:
             return key
 
 
-def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
+def build_tenant(world: World, doc: dict[str, Any], sink_base: str | None = None) -> Tenant:
     """Validate a tenant document completely, then add the tenant; it remembers the document
-    (with its userkey) so ``rebuild`` can make it again.
+    (with its userkey) so ``rebuild`` can make it again. With ``sink_base`` (the server's
+    URL), ``notification_url: "sink"`` means the tenant's built-in sink there.
 
     A new account verifies the documentation's caller ID and knows one call flow key, so
     Anveo's own examples work on it; the document's fields replace those defaults. Rules are
@@ -113,6 +114,8 @@ def build_tenant(world: World, doc: dict[str, Any]) -> Tenant:
             raise Conflict(f"a tenant with userkey {userkey!r} exists", "userkey")
     else:
         userkey = _fresh_key(world)
+    doc = outbound.with_sink(doc, sink_base, userkey)
+    origin = outbound.with_sink(origin, sink_base, userkey)
     origin["userkey"] = userkey
     start = _start(doc["start"]) if doc.get("start") is not None else None
     rate = clock_rate(doc["clock_rate"]) if doc.get("clock_rate") is not None else None
@@ -176,8 +179,10 @@ def patch_tenant(
     doc: dict[str, Any],
     real: Callable[[], float],
     allow: frozenset[str] = frozenset(),
+    sink_base: str | None = None,
 ) -> None:
-    """Change account fields and the clock rate, all or nothing.
+    """Change account fields and the clock rate, all or nothing (``sink_base``: as for
+    ``build_tenant``).
 
     A new ``balance`` counts as money paid in (``Tenant.set_balance``: ``initial_balance``
     moves with it, and live calls are planned again against it).
@@ -186,6 +191,7 @@ def patch_tenant(
         if name in doc:
             raise SettingError(f"{why}; fields that can change: {list(PATCH_FIELDS)}", name)
     _unknown(doc, PATCH_FIELDS, "tenant")
+    doc = outbound.with_sink(doc, sink_base, tenant.account.userkey)
     rate = clock_rate(doc["clock_rate"]) if "clock_rate" in doc else None
     account_doc = {k: v for k, v in doc.items() if k != "clock_rate"}
     scratch = Account(**{n: getattr(tenant.account, n) for n in tenant.account.__slots__})
@@ -215,6 +221,14 @@ def _rule_doc(doc: Any, kind: RuleKind) -> Any:
     if doc.get("rule", kind) != kind:
         raise SettingError(f"this list holds {kind} rules, got a {doc['rule']!r} rule", "rule")
     doc = {k: v for k, v in doc.items() if k not in ("id", "rule")}
+    # An empty sequence reads as "do something" yet adds nothing; a snapshot's rules may hold
+    # one (weights, or a plain answer), which is why only rules given as input refuse it.
+    if doc.get("sequence") == [] and doc.get("weights") is None:
+        raise SettingError(
+            "sequence is empty: give 1 to 100 steps, or leave it out (a rule with no outcome "
+            "answers as an ordinary number)",
+            "sequence",
+        )
     if kind == "scenario" and "kind" in doc:
         if doc["kind"] != "scenario":
             raise SettingError(

@@ -1,4 +1,4 @@
-"""How control requests travel: a keep-alive stdlib connection (sync) or an aiohttp session.
+"""How control requests travel: pooled keep-alive stdlib connections (sync) or an aiohttp session.
 
 Both take an ``Op`` and give back its parsed answer. The sync transport imports only the
 standard library; the async one imports aiohttp when it is opened, so loading the controller
@@ -24,6 +24,8 @@ __all__ = ["CONTROL_TIMEOUT", "AsyncTransport", "Connection", "connection", "for
 T = TypeVar("T")
 #: Seconds a control request may take; generous because a huge advance fires many events.
 CONTROL_TIMEOUT = 60.0
+#: Idle sockets kept per server; more are opened when that many verbs are in flight at once.
+MAX_IDLE = 4
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -34,7 +36,12 @@ def _headers(token: str | None) -> dict[str, str]:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection to a server (thread-safe by a lock)."""
+    """Keep-alive HTTP/1.1 connections to one server, safe to share between threads.
+
+    A request takes an idle socket or opens a new one and gives it back afterwards, so a verb
+    called while another is in flight (a notification receiver in another thread asking the
+    same controller for ``calls()`` during ``advance``) never waits for it.
+    """
 
     def __init__(self, url: str, token: str | None) -> None:
         parts = urlsplit(url)
@@ -45,8 +52,9 @@ class Connection:
         self._host, self._port = parts.hostname, parts.port
         self._prefix = parts.path.rstrip("/")
         self._headers = _headers(token)
-        self._conn: http.client.HTTPConnection | None = None
-        self._lock = threading.Lock()
+        self._idle: list[http.client.HTTPConnection] = []
+        self._generation = 0  # bumped by close(): sockets taken before it are not kept
+        self._lock = threading.Lock()  # guards _idle and _generation only, never a round trip
 
     def run(self, op: Op[T]) -> T:
         """Send ``op`` and parse its answer."""
@@ -62,42 +70,53 @@ class Connection:
             raise ConnectionError(f"cannot reach mock-anveo at {self.url}: {exc}") from exc
         if conn.sock is not None:  # small JSON requests: do not let Nagle hold them back
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._conn = conn
         return conn
+
+    def _take(self) -> tuple[http.client.HTTPConnection, bool, int]:
+        with self._lock:
+            generation = self._generation
+            if self._idle:
+                return self._idle.pop(), True, generation
+        return self._open(), False, generation
+
+    def _give(self, conn: http.client.HTTPConnection, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation and len(self._idle) < MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
         """One round trip: status and body."""
-        with self._lock:
-            for attempt in (1, 2):
-                reused = self._conn is not None
-                conn = self._conn or self._open()
-                try:
-                    conn.request(method, self._prefix + path, body, self._headers)
-                    response = conn.getresponse()
-                    data = response.read()
-                except (ConnectionError, http.client.BadStatusLine):
-                    # The server closed an idle keep-alive connection: retry once on a new one.
-                    self._drop()
-                    if not reused or attempt == 2:
-                        raise
-                    continue
-                except BaseException:
-                    self._drop()
+        for attempt in (1, 2):
+            conn, reused, generation = self._take()
+            try:
+                conn.request(method, self._prefix + path, body, self._headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (ConnectionError, http.client.BadStatusLine):
+                # The server closed an idle keep-alive connection: retry once on a new one.
+                conn.close()
+                if not reused or attempt == 2:
                     raise
-                if response.will_close:
-                    self._drop()
-                return response.status, data
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            if response.will_close:
+                conn.close()
+            else:
+                self._give(conn, generation)
+            return response.status, data
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     def close(self) -> None:
-        """Close the socket (the next request opens a new one)."""
+        """Close the idle sockets (the next request opens a new one)."""
         with self._lock:
-            self._drop()
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for conn in idle:
+            conn.close()
 
 
 _POOL: dict[tuple[str, str | None], Connection] = {}

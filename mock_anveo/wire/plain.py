@@ -4,10 +4,10 @@ A body recognised as plainly well-formed and request.xsd-valid (UTF-8, an option
 declaration, USERTOKEN before ACTION, double-quoted NAME attributes, no comments, CDATA, DTD
 or character references) is read here without lxml and without the schema: printable-ASCII
 bodies by string checks and a regular expression over the tags only, others by one regular
-expression over every character. Anything else, including every body that would be refused, gets ``None``
-and goes to ``xmlparse.parse_xml``, which parses, validates and words refusals as before.
-What this module accepts, ``parse_xml`` accepts with the same ``ActionRequest``
-(tests/test_fastpath.py checks it with Hypothesis).
+expression over every character. Anything else, including every body that would be
+refused, gets ``None`` and goes to ``xmlparse.parse_xml``, which parses, validates and words
+refusals as before. What this module accepts, ``parse_xml`` accepts with the same
+``ActionRequest`` (tests/test_fastpath.py checks it with Hypothesis).
 """
 
 from __future__ import annotations

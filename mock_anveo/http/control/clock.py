@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...errors import SettingError
 from ...sim import setup
-from ...sim.bounds import bounded, shown_value
+from ...sim.bounds import bounded, shown_value, string
 from ...sim.clock import ClockError, iso, parse_iso
 from ...sim.tenant import Tenant
 from ..base import WORLD
@@ -69,10 +69,9 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
     if target == "seconds":
         tenant.advance(bounded(doc["seconds"], "seconds", 0, MAX_ADVANCE, whole=False))
     elif target == "to":
-        if not isinstance(doc["to"], str):
-            raise SettingError(f"to must be an ISO-8601 moment, got {shown_value(doc['to'])}", "to")
+        to = string(doc["to"], "to", 'an ISO-8601 moment such as "2026-01-02T00:00:00Z"')
         try:
-            moment = parse_iso(doc["to"])
+            moment = parse_iso(to)
         except (ValueError, OverflowError) as exc:
             raise SettingError(f"to must be an ISO-8601 moment: {exc}", "to") from None
         if moment - tenant.clock.now() > MAX_ADVANCE:

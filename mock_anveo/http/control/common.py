@@ -2,7 +2,8 @@
 
 Every reply of the control API, errors included, is rendered by ``reply`` (strict JSON: never
 a bare NaN or Infinity), and every refusal by ``refusal``. Bodies are parsed strictly too:
-``NaN``, ``Infinity`` and numbers too large for a float are refused before any handler runs.
+``NaN``, ``Infinity``, numbers too large for a float and integers of over 100 digits are
+refused before any handler runs, naming the field.
 """
 
 from __future__ import annotations
@@ -130,13 +131,19 @@ async def _no_body(request: web.Request) -> None:
         )
 
 
+#: Digits an integer in a body may have: far above any field's bound (2**63 has 19), far below
+#: Python's own limit on converting text to int (whose message would name sys internals).
+INT_DIGITS_MAX = 100
+
+
 class _NonFinite:
-    """Stands where a body held NaN, Infinity or a number too large for a float."""
+    """Stands where a body held NaN, Infinity, a number too large for a float, or an integer
+    of more than ``INT_DIGITS_MAX`` digits; ``text`` is how the refusal shows it."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.text = text if len(text) <= 30 else f"a number of {len(text.lstrip('-'))} digits"
 
 
 def _first_non_finite(doc: Any) -> tuple[list[str | int], str] | None:
@@ -176,8 +183,11 @@ async def json_body(request: web.Request, *, required: bool = False) -> dict[str
         value = float(text)
         return value if math.isfinite(value) else non_finite(text)
 
+    def whole(text: str) -> int | _NonFinite:
+        return int(text) if len(text) <= INT_DIGITS_MAX else non_finite(text)
+
     try:
-        doc = json.loads(raw, parse_constant=non_finite, parse_float=real)
+        doc = json.loads(raw, parse_constant=non_finite, parse_float=real, parse_int=whole)
     except (ValueError, RecursionError) as exc:
         raise ControlError(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
@@ -188,7 +198,9 @@ async def json_body(request: web.Request, *, required: bool = False) -> dict[str
         shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)[1:]
         raise ControlError(
             400,
-            f"{shown} must be a finite number, got {text} (NaN and Infinity are not JSON numbers)",
+            f"{shown} holds {text}, which no field accepts: numbers must be finite, within "
+            "±1.8e308 and at most 100 digits (NaN and Infinity are not JSON numbers); a text "
+            "field takes a JSON string",
             shown,
         )
     return doc

@@ -12,6 +12,12 @@ from ..views import tenant_view
 from .common import json_body, reply, tenant_of
 
 
+def _base(request: web.Request) -> str:
+    """This server's URL as the client reached it: where ``"sink"`` points (as the marker's
+    ``anveo.sink_url``, made from the controller's base URL, does)."""
+    return str(request.url.origin())
+
+
 def _take_errors(request: web.Request, userkey: str) -> list[dict[str, Any]]:
     """Remove and return the unexpected exceptions recorded for ``userkey``."""
     errors = request.config_dict[INTERNAL_ERRORS]
@@ -29,7 +35,8 @@ async def list_tenants(request: web.Request) -> web.Response:
 async def create_tenant(request: web.Request) -> web.Response:
     """POST /_mock/tenants: a new tenant (userkey random when not given), rules included."""
     doc = await json_body(request)
-    return reply(tenant_view(setup.build_tenant(request.config_dict[WORLD], doc)), 201)
+    tenant = setup.build_tenant(request.config_dict[WORLD], doc, _base(request))
+    return reply(tenant_view(tenant), 201)
 
 
 async def get_tenant(request: web.Request) -> web.Response:
@@ -42,7 +49,8 @@ async def patch_tenant(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     doc = await json_body(request, required=True)
     world = request.config_dict[WORLD]
-    setup.patch_tenant(tenant, doc, world.monotonic, world.settings.callback_allow)
+    allow = world.settings.callback_allow
+    setup.patch_tenant(tenant, doc, world.monotonic, allow, _base(request))
     return reply(tenant_view(tenant))
 
 
