@@ -99,11 +99,3 @@ async def test_a_forward_is_retried_like_a_notification(server, session) -> None
     assert message["state"] == "delivered"
     assert [a["status"] for a in message["attempts"]] == [500, 502, 200]
     assert [a["at"][11:19] for a in message["attempts"]] == ["00:00:00", "00:05:00", "00:10:00"]
-
-
-async def test_the_markers_sink_shorthand_elsewhere_says_what_to_write(server, session) -> None:
-    status, error = await control_raw(
-        session, server.url, "POST", "/tenants", {"notification_url": "sink"}
-    )
-    assert status == 400 and error["field"] == "notification_url"
-    assert "/_mock/sink/NAME" in error["error"] and "marker" in error["error"]
