@@ -348,3 +348,44 @@ def test_the_dashboard_survives_a_server_restart(browser):
     finally:
         second.stop()
     # Connection-refused errors while the server is down are the browser's own console lines.
+
+
+def test_long_urls_and_values_wrap_or_fold_and_no_page_is_wider_than_a_phone(browser, server):
+    # An SMS of 4096 emoji makes a forward URL of ~49,000 characters; an ordinary URL must
+    # fit at 360 px too. Both forwards go to the sink, with the message in the URL.
+    sink = f"{server.url}/_mock/sink/ui?from=$[from]$&text=$[message]$"
+    number = "12155550177"
+    _post_json(
+        server.url + "/_mock/tenants",
+        {"userkey": "longui", "numbers": [{"number": number, "sms_url": sink}]},
+    )
+    inbound = f"{server.url}/_mock/tenants/longui/sms/inbound"
+    _post_json(inbound, {"from": "12125551234", "to": number, "message": "short"})
+    _post_json(inbound, {"from": "12125551234", "to": number, "message": "\U0001f600" * 4096})
+    _post_json(f"{server.url}/_mock/tenants/longui/clock/advance", {"seconds": 60})
+    notes = _get(f"{server.url}/_mock/tenants/longui/notifications")
+    huge = max((n["url"] for n in notes), key=len)
+    assert len(huge) > 40_000
+    page, problems = _open(browser, 360, 700)
+    page.goto(server.url + "/_mock/ui/#/sms")
+    page.select_option("#tenant", "longui")
+    forwards = page.locator("#notifications details")
+    expect(forwards).to_have_count(2)
+    for name in ("sms", "journal", "tenants", "calls", "controls"):
+        page.goto(f"{server.url}/_mock/ui/#/{name}")
+        expect(page.locator("#main h2")).to_be_visible()
+        if name == "sms":
+            expect(forwards).to_have_count(2)
+            forwards.first.locator("summary").click()  # the huge one's body: URL wrapped
+            forwards.last.locator("summary").click()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"#/{name} is {width} px wide in a 360 px window"
+    page.goto(f"{server.url}/_mock/ui/#/sms")
+    folded = forwards.first.locator("summary .long")
+    expect(folded).to_have_attribute("title", huge)  # the whole value, a hover away
+    expect(forwards.first.locator(".body pre").first).to_have_text(huge)
+    folded.get_by_role("button").click()  # shows it all, wrapped, without toggling the entry
+    expect(forwards.first.locator("summary .note-url")).to_have_text(huge)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(full_page=True, timeout=10_000)  # finishes: the page is not miles wide
+    assert problems == []

@@ -60,6 +60,20 @@ function money(text) {
   if (!parts) return String(text);
   return `${parts[1]}${parts[2]}.${(parts[3] || "").padEnd(2, "0")}`;
 }
+/* A value too long to show whole (a forward URL of an SMS of 4096 emoji is ~49,000
+   characters): its start, the whole in the title, and a button that shows it all, wrapped. */
+function long(value, limit) {
+  const text = value === null || value === undefined ? "" : String(value);
+  const max = limit || 160;
+  if (text.length <= max) return text;
+  const box = h("span", { class: "long", title: text });
+  const more = h("button", { type: "button", class: "show-all", onclick: (ev) => {
+    ev.preventDefault(); // inside a <summary>: show the value, do not toggle the entry
+    box.replaceChildren(text);
+  } }, `show all ${text.length} characters`);
+  box.append(text.slice(0, max) + "…", more);
+  return box;
+}
 const shortTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "");
 const enc = encodeURIComponent;
 const tpath = (suffix) => `/_mock/tenants/${enc(state.tenant)}${suffix || ""}`;
@@ -444,8 +458,8 @@ function entryView(e, open) {
   const summary = h("summary", {}, h("span", { class: "mono" }, `#${e.seq}`), h("span", { class: "mono" }, shortTime(e.virtual_time)),
     e.door ? h("span", {}, e.door) : "", h("strong", {}, e.action || ""),
     e.error_code && !fault ? h("span", { class: "code" }, e.error_code) : "",
-    fault ? h("span", { class: "faultname" }, `fault: ${e.detail}`) : "",
-    e.kind === "transition" ? h("span", {}, e.detail) : "");
+    fault ? h("span", { class: "faultname" }, "fault: ", long(e.detail)) : "",
+    e.kind === "transition" ? h("span", {}, long(e.detail)) : "");
   details.append(summary);
   if (e.kind === "exchange") {
     const curlBox = h("div", { class: "curl" });
@@ -462,34 +476,39 @@ function entryView(e, open) {
 pages.sms = () => {
   const smsBox = h("div", { id: "sms" });
   const noteBox = h("div", { id: "notifications" });
+  const open = new Set(); // a live update redraws the list: opened messages stay open
   main().replaceChildren(h("h2", {}, "SMS and notifications"), h("h3", {}, "SMS"), smsBox, h("h3", {}, "Notifications and SMS forwards"), noteBox);
   return { async update() {
     if (!state.tenant) return;
     const sms = await api("GET", tpath("/sms"));
     const columns = [...new Set(sms.flatMap((m) => Object.keys(m)))];
-    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c] ?? "")))), "no SMS yet"));
+    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : long(typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c]))))), "no SMS yet"));
     let items = [];
     if (state.features.notifications) {
       try { items = await api("GET", tpath("/notifications")); } catch (error) { if (error.status !== 404) throw error; }
     }
-    noteBox.replaceChildren(items.length ? h("div", { class: "entries" }, items.slice().reverse().map(noteView))
+    noteBox.replaceChildren(items.length ? h("div", { class: "entries" }, items.slice().reverse().map((n) => noteView(n, open)))
       : h("p", { class: "empty" }, "no notifications"));
   } };
 };
-function noteView(n) {
+function noteView(n, open) {
   const attempts = n.attempts || [];
   const failed = attempts.some((a) => a.error || (a.status && a.status >= 300));
-  return h("details", { class: failed ? "error" : "ok" },
+  const details = h("details", { class: failed ? "error" : "ok", open: open.has(n.id) });
+  details.addEventListener("toggle", () => (details.open ? open.add(n.id) : open.delete(n.id)));
+  details.append(
     h("summary", {}, h("strong", {}, n.type || n.kind || "message"), h("span", {}, n.state || ""),
       n.type === "FORWARD" && n.fields ? h("span", {}, `SMS from ${n.fields.from} to ${n.fields.to}`) : "",
-      h("span", { class: "mono" }, n.url || ""),
+      h("span", { class: "mono note-url" }, long(n.url, 120)),
       h("span", {}, `${attempts.length} attempt(s)`)),
     h("div", { class: "body" },
+      n.url ? h("div", { class: "curl" }, h("h3", {}, "URL"), h("pre", { class: "mono" }, n.url)) : "",
       h("div", {}, h("h3", {}, "Fields"), h("pre", { class: "mono" }, JSON.stringify(n.fields || {}, null, 2))),
       h("div", {}, h("h3", {}, "Attempts"),
         table(["#", "at", "outcome"], attempts.map((a, i) => h("tr", {}, h("td", {}, a.attempt ?? i + 1),
           h("td", { class: "mono" }, shortTime(a.at)), h("td", {}, a.error || `HTTP ${a.status}`))), "not attempted yet"),
         n.next_attempt_at ? h("p", { class: "empty" }, `next attempt at ${shortTime(n.next_attempt_at)}`) : "")));
+  return details;
 }
 
 pages.controls = () => {
