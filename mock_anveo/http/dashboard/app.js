@@ -6,7 +6,8 @@ const TOKEN_KEY = "mock-anveo-token";
 const TENANT_KEY = "mock-anveo-tenant";
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || "",
-  tenant: localStorage.getItem(TENANT_KEY) || "",
+  // The hash names the tenant (a reload or a copied link keeps it); this tab's choice next.
+  tenant: sessionStorage.getItem(TENANT_KEY) || localStorage.getItem(TENANT_KEY) || "",
   tenants: [],
   features: { notifications: false, inbound: false },
   page: null,
@@ -45,6 +46,32 @@ function notice(text, isError) {
   clearTimeout(notice.timer);
   if (text && !isError) notice.timer = setTimeout(() => box.replaceChildren(), 4000);
 }
+/* A field that shows server state (the rate, the virtual now, a number) follows live updates,
+   unless the user is editing it: focused, or changed since it last showed the server's value. */
+function mirror(input, value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  const edited = document.activeElement === input || ("shown" in input.dataset && input.value !== input.dataset.shown);
+  if (edited && "shown" in input.dataset) return;
+  input.value = text;
+  input.dataset.shown = input.value; // read back: the browser may normalise (datetime-local)
+}
+const mirrored = (input) => { input.dataset.shown = input.value; };
+// The browser's own bubble for an empty required field is easy to miss: say it in the notice.
+document.addEventListener("invalid", (event) => {
+  const field = event.target;
+  const label = field.closest("label");
+  const name = label ? label.firstChild.textContent.trim() : field.id;
+  const why = field.validationMessage || "required";
+  field.setAttribute("aria-invalid", "true");
+  // Beside the field too: the notice may be scrolled out of sight.
+  if (label && !label.querySelector(".why")) label.append(h("span", { class: "why" }, why));
+  notice(`${name}: ${why}`, true);
+}, true);
+document.addEventListener("input", (event) => {
+  event.target.removeAttribute("aria-invalid");
+  const why = event.target.closest && event.target.closest("label") && event.target.closest("label").querySelector(".why");
+  if (why) why.remove();
+});
 function table(headers, rows, empty) {
   if (!rows.length) return h("p", { class: "empty" }, empty || "nothing yet");
   return h("div", { class: "scroll" },
@@ -514,8 +541,16 @@ function noteView(n, open) {
 pages.controls = () => {
   const rules = h("div", { id: "rules" });
   // Starts at the tenant's virtual now, so the field shows what a moment looks like.
-  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1", value: state.clock ? state.clock.now.slice(0, 19) : null });
-  const rate = h("input", { id: "clock-rate", type: "number", min: "0", step: "any", value: state.clock ? state.clock.rate : 0 });
+  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1" });
+  const rate = h("input", { id: "clock-rate", type: "number", min: "0", step: "any" });
+  const smsTo = h("input", { id: "sms-to", required: true });
+  const noNumbers = h("p", { class: "error", id: "sms-no-numbers", hidden: true }, "This tenant owns no numbers, so no SMS can arrive for it: create a tenant with numbers.");
+  const follow = () => {
+    mirror(moment, state.clock ? state.clock.now.slice(0, 19) : "");
+    mirror(rate, state.clock ? state.clock.rate : 0);
+    mirror(smsTo, firstNumber());
+    noNumbers.hidden = !state.features.inbound || !state.tenant || firstNumber() !== "";
+  };
   const ruleKind = h("select", { id: "rule-kind" }, h("option", { value: "scenario" }, "scenario"), h("option", { value: "fault" }, "fault"));
   const ruleText = h("textarea", { id: "rule-json", "aria-label": "Rule as JSON" }, '{"match": "*", "outcome": "busy"}');
   const examples = { scenario: '{"match": "*", "outcome": "busy"}', fault: '{"kind": "html", "action": "DIAL.CONNECT", "times": 1}' };
@@ -524,11 +559,11 @@ pages.controls = () => {
   let resetArmed = false;
   const sections = [
     h("section", { class: "card" }, h("h3", {}, "Clock"),
-      h("form", { onsubmit: (ev) => { ev.preventDefault(); if (moment.value) advance(new Date(moment.value + "Z").toISOString()); } },
+      h("form", { onsubmit: (ev) => { ev.preventDefault(); mirrored(moment); if (moment.value) advance(new Date(moment.value + "Z").toISOString()); } },
         h("label", {}, "Advance to (UTC)", moment), h("button", { type: "submit" }, "Advance to moment")),
       h("p", {}, ["+1 min", 60, "+1 h", 3600, "+1 day", 86400].reduce((acc, v, i, all) => (i % 2 ? acc : [...acc, h("button", { type: "button", onclick: () => advance(all[i + 1]) }, v), " "]), []),
         h("button", { type: "button", onclick: () => advance("idle") }, "until idle")),
-      h("form", { onsubmit: (ev) => { ev.preventDefault(); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) }), "setting the rate"); } },
+      h("form", { onsubmit: (ev) => { ev.preventDefault(); mirrored(rate); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) }), "setting the rate"); } },
         h("label", {}, "Rate (0 freezes)", rate), h("button", { type: "submit" }, "Set rate"))),
     h("section", { class: "card" }, h("h3", {}, "Add a rule"),
       h("form", { onsubmit: (ev) => {
@@ -539,10 +574,11 @@ pages.controls = () => {
       } }, h("label", {}, "Kind", ruleKind), ruleText, h("button", { type: "submit" }, "Add rule"))),
     h("section", { class: "card" }, h("h3", {}, "Make an SMS arrive"),
       state.features.inbound ? "" : h("p", { class: "empty" }, "This server has no inbound SMS endpoint yet (it arrives with issue 12)."),
+      noNumbers,
       h("form", { id: "inbound-form", onsubmit: (ev) => {
         ev.preventDefault();
         act("SMS arrived", () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
-      } }, field("sms-from", "From", { value: "12125551234", required: true }), field("sms-to", "To (one of the account's numbers)", { required: true, value: firstNumber() }),
+      } }, field("sms-from", "From", { value: "12125551234", required: true }), h("label", {}, "To (one of the account's numbers)", smsTo),
       field("sms-message", "Message", { value: "Hello from the dashboard", required: true }), h("button", { type: "submit", disabled: !state.features.inbound }, "Send inbound SMS"))),
     h("section", { class: "card" }, h("h3", {}, "Tenants"),
       h("form", { onsubmit: (ev) => {
@@ -560,7 +596,9 @@ pages.controls = () => {
       } }, "Reset this tenant"))),
   ];
   main().replaceChildren(h("h2", {}, "Controls"), h("div", { class: "cards" }, sections), h("h3", {}, "Rules"), rules);
+  follow();
   return { async update() {
+    follow();
     if (!state.tenant) return;
     const [scenarios, faults] = await Promise.all([api("GET", tpath("/scenarios")), api("GET", tpath("/faults"))]);
     const row = (r) => h("tr", {}, h("td", {}, r.rule), h("td", { class: "mono" }, r.id),
@@ -576,16 +614,28 @@ function firstNumber() {
   return numbers.length ? numbers[0].number || "" : "";
 }
 
-function choose(userkey) {
+function remember(userkey) {
   state.tenant = userkey;
+  sessionStorage.setItem(TENANT_KEY, userkey);
   localStorage.setItem(TENANT_KEY, userkey);
+}
+function choose(userkey) {
+  remember(userkey);
+  history.replaceState(null, "", `#/${parseHash().path || "tenants"}?tenant=${enc(userkey)}`);
   route();
+}
+/* "#/page/arg?tenant=KEY": the page, its argument and the tenant. */
+function parseHash() {
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name, arg] = path.split("/").map(decodeURIComponent);
+  return { name, arg, path, tenant: new URLSearchParams(query || "").get("tenant") };
 }
 
 /* ---- routing ---- */
 async function route() {
   if (!state.ready) return;
-  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const { name, arg, path, tenant } = parseHash();
+  if (tenant) remember(tenant);
   const page = pages[name] ? name : "tenants";
   for (const link of document.querySelectorAll("nav a")) {
     const current = link.getAttribute("href") === `#/${page === "call" ? "calls" : page}`;
@@ -597,6 +647,9 @@ async function route() {
     loaded = false;
     if (error.status === 401) return;
     notice(`could not read the control API: ${error.message}`, true);
+  }
+  if (loaded && state.tenant && tenant !== state.tenant) { // no hashchange: no second route
+    history.replaceState(null, "", `#/${path || page}?tenant=${enc(state.tenant)}`);
   }
   const shown = state.page = pages[page](arg);
   if (!loaded) return;
