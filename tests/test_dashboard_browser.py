@@ -438,6 +438,8 @@ def test_fields_follow_the_server_and_the_chosen_tenant_survives_reset_and_reloa
     fresh.goto(page.url)
     expect(fresh.locator("#tenant")).to_have_value("keep-me")
     expect(fresh.locator("#sms-to")).to_have_value(number)
+    page.get_by_role("button", name="Send inbound SMS").click()  # the number has no sms_url
+    expect(page.locator("#notice")).to_contain_text(f"not forwarded: number {number} has no")
 
     page.select_option("#tenant", "bare")
     expect(page.locator("#sms-no-numbers")).to_contain_text("owns no numbers")

@@ -130,12 +130,12 @@ async function api(method, path, body) {
   if (!response.ok) throw new Refused(response.status, data);
   return data;
 }
-/* Run one control: on success say ``done``; on a refusal say what was tried and the
+/* Run one control: on success say ``done`` (or what ``done(result)`` says); on a refusal say what was tried and the
    server's own reason (it names the field). */
 async function act(done, fn, trying) {
   try {
     const result = await fn();
-    notice(done);
+    notice(typeof done === "function" ? done(result) : done);
     await refresh();
     return result;
   } catch (error) {
@@ -577,7 +577,7 @@ pages.controls = () => {
       noNumbers,
       h("form", { id: "inbound-form", onsubmit: (ev) => {
         ev.preventDefault();
-        act("SMS arrived", () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
+        act((r) => (r && r.forwarded === false ? `SMS arrived, not forwarded: ${r.reason}` : "SMS arrived"), () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
       } }, field("sms-from", "From", { value: "12125551234", required: true }), h("label", {}, "To (one of the account's numbers)", smsTo),
       field("sms-message", "Message", { value: "Hello from the dashboard", required: true }), h("button", { type: "submit", disabled: !state.features.inbound }, "Send inbound SMS"))),
     h("section", { class: "card" }, h("h3", {}, "Tenants"),
