@@ -358,8 +358,11 @@ def test_long_urls_and_values_wrap_or_fold_and_no_page_is_wider_than_a_phone(bro
     number = "12155550177"
     _post_json(
         server.url + "/_mock/tenants",
-        {"userkey": "longui", "numbers": [{"number": number, "sms_url": sink}]},
+        {"userkey": "longui", "balance": "10", "numbers": [{"number": number, "sms_url": sink}]},
     )
+    memo = [("MEMO", "m" * 1024)]  # one word: nothing to break it at
+    call = xml_request("DIAL.CONNECT", [*CONNECT[:3], *memo], userkey="longui")
+    requestid = Reply(_post(server.url + "/api/v3.asp", call)).values["REQUESTID"]
     inbound = f"{server.url}/_mock/tenants/longui/sms/inbound"
     _post_json(inbound, {"from": "12125551234", "to": number, "message": "short"})
     _post_json(inbound, {"from": "12125551234", "to": number, "message": "\U0001f600" * 4096})
@@ -372,7 +375,7 @@ def test_long_urls_and_values_wrap_or_fold_and_no_page_is_wider_than_a_phone(bro
     page.select_option("#tenant", "longui")
     forwards = page.locator("#notifications details")
     expect(forwards).to_have_count(2)
-    for name in ("sms", "journal", "tenants", "calls", "controls"):
+    for name in ("sms", "journal", "tenants", "calls", f"call/{requestid}", "controls"):
         page.goto(f"{server.url}/_mock/ui/#/{name}")
         expect(page.locator("#main h2")).to_be_visible()
         if name == "sms":

@@ -296,7 +296,7 @@ pages.calls = () => {
       h("td", { class: "mono" }, h("a", { href: `#/call/${enc(c.requestid)}` }, c.requestid.slice(0, 12) + (c.requestid.length > 12 ? "…" : ""))),
       h("td", {}, c.action), h("td", {}, h("span", { class: `badge ${c.status}` }, c.status)), h("td", {}, c.reason || ""),
       h("td", { class: "mono" }, (c.legs[0] || {}).number || ""), h("td", { class: "mono" }, (c.legs[1] || {}).number || ""),
-      h("td", {}, c.delay_minutes ?? ""), h("td", {}, c.billingcode || ""), h("td", { class: "wrap" }, c.memo || ""),
+      h("td", {}, c.delay_minutes ?? ""), h("td", {}, c.billingcode || ""), h("td", { class: "wrap" }, long(c.memo)),
       h("td", { class: "money" }, money(c.charge)), h("td", { class: "mono" }, shortTime(c.created_at))));
     box.replaceChildren(table(["REQUESTID", "action", "status", "reason", "number", "destination", "DELAY",
       "BILLINGCODE", "MEMO", "charge", "created"], rows, calls.length ? "no call matches the filters" : "no calls yet: place one through the API"));
@@ -380,7 +380,7 @@ pages.call = (requestid) => {
     const facts = [["status", h("span", { class: `badge ${call.status}` }, call.status)], ["reason", call.reason || "—"],
       ["action", call.action], ["phase", call.phase], ["created", shortTime(call.created_at)],
       ["next event", shortTime(call.next_event_at) || "—"], ["DELAY (minutes)", call.delay_minutes ?? "—"],
-      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo || "—"], ["charge", money(call.charge)],
+      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo ? long(call.memo, 400) : "—"], ["charge", money(call.charge)],
       ["result", call.result || "—"], ["test", String(call.test)]];
     const legend = h("div", { class: "legend" }, ["queued", "ringing", "talking"].map((k) => h("span", {}, h("i", { class: `swatch-${k}` }), k)),
       h("span", {}, "axis compressed: long waits are shortened, every change is labelled"));
