@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "engine": ("engine_bench", "the engine alone: n calls over 60 days"),
     "fixture": ("fixture_bench", "per-test tenant cost and session start"),
     "memory": ("memory_bench", "server RSS under sustained load"),
+    "notify": ("notify_bench", "n ended calls' notifications sent to a loopback receiver"),
     "stages": ("stages_bench", "in-process cost of each pipeline stage"),
     "profile": ("profile_hotpath", "py-spy profile and the what-if variants"),
     "whatif": ("whatif", "check that every what-if prototype still finds its target"),

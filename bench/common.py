@@ -72,12 +72,13 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of ``pid`` from /proc (0 when unavailable)."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of ``pid`` from /proc (0 when unavailable); ``field="VmHWM"``: its
+    peak so far."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass

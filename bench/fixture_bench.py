@@ -6,8 +6,12 @@
 - Server start: a fresh interpreter that imports mock-anveo, starts the server in its event
   loop and gets a first successful ``/_mock/health`` (what a pytest session pays), next to a
   bare ``python -c pass`` and to the CLI (spawn until ``/_mock/health`` answers).
+- Plugin overhead with ``--anveo-url``: a pytest session whose one test uses the ``anveo``
+  fixture against a running server, against the same session without the plugin and with a
+  test that does nothing (fresh processes, medians), and what that session loaded.
 
-Run: ``python -m bench fixture [--iterations 2000] [--starts 5]``.
+Run: ``python -m bench fixture [--iterations 2000] [--starts 5]`` (``--plugin-only RUNS``: the
+plugin overhead alone).
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .common import (
@@ -198,9 +204,118 @@ def import_breakdown(top: int = 8) -> list[tuple[str, float]]:
     return sorted(seen.items(), key=lambda kv: -kv[1])[:top]
 
 
+# ---- the plugin's cost to a session bound to a remote server --------------------------------
+#: The timed sessions; BENCH_MODULES_OUT is set in one untimed run only.
+REMOTE_TEST = """
+import json, os, sys
+
+def test_remote(anveo):
+    assert anveo.userkey
+    if os.environ.get("BENCH_MODULES_OUT"):
+        with open(os.environ["BENCH_MODULES_OUT"], "w") as out:
+            json.dump(sorted(sys.modules), out)
+"""
+PLAIN_TEST = "def test_plain():\n    pass\n"
+#: What a remote session must not load (mock_anveo.sim.fields is only names).
+SERVER_MODULES = ("aiohttp", "lxml", "mock_anveo.http", "mock_anveo.wire", "mock_anveo.sim.")
+IMPORT_CHILD = """
+import json, time
+import pytest
+began = time.perf_counter()
+import mock_anveo.testing.pytest_plugin
+plugin = time.perf_counter()
+import mock_anveo.sim.fields, mock_anveo.testing.controller
+done = time.perf_counter()
+print("BENCHJSON " + json.dumps({"plugin_s": plugin - began, "fixture_s": done - plugin}))
+"""
+
+
+def plugin_overhead(runs: int, *, as_is: bool = True) -> dict[str, Any]:
+    """Over ``runs`` interleaved pairs of fresh pytest sessions, plugin on and off: the median
+    session times and the median of the per-pair differences (a pair shares the machine's
+    load of the moment, so its difference moves less than a difference of medians).
+
+    Plugin autoloading is off in both, so other installed plugins (pytest-aiohttp imports
+    aiohttp) cost neither side; the plugin is named with ``-p``. The difference includes the
+    tenant's create and delete round trips. Measured with a warm bytecode cache and with the
+    environment as it is (see ``start_times``; ``as_is=False`` skips those, for smoke runs).
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp,
+        run_server("mock-anveo") as server,
+    ):
+        project = Path(tmp)
+        (project / "test_remote.py").write_text(REMOTE_TEST, encoding="utf-8")
+        (project / "test_plain.py").write_text(PLAIN_TEST, encoding="utf-8")
+        plain = {k: v for k, v in os.environ.items() if k != "MOCK_ANVEO_URL"}
+        plain["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        cached = {k: v for k, v in plain.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached["PYTHONPYCACHEPREFIX"] = str(project / "pyc")
+        base = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        on = [*base, "-p", "mock_anveo.testing.pytest_plugin", "--anveo-url", server.url]
+        sessions = {
+            "on": (pinned([*on, "test_remote.py"], LOAD_CORE), cached),
+            "off": (pinned([*base, "test_plain.py"], LOAD_CORE), cached),
+        }
+        if as_is:
+            sessions["on_as_is"] = (pinned([*on, "test_remote.py"], LOAD_CORE), plain)
+            sessions["off_as_is"] = (pinned([*base, "test_plain.py"], LOAD_CORE), plain)
+
+        def session(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+            """Wall and CPU seconds of one session (CPU: less moved by the neighbours)."""
+            began, cpu = time.perf_counter(), _children_cpu()
+            done = subprocess.run(
+                cmd, cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}")
+            return time.perf_counter() - began, _children_cpu() - cpu
+
+        modules_out = project / "modules.json"
+        session(sessions["on"][0], {**cached, "BENCH_MODULES_OUT": str(modules_out)})
+        session(*sessions["off"])  # both now have their bytecode cached
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in sessions}
+        for i in range(runs):
+            order = list(sessions.items())
+            for name, (cmd, env) in order if i % 2 else reversed(order):  # neither always first
+                times[name].append(session(cmd, env))
+        child = pinned([PYTHON, "-c", IMPORT_CHILD], LOAD_CORE)
+        imports = [run_json(child, timeout=60, env=cached) for _ in range(runs)]
+        loaded = json.loads(modules_out.read_text(encoding="utf-8"))
+    med = statistics.median
+
+    def overhead(on: str, off: str, which: int) -> float:
+        return med(a[which] - b[which] for a, b in zip(times[on], times[off], strict=True))
+
+    return {
+        "runs": runs,
+        **{f"session_{name}_s": med(w for w, _ in values) for name, values in times.items()},
+        "overhead_s": overhead("on", "off", 0),
+        "overhead_cpu_s": overhead("on", "off", 1),
+        "overhead_as_is_s": overhead("on_as_is", "off_as_is", 0) if as_is else None,
+        "import_plugin_s": med(cast(float, r["plugin_s"]) for r in imports),
+        "import_fixture_s": med(cast(float, r["fixture_s"]) for r in imports),
+        "server_modules": [
+            m for m in loaded if m.startswith(SERVER_MODULES) and m != "mock_anveo.sim.fields"
+        ],
+        "mock_anveo_modules": sorted(m for m in loaded if m.startswith("mock_anveo")),
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(iterations: int, starts: int) -> dict[str, Any]:
-    """Both measurements."""
-    return {"tenant": tenant_overhead(iterations), "start": start_times(starts)}
+    """All three measurements."""
+    return {
+        "tenant": tenant_overhead(iterations),
+        "start": start_times(starts),
+        # Session differences are a few ms on a noisy machine: more pairs than starts. A smoke
+        # run (starts <= 2) takes one pair and skips the uncached sessions.
+        "plugin": plugin_overhead(2 * starts + 1 if starts > 2 else 1, as_is=starts > 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -208,8 +323,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client", help="(internal) run the tenant client against this URL")
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument(
+        "--plugin-only", type=int, metavar="RUNS", help="only the plugin overhead, RUNS pairs"
+    )
     args = parser.parse_args(argv)
     if args.client:
         emit(client(args.client, args.iterations))
+    elif args.plugin_only:
+        print(json.dumps(plugin_overhead(args.plugin_only), indent=2))
     else:
         print(json.dumps(run(args.iterations, args.starts), indent=2))

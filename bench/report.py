@@ -341,7 +341,54 @@ def fixture_section(fixture: dict[str, Any]) -> str:
             [[name, f"{seconds * 1e3:.0f}"] for name, seconds in start["import_breakdown"]],
         ),
     ]
+    if "plugin" in fixture:
+        parts += ["", plugin_part(fixture["plugin"])]
     return "\n".join(parts)
+
+
+def plugin_part(plugin: dict[str, Any]) -> str:
+    """The pytest plugin's cost to a session bound to a running server (``--anveo-url``)."""
+    server = ", ".join(plugin["server_modules"]) or "none"
+    return "\n".join(
+        [
+            f"The pytest plugin with `--anveo-url`, {plugin['runs']} interleaved pair(s) of "
+            "fresh sessions (plugin autoloading off in both, so other plugins cost neither "
+            "side): one test using the `anveo` fixture with the plugin, against one empty test "
+            "without it. Session times are medians; the overhead is the median of the per-pair "
+            "differences and includes the tenant's create and delete. Imports are timed after "
+            "`import pytest`, with a warm bytecode cache:",
+            "",
+            table(
+                ["measure", "ms"],
+                [
+                    ["session without the plugin", f"{plugin['session_off_s'] * 1e3:.0f}"],
+                    [
+                        "session with the plugin and the fixture",
+                        f"{plugin['session_on_s'] * 1e3:.0f}",
+                    ],
+                    ["**plugin overhead (wall)**", f"**{plugin['overhead_s'] * 1e3:.0f}**"],
+                    [
+                        "plugin overhead (CPU of the session)",
+                        f"{plugin['overhead_cpu_s'] * 1e3:.0f}",
+                    ],
+                    [
+                        "plugin overhead with the environment as is (no .pyc when "
+                        "PYTHONDONTWRITEBYTECODE is set)",
+                        "not measured (smoke)"
+                        if plugin["overhead_as_is_s"] is None
+                        else f"{plugin['overhead_as_is_s'] * 1e3:.0f}",
+                    ],
+                    ["import the plugin (after pytest)", f"{plugin['import_plugin_s'] * 1e3:.1f}"],
+                    [
+                        "import what the fixture uses (controller)",
+                        f"{plugin['import_fixture_s'] * 1e3:.1f}",
+                    ],
+                ],
+            ),
+            "",
+            f"Server or simulation modules the session loaded: {server}.",
+        ]
+    )
 
 
 def memory_section(memory: list[dict[str, Any]]) -> str:
@@ -577,6 +624,20 @@ def summary_section(results: dict[str, Any]) -> str:
                 "meets" if start < 200 else "misses",
             ]
         )
+        plugin = fixture.get("plugin")
+        if plugin:
+            overhead = plugin["overhead_s"] * 1e3
+            clean = not plugin["server_modules"]
+            rows.append(
+                [
+                    "pytest plugin overhead with --anveo-url < 50 ms, loading no server",
+                    f"{overhead:.0f} ms wall ({plugin['overhead_cpu_s'] * 1e3:.0f} ms CPU)"
+                    + ("" if clean else f"; loaded {len(plugin['server_modules'])} server modules"),
+                    ("meets" if overhead < 50 and clean else "misses")
+                    if plugin["runs"] >= 3
+                    else "(one pair in this run)",
+                ]
+            )
     engine = results.get("engine")
     if engine:
         big = engine[-1]
@@ -632,4 +693,7 @@ def summary_section(results: dict[str, Any]) -> str:
                     "meets" if flat else "misses",
                 ]
             )
+    from .notify_bench import summary_rows
+
+    rows += summary_rows(results.get("notify"))
     return table(["target", "measured", "verdict"], rows)

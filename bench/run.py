@@ -6,7 +6,8 @@
 
 Sections: ``http`` (floor vs mock-anveo, wrk or the Python generator), ``engine`` (n calls
 over 60 days), ``fixture`` (per-test tenant, session start), ``memory`` (RSS under sustained
-load), ``stages`` (in-process pipeline costs) and ``profile`` (py-spy + what-if prototypes;
+load), ``notify`` (n ended calls' notifications to a loopback receiver, advanced at
+once), ``stages`` (in-process pipeline costs) and ``profile`` (py-spy + what-if prototypes;
 full mode only unless ``--profile``). Raw results go to ``bench_results.json`` beside the
 Markdown; pass an earlier one as ``--baseline`` to add before/after columns.
 
@@ -30,7 +31,8 @@ from . import report
 from .common import ROOT, can_pin, cpu_count
 from .loadgen import have_wrk
 
-SECTIONS = ("http", "engine", "fixture", "memory", "stages", "profile")
+SECTIONS = ("http", "engine", "fixture", "memory", "notify", "stages", "profile")
+NOTIFY_N, SMOKE_NOTIFY_N = 100_000, 100
 FULL_SIZES = [10_000, 100_000, 1_000_000]
 SMOKE_SIZES = [1_000, 10_000]
 
@@ -165,6 +167,12 @@ def run_sections(args: argparse.Namespace) -> dict[str, Any]:
                 ),
             )
         )
+    if "notify" in wanted:
+        from . import notify_bench
+
+        plan.append(
+            ("notify", lambda: notify_bench.run(SMOKE_NOTIFY_N if args.smoke else NOTIFY_N))
+        )
     if "profile" in wanted:
         from . import profile_hotpath
 
@@ -226,8 +234,9 @@ def render(
         "```",
         "",
         "Each piece also runs alone (`python -m bench --help` lists them): `python -m bench "
-        "http`, `engine`, `fixture`, `memory`, `stages`, `profile`; `python -m bench whatif` "
-        "checks that every what-if prototype still finds what it patches. The floor is "
+        "http`, `engine`, `fixture`, `memory`, `notify`, `stages`, `profile`; "
+        "`python -m bench whatif` checks that every what-if prototype still finds what it "
+        "patches. The floor is "
         "`python -m bench floor`; the wrk script is "
         "`bench/wrk_anveo.lua`; the request is Anveo's documented DIAL.CONNECT example "
         "(`bench/dial_connect_docs_example.xml`).",
@@ -268,6 +277,10 @@ def render(
         out += ["## Memory under sustained load", "", report.memory_section(results["memory"]), ""]
         if "bench_memory.png" in charts:
             out += ["![server RSS over time](bench_memory.png)", ""]
+    if "notify" in results:
+        from .notify_bench import section
+
+        out += ["## Notifications: ended calls to a receiver", "", section(results["notify"]), ""]
     if "stages" in results:
         floor = results.get("http", {}).get("floor_rps")
         out += [

@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings(accounts=args.config or [default_account()], seed=getattr(args, "seed", 0))
     if args.command == "serve":
-        settings.clock_rate = 0.0 if args.clock == "manual" else args.speed
+        speed = 1.0 if args.speed is None else args.speed
+        settings.clock_rate = 0.0 if args.clock == "manual" else speed
         settings.start = DEFAULT_EPOCH if args.start is None else args.start
         settings.journal_limit = args.journal_limit
         settings.ended_limit = args.ended_limit
@@ -250,8 +251,14 @@ def _callbacks_safe(world: World) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mock-anveo`` console script and ``python -m mock_anveo``."""
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if args.command == "serve" and args.clock == "manual" and args.speed is not None:
+            parser.error(
+                "argument --speed: a manual clock has no speed, it moves only when advanced "
+                "through the control API; drop --speed or use --clock real"
+            )
     except SystemExit as exc:  # argparse: --help, --version (0) or a bad flag (2)
         return int(exc.code or 0)
     if args.command == "check":

@@ -43,8 +43,17 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _plain(number: float) -> str:
+    """A bound as people write it: 1000000, not 1e+06."""
+    return str(int(number)) if float(number).is_integer() else repr(number)
+
+
 def _real(low: float, high: float, *, above_low: bool = False) -> Callable[[str], float]:
-    least = f"more than {low:g}" if above_low else f"from {low:g}"
+    span = (
+        f"more than {_plain(low)} and at most {_plain(high)}"
+        if above_low
+        else f"from {_plain(low)} to {_plain(high)}"
+    )
 
     def parse(text: str) -> float:
         try:
@@ -52,7 +61,7 @@ def _real(low: float, high: float, *, above_low: bool = False) -> Callable[[str]
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or not low <= value <= high or (above_low and value == low):
-            raise argparse.ArgumentTypeError(f"must be a number {least} to {high:g}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text!r}")
         return value
 
     return parse
@@ -147,8 +156,8 @@ def serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--speed",
         type=_real(0, 1e6),
-        default=1.0,
-        help="virtual seconds per real second with --clock real (60: a minute a second)",
+        default=None,  # None: not given, so --clock manual can refuse a given one
+        help="virtual seconds per real second with --clock real (default 1; 60: a minute a second)",
     )
     serve.add_argument(
         "--start",

@@ -38,6 +38,7 @@ async def aiohttp_receiver(statuses: list[int] | None = None) -> AsyncIterator[R
             {
                 "method": request.method,
                 "path": request.path,
+                "target": request.raw_path,  # the request line's target, as it arrived
                 "query": dict(request.query),
                 "raw_query": request.rel_url.raw_query_string,
                 "form": {k: str(v) for k, v in form.items()},
@@ -74,6 +75,7 @@ class ThreadReceiver(Receiver):
                     {
                         "method": self.command,
                         "path": parts.path,
+                        "target": self.path,
                         "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
                         "raw_query": parts.query,
                         "form": dict(parse_qsl(body, keep_blank_values=True)),

@@ -8,6 +8,7 @@ temporary directory so docs/ is never overwritten.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -35,12 +36,18 @@ def _bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # the run's own bound; ~2 min on a busy 2-core machine, near 120 s
 def test_bench_smoke_writes_its_report(tmp_path: Path) -> None:
     done = _bench("run", "--smoke", "--no-profile", "--out", str(tmp_path), timeout=300)
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     report = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
     assert report.startswith("# Benchmarks")
     assert (tmp_path / "bench_results.json").exists()
+    # Issue 12's benchmark: every notification of the smoke run's calls reached the receiver.
+    assert "## Notifications: ended calls to a receiver" in report
+    notify = json.loads((tmp_path / "bench_results.json").read_text("utf-8"))["notify"]
+    for run in (notify, notify["burst"]):
+        assert run["deliveries"] == run["received"] == run["n"] > 0, run
 
 
 def test_one_entry_point_dispatches_to_every_command_and_nothing_edits_sys_path() -> None:

@@ -40,8 +40,10 @@ NUMBERS = [
     "12125550133",
 ]
 # Changed by issue 12 only by new fields (account notification_url and numbers, the outbox):
-# with them stripped the old fingerprint a5fb690e... is reproduced exactly.
-FINGERPRINT = "fdbad35ce9dd7313bf8068d710c2cd4447782b4317ec96659fbab83b786f3dc0"
+# with them stripped the old fingerprint a5fb690e... is reproduced exactly. Changed again only
+# by the clock view's new pending_deliveries field (always 0 here: no notification URL); with
+# it stripped, fdbad35c... is reproduced exactly.
+FINGERPRINT = "826b1fa31a0625c1a2a9e4d749b8170afa06b1181ba82316e1e547189f356824"
 
 
 def story(seed: int, steps: int = 200) -> list[str]:

@@ -82,18 +82,25 @@ def remote_url() -> Iterator[str]:
     server.stop()
 
 
-@pytest.mark.slow
-def test_a_session_bound_to_a_remote_server_never_loads_the_server(
-    pytester: pytest.Pytester, remote_url: str
-) -> None:
-    pytester.makepyfile(f"""
-        import sys
+#: What a remote session may not load beyond HEAVY: the simulation core. Only the names of
+#: the tenant's fields (for the marker's typo message) come from mock_anveo.sim.
+CORE = "mock_anveo.sim."
+CORE_ALLOWED = ("mock_anveo.sim.fields",)
 
-        def test_uses_the_fixture(anveo):
-            assert anveo.balance() == 100
-            anveo.requests().assert_not_called()
-            loaded = sorted(m for m in sys.modules if m.startswith({HEAVY!r}))
-            assert loaded == [], loaded
+
+def _remote_session(
+    pytester: pytest.Pytester, url: str, tests: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``tests`` in a fresh pytest bound to ``url``, with only this plugin loaded; returns
+    the run and every module loaded by the end of the session (teardowns included)."""
+    pytester.makepyfile(tests)
+    loaded = pytester.path / "loaded.json"
+    pytester.makeconftest(f"""
+        import json, sys
+
+        def pytest_sessionfinish(session):
+            with open({str(loaded)!r}, "w") as out:
+                json.dump(sorted(sys.modules), out)
     """)
     # Only this plugin: pytest-aiohttp and friends, installed here, would load aiohttp anyway.
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -111,7 +118,7 @@ def test_a_session_bound_to_a_remote_server_never_loads_the_server(
             "--rootdir",
             str(pytester.path),
             "--anveo-url",
-            remote_url,
+            url,
         ],
         cwd=pytester.path,
         env=env,
@@ -120,5 +127,70 @@ def test_a_session_bound_to_a_remote_server_never_loads_the_server(
         timeout=120,
         check=False,
     )
+    return result, list(json.loads(loaded.read_text(encoding="utf-8")))
+
+
+def _server_parts(modules: list[str]) -> list[str]:
+    return [
+        m for m in modules if m.startswith(HEAVY) or (m.startswith(CORE) and m not in CORE_ALLOWED)
+    ]
+
+
+@pytest.mark.slow
+def test_a_session_bound_to_a_remote_server_never_loads_the_server(
+    pytester: pytest.Pytester, remote_url: str
+) -> None:
+    result, loaded = _remote_session(
+        pytester,
+        remote_url,
+        f"""
+        import sys
+        import pytest
+
+        @pytest.mark.anveo(balance="5.00", verified_callerids=["12155550100"])
+        def test_uses_the_fixture(anveo):
+            assert anveo.balance() == 5
+            anveo.requests().assert_not_called()
+            loaded = sorted(m for m in sys.modules if m.startswith({HEAVY!r}))
+            assert loaded == [], loaded
+        """,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+    # Neither the server nor the simulation core: the tenant is built by the remote server.
+    assert _server_parts(loaded) == []
+    assert "mock_anveo.testing.controller" in loaded  # the probe saw the fixture's imports
+
+
+@pytest.mark.slow
+def test_a_remote_session_names_a_marker_typo_as_an_own_server_session_does(
+    pytester: pytest.Pytester, remote_url: str
+) -> None:
+    result, loaded = _remote_session(
+        pytester,
+        remote_url,
+        """
+        import pytest
+
+        @pytest.mark.anveo(balanse="1.00")
+        def test_near_miss(anveo):
+            pass
+        """,
+    )
+    assert "1 error" in result.stdout, result.stdout + result.stderr
+    assert (
+        "@pytest.mark.anveo: unknown keyword 'balanse' (did you mean 'balance'?); "
+        "valid: userkey, email," in result.stdout
+    )
+    assert _server_parts(loaded) == []
+
+
+def test_the_probe_sees_a_core_import() -> None:
+    # The session test above must fail if the plugin or controller imports the core again.
+    assert _server_parts(["mock_anveo.sim.setup", "mock_anveo.sim.fields"]) == [
+        "mock_anveo.sim.setup"
+    ]
+    assert _server_parts(["lxml.etree", "mock_anveo.wire.xsd", "mock_anveo.testing.ops"]) == [
+        "lxml.etree",
+        "mock_anveo.wire.xsd",
+    ]

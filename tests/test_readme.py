@@ -124,6 +124,9 @@ def test_every_flag_in_the_synopsis_exists():
     }
     flags = set(re.findall(r"--[a-z-]+", synopsis))
     assert flags and flags <= known, flags - known
+    # ... and the other way round: a flag the CLI takes but the synopsis forgot is missing.
+    long_flags = {o for o in known if o.startswith("--") and o != "--help"}
+    assert long_flags <= flags, long_flags - flags
 
 
 def test_listed_commands_exist_and_answer_help():
@@ -269,3 +272,22 @@ def test_the_layer_tree_names_every_layer_of_the_package():
         if not p.name.startswith("_") and p.name != "strategies.py"  # the public alias
     }
     assert listed == present
+
+
+def test_the_control_api_table_lists_every_route():
+    from mock_anveo.http.control import make_control_app
+
+    section = README.split("## The control API", 1)[1].split("\n## ", 1)[0]
+    tenant = "/tenants/{userkey}"
+    missing = []
+    for resource in make_control_app().router.resources():
+        path = resource.canonical
+        if path in ("", "/") or "{tail" in path:
+            continue  # the index (listed as /_mock/) and the catch-all
+        if path.startswith(tenant + "/"):
+            shown = "..." + path[len(tenant) :].replace("{rule_id}", "{id}")
+        else:
+            shown = "/_mock" + path
+        if shown not in section:
+            missing.append(shown)
+    assert missing == [], f"README's control-API section lacks {missing}"

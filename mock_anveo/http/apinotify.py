@@ -57,7 +57,11 @@ MESSAGE: dict[str, Any] = {
         "id": _TEXT,
         "type": {"type": "string", "enum": list(KINDS)},
         "method": {"type": "string", "enum": ["POST", "GET"]},
-        "url": _TEXT,
+        "url": {
+            "type": "string",
+            "description": "the URL requested, byte for byte: its path and query are the "
+            "request target the receiver sees",
+        },
         "fields": {"type": "object", "additionalProperties": _TEXT},
         "state": {"type": "string", "enum": list(STATES)},
         "attempts": {"type": "array", "items": OBJ},

@@ -43,6 +43,21 @@ _NOTIFY: dict[str, Any] = {
     },
 }
 
+_MONEY: dict[str, Any] = {"oneOf": [{"type": "string"}, {"type": "number"}]}
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+#: The account's fields, which a tenant is created with and PATCHed with alike.
+_ACCOUNT: dict[str, Any] = {
+    "email": {"type": "string", "maxLength": 254},
+    "secure_phrase": {"type": "string", "nullable": True, "maxLength": 256},
+    "require_signature": {"type": "boolean"},
+    "balance": _MONEY,
+    "rate_per_minute": _MONEY,
+    "verified_callerids": _STRINGS,
+    "callflows": _STRINGS,
+    **_NOTIFY,
+}
+_CLOCK_RATE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1000000}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -61,16 +76,9 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "userkey": {"type": "string", "minLength": 1, "maxLength": 64},
-            "email": {"type": "string", "maxLength": 254},
-            "secure_phrase": {"type": "string", "nullable": True, "maxLength": 256},
-            "require_signature": {"type": "boolean"},
-            "balance": {"oneOf": [{"type": "string"}, {"type": "number"}]},
-            "rate_per_minute": {"oneOf": [{"type": "string"}, {"type": "number"}]},
-            "verified_callerids": {"type": "array", "items": {"type": "string"}},
-            "callflows": {"type": "array", "items": {"type": "string"}},
-            **_NOTIFY,
+            **_ACCOUNT,
             "start": {"type": "string", "format": "date-time"},
-            "clock_rate": {"type": "number", "minimum": 0, "maximum": 1000000},
+            "clock_rate": _CLOCK_RATE,
             "scenarios": {"type": "array", "items": ref("Scenario")},
             "faults": {"type": "array", "items": ref("Fault")},
         },
@@ -78,17 +86,7 @@ SCHEMAS: dict[str, Any] = {
     "TenantPatch": {
         "type": "object",
         "additionalProperties": False,
-        "properties": {
-            "email": {"type": "string", "maxLength": 254},
-            "secure_phrase": {"type": "string", "nullable": True, "maxLength": 256},
-            "require_signature": {"type": "boolean"},
-            "balance": {"oneOf": [{"type": "string"}, {"type": "number"}]},
-            "rate_per_minute": {"oneOf": [{"type": "string"}, {"type": "number"}]},
-            "verified_callerids": {"type": "array", "items": {"type": "string"}},
-            "callflows": {"type": "array", "items": {"type": "string"}},
-            **_NOTIFY,
-            "clock_rate": {"type": "number", "minimum": 0, "maximum": 1000000},
-        },
+        "properties": {**_ACCOUNT, "clock_rate": _CLOCK_RATE},
     },
     "Tenant": {
         "type": "object",
@@ -105,6 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "now": {"type": "string", "format": "date-time"},
             "rate": {"type": "number"},
             "pending_events": {"type": "integer"},
+            "pending_deliveries": {"type": "integer"},
             "next_event_at": {"type": "string", "nullable": True},
         },
     },

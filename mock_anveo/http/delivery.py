@@ -15,15 +15,18 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from ..sim import outbound
 from ..sim.outbox import HEAD_BYTES, Attempt, Message
 from ..sim.tenant import Tenant
 from .base import WORLD, ServerOptions
 
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: Real seconds between the background pump's looks at the tenants' outboxes.
 PUMP_EVERY = 0.1
 
@@ -104,12 +107,14 @@ async def _try(options: DeliveryOptions, message: Message) -> tuple[int | None, 
     async with limit:
         options.attempts += 1
         try:
+            # Sent byte for byte as recorded (``outbound.as_sent`` made it wire-ready): a
+            # plain string would be re-normalised by yarl (%3F -> ?), and differ from it.
+            url = URL(message.url, encoded=True)
             if message.method == "GET":
-                request = session.get(message.url, allow_redirects=False)
-            else:
-                request = session.post(
-                    message.url, data=message.wire_fields(), allow_redirects=False
-                )
+                request = session.get(url, allow_redirects=False)
+            else:  # encoded here: aiohttp's FormData costs several times more per message
+                body = urlencode(message.wire_fields()).encode()
+                request = session.post(url, data=body, headers=_FORM, allow_redirects=False)
             async with request as response:
                 head = await response.content.read(HEAD_BYTES)
                 return response.status, None, head.decode("utf-8", "replace")
@@ -143,7 +148,10 @@ async def drain(options: DeliveryOptions, tenant: Tenant, moment: float) -> int:
         workers = min(len(batch), options.concurrency)
         options.trying[tenant.account.userkey] = batch
         try:
-            await asyncio.gather(*(_worker(options, tenant, shared) for _ in range(workers)))
+            if workers == 1:  # most moments hold one attempt: no task to make for it
+                await _worker(options, tenant, shared)
+            else:
+                await asyncio.gather(*(_worker(options, tenant, shared) for _ in range(workers)))
         finally:  # interrupted (cancelled, shutdown): what was not tried waits for next time
             options.trying.pop(tenant.account.userkey, None)
             untried = [m for m in batch if m.pending_at is not None and not m.pending_seq]

@@ -54,15 +54,17 @@ def call_view(call: Call) -> dict[str, Any]:
 
 
 def clock_view(tenant: Tenant) -> dict[str, Any]:
-    """The tenant's clock: now, speed and what is pending."""
-    due = tenant.scheduler.next_due()
+    """The tenant's clock: now, speed and what is pending (call events and delivery
+    attempts alike; ``pending_deliveries`` says how many of them are attempts)."""
     now = tenant.clock.now()
+    deliveries = tenant.outbox.pending_attempts()
     return {
         "now": iso(now),
         "epoch_seconds": now,
         "rate": tenant.clock.rate,
-        "pending_events": len(tenant.scheduler),
-        "next_event_at": _iso(due),
+        "pending_events": len(tenant.scheduler) + deliveries,
+        "pending_deliveries": deliveries,
+        "next_event_at": _iso(tenant.next_event_due()),
     }
 
 

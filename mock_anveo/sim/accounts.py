@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SettingError
 from .bounds import bounded, shown_value
+from .fields import ACCOUNT_FIELDS
 from .outbound import check_numbers, check_url, numbers_list
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
@@ -72,20 +73,6 @@ def default_account() -> Account:
     )
 
 
-ACCOUNT_FIELDS = (
-    "userkey",
-    "email",
-    "secure_phrase",
-    "require_signature",
-    "balance",
-    "rate_per_minute",
-    "verified_callerids",
-    "callflows",
-    "notification_url",
-    "numbers",
-)
-
-
 #: The largest balance or rate an account takes, in USD.
 ACCOUNT_MONEY_MAX = 10**9
 #: Decimal places an amount may carry. With at most 10**15 USD that is at most 28 digits, which
@@ -93,6 +80,7 @@ ACCOUNT_MONEY_MAX = 10**9
 #: never rounded, so reserved money never drifts below zero and balances keep their places.
 MONEY_PLACES = 12
 _QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_ONE = Decimal(1)
 _EXACT = Context(prec=60)  # wide enough to compare any amount within the bounds exactly
 
 
@@ -101,7 +89,7 @@ def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
     decimal string (kept exactly as written) or a JSON number (checked by ``bounded``);
     anything else raises SettingError naming ``name``."""
     if not isinstance(value, str):
-        bounded(value, name, 0, high, whole=False, unit="of USD")
+        bounded(value, name, 0, high, whole=False, unit="USD")
         amount = Decimal(str(value))
     else:
         try:
@@ -118,7 +106,9 @@ def money(value: Any, name: str, high: int = ACCOUNT_MONEY_MAX) -> Decimal:
             f"most {MONEY_PLACES} decimal places, got {shown_value(value)}",
             name,
         )
-    return amount
+    # "1e3" is kept as its value, not its spelling: shown back, Decimal would say "1E+3".
+    exponent = amount.as_tuple().exponent
+    return amount.quantize(_ONE) if isinstance(exponent, int) and exponent > 0 else amount
 
 
 def _strings(value: Any, name: str, digits: bool) -> set[str]:
@@ -129,7 +119,7 @@ def _strings(value: Any, name: str, digits: bool) -> set[str]:
         ok = isinstance(item, str) and 0 < len(item) <= 64 and (not digits or item.isdigit())
         if not ok or not item.isascii():
             kind = "digit strings" if digits else "strings of 1 to 64 characters"
-            raise SettingError(f"{name} must hold {kind}, got {item!r}", name)
+            raise SettingError(f"{name} must hold {kind}, got {shown_value(item)}", name)
         out.add(item)
     return out
 
@@ -238,7 +228,7 @@ def check_userkey(userkey: Any) -> str:
     ):
         raise SettingError(
             f"userkey must be 1 to {USERKEY_MAX} printable ASCII "
-            f"characters without spaces or '/', got {userkey!r}",
+            f"characters without spaces or '/', got {shown_value(userkey)}",
             "userkey",
         )
     return userkey

@@ -31,7 +31,8 @@ def bounded(
     """``value`` if it is a number (a whole one when ``whole``) from ``low`` to ``high``.
 
     Anything else raises ``SettingError`` naming ``name``; ``unit`` (such as "seconds") is put
-    into the message. Python's bool is an int, so it is refused explicitly.
+    into the message ("a number of seconds"). Python's bool is an int, so it is refused
+    explicitly.
     """
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
     if number is not None and whole and not isinstance(number, int):
@@ -43,7 +44,7 @@ def bounded(
         or not low <= number <= high
     ):
         what = "a whole number" if whole else "a number"
-        unit = f" {unit}" if unit else ""
+        unit = f" of {unit}" if unit else ""
         raise SettingError(
             f"{name} must be {what}{unit} from {_show(low)} to {_show(high)}, "
             f"got {shown_value(value)}",
@@ -56,10 +57,16 @@ def _show(limit: float) -> str:
     return str(int(limit)) if float(limit).is_integer() else str(limit)
 
 
+#: JSON's (and TOML's) spelling of the values whose Python repr a JSON user would not know.
+_JSON_WORDS = {True: "true", False: "false", None: "null"}
+
+
 def shown_value(value: Any) -> str:
     """A refused value for an error message, cut to a readable length (Python refuses to
-    print an int of over 4300 digits at all)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+    print an int of over 4300 digits at all); true, false and null as the document wrote them."""
+    if value is None or isinstance(value, bool):
+        return _JSON_WORDS[value]
+    if isinstance(value, int) and abs(value) >= 10**30:
         return "a whole number of more than 30 digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

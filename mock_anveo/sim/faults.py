@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import contract
 from ..errors import SettingError
-from .bounds import bounded
+from .bounds import bounded, shown_value
 
 KINDS = ("latency", "http-status", "html", "truncated", "reset", "hang")
 #: Faults on the way out: they act on the tenant's outgoing messages, never on a request.
@@ -114,12 +114,12 @@ def _target(doc: dict[str, Any]) -> tuple[str | None, str | None]:
     if action is not None and action not in (*ACTIONS, V1_ACTION):
         raise SettingError(
             f"action must be an ACTION NAME, one of {[*ACTIONS, V1_ACTION]} "
-            f"({V1_ACTION} is the v1 text door's), got {action!r}",
+            f"({V1_ACTION} is the v1 text door's), got {shown_value(action)}",
             "action",
         )
     door = doc.get("door")
     if door is not None and door not in DOORS:
-        raise SettingError(f"door must be one of {list(DOORS)}, got {door!r}", "door")
+        raise SettingError(f"door must be one of {list(DOORS)}, got {shown_value(door)}", "door")
     if door == "v1" and action not in (None, V1_ACTION):
         raise SettingError(
             f"the v1 door only carries action {V1_ACTION}, so a fault on "
@@ -139,7 +139,7 @@ def _message_target(doc: dict[str, Any]) -> tuple[str | None, None]:
     if action is not None and action not in MESSAGE_TYPES:
         raise SettingError(
             f"a {doc['kind']} fault acts on outgoing messages: action must be one of "
-            f"{list(MESSAGE_TYPES)}, got {action!r}",
+            f"{list(MESSAGE_TYPES)}, got {shown_value(action)}",
             "action",
         )
     if doc.get("door") is not None:
@@ -159,7 +159,7 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     kind = doc.get("kind")
     if kind not in KINDS + MESSAGE_KINDS:
         known = list(KINDS + MESSAGE_KINDS)
-        raise SettingError(f"kind must be one of {known}, got {kind!r}", "kind")
+        raise SettingError(f"kind must be one of {known}, got {shown_value(kind)}", "kind")
     action, door = _message_target(doc) if kind in MESSAGE_KINDS else _target(doc)
     held = kind in MESSAGE_KINDS
     probability = doc.get("probability")
@@ -169,8 +169,15 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
     if when not in ("before", "after"):
         raise SettingError(
             "when must be 'before' (the request is not processed) or "
-            f"'after' (processed, then the reply is spoiled), got {when!r}",
+            f"'after' (processed, then the reply is spoiled), got {shown_value(when)}",
             "when",
+        )
+    nth = bounded(doc.get("nth", 1), "nth", 1, MAX_COUNT)
+    if nth != 1 and probability is not None:
+        raise SettingError(
+            "give either nth (the Nth matching request) or probability (a seeded chance "
+            "for each matching request), not both",
+            "probability",
         )
     times = doc.get("times", 1)  # an explicit null: no limit
     return FaultRule(
@@ -178,7 +185,7 @@ def fault_from_dict(doc: Any, fault_id: str) -> FaultRule:
         kind,
         action,
         door,
-        nth=bounded(doc.get("nth", 1), "nth", 1, MAX_COUNT),
+        nth=nth,
         probability=probability,
         times=None if times is None else bounded(times, "times", 1, MAX_COUNT),
         when=when,

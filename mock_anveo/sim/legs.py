@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SettingError
-from .bounds import bounded
+from .bounds import bounded, shown_value
 
 OUTCOMES = ("answer", "busy", "no-answer", "fail")
 #: The actions a scenario rule may be limited to (the dialling ones).
@@ -97,7 +97,8 @@ def behaviour_from_dict(doc: Any, where: str, default_ring: float) -> LegBehavio
     outcome = doc.get("outcome", "answer")
     if outcome not in OUTCOMES:
         raise SettingError(
-            f"{_field(where, 'outcome')} must be one of {list(OUTCOMES)}, got {outcome!r}",
+            f"{_field(where, 'outcome')} must be one of {list(OUTCOMES)}, "
+            f"got {shown_value(outcome)}",
             _field(where, "outcome"),
         )
     ring = RING_TIMEOUT if outcome == "no-answer" else default_ring

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 from ..errors import SettingError
+from .bounds import shown_value
 from .calls import Call, billable
 from .faults import pick_message
-from .outbound import fill
+from .outbound import as_sent, fill
 from .outbox import Message
 from .sms import Sms
 from .tenantstate import TenantState
@@ -34,9 +36,14 @@ def stamp(moment: float | None) -> str:
     if moment is None:
         return ""
     try:
-        return datetime.fromtimestamp(int(moment), UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return _stamp(int(moment))
     except (ValueError, OverflowError, OSError):
         return ""
+
+
+@lru_cache(maxsize=256)  # one string for a message's EVENTTIME and ENDTIME, and for calls
+def _stamp(second: int) -> str:  # ending in the same second: kept messages share it
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _dial_time(call: Call) -> float | None:
@@ -101,10 +108,19 @@ def sms_fields(sms: Sms, status: str) -> list[tuple[str, str]]:
 class Notifier(TenantState):
     """Outgoing messages of a tenant, made from its events into ``self.outbox``."""
 
+    def pending_events(self) -> int:
+        """What the clock still has to do: call events plus delivery attempts not tried."""
+        return len(self.scheduler) + self.outbox.pending_attempts()
+
+    def next_event_due(self) -> float | None:
+        """The virtual moment of the next call event or delivery attempt, None if none."""
+        dues = [d for d in (self.scheduler.next_due(), self.outbox.next_due()) if d is not None]
+        return min(dues, default=None)
+
     def _notification(self, kind: str, at: float, body: list[tuple[str, str]]) -> None:
-        url = self.account.notification_url
-        if url is None:
+        if self.account.notification_url is None:
             return
+        url = as_sent(self.account.notification_url)
         mid, record_id = self.outbox.new_id()
         fields = [
             ("NOTIFICATIONID", mid),
@@ -147,7 +163,9 @@ class Notifier(TenantState):
         account's or a value is malformed."""
         for name, value in (("from", sender), ("to", to)):
             if not isinstance(value, str) or not 0 < len(value) <= 20 or not value.isdigit():
-                raise SettingError(f"{name} must be a phone number (digits), got {value!r}", name)
+                raise SettingError(
+                    f"{name} must be a phone number (digits), got {shown_value(value)}", name
+                )
         if not isinstance(message, str) or len(message) > MESSAGE_MAX:
             raise SettingError(
                 f"message must be a string of at most {MESSAGE_MAX} characters", "message"

@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from ..errors import SettingError
+from .bounds import shown_value
 
 URL_MAX: Final = 2048
 NUMBERS_MAX: Final = 1000
@@ -36,6 +37,13 @@ def check_url(value: Any, name: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise SettingError(f"{name} is not a valid URL ({exc}): {value!r}", name) from None
+    if value == "sink":
+        raise SettingError(
+            f'{name} "sink" is a shorthand of the pytest marker (@pytest.mark.anveo) only; '
+            "elsewhere give the built-in sink's URL, http://HOST:PORT/_mock/sink/NAME "
+            "(read it at /_mock/sinks/NAME)",
+            name,
+        )
     if parts.scheme not in ("http", "https"):
         raise SettingError(
             f"{name} must use http or https, got {parts.scheme or 'no'} scheme in {value!r}", name
@@ -43,11 +51,11 @@ def check_url(value: Any, name: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise SettingError(
             f"{name} must not carry credentials (user:pass@): Anveo does not support them, "
-            f"got {value!r}",
+            f"got {shown_value(value)}",
             name,
         )
     if not host or "$[" in host:
-        raise SettingError(f"{name} needs a host name, got {value!r}", name)
+        raise SettingError(f"{name} needs a host name, got {shown_value(value)}", name)
     return value
 
 
@@ -101,7 +109,9 @@ def check_numbers(value: Any, name: str = "numbers") -> dict[str, str | None]:
             )
         number = item["number"]
         if not isinstance(number, str) or not number.isascii() or not number.isdigit():
-            raise SettingError(f"{where}.number must be a string of digits, got {number!r}", where)
+            raise SettingError(
+                f"{where}.number must be a string of digits, got {shown_value(number)}", where
+            )
         if len(number) > 20 or number in out:
             raise SettingError(f"{where}.number must be unique and at most 20 digits", where)
         template = item.get("sms_url")
@@ -114,10 +124,32 @@ def numbers_list(numbers: dict[str, str | None]) -> list[dict[str, Any]]:
     return [{"number": n, "sms_url": url} for n, url in numbers.items()]
 
 
+#: What stays as it is in a URL on the wire: the reserved characters (they mean what the
+#: configured URL meant them to) and ``%`` (an escape the configuration already made).
+_KEEP: Final = "/:?[]@!$&'()*+,;=%~"
+
+
+def as_sent(url: str) -> str:
+    """``url`` exactly as a request sends it: what the wire cannot carry (spaces, non-ASCII,
+    quotes) percent-encoded as UTF-8, the host in IDNA, the fragment dropped (never sent);
+    every escape already there kept verbatim, never re-normalised. Idempotent."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii() and parts.hostname:
+        try:
+            host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            host = quote(parts.hostname, safe="", encoding="utf-8")
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+    path = quote(parts.path, safe=_KEEP, encoding="utf-8", errors="strict")
+    query = quote(parts.query, safe=_KEEP, encoding="utf-8", errors="strict")
+    return f"{parts.scheme}://{netloc}{path}" + (f"?{query}" if query or "?" in url else "")
+
+
 def fill(template: str, sender: str, to: str, message: str) -> str:
     """The template with each placeholder replaced by its value, percent-encoded as UTF-8
-    (every reserved character too, so ``&``, ``=``, ``#`` and ``+`` stay data)."""
+    (every reserved character too, so ``&``, ``=``, ``#`` and ``+`` stay data), as sent."""
     out = template
     for key, value in zip(PLACEHOLDERS, (sender, to, message), strict=True):
         out = out.replace(key, quote(value, safe="", encoding="utf-8", errors="strict"))
-    return out
+    return as_sent(out)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import SettingError
-from .bounds import bounded
+from .bounds import bounded, shown_value
 from .legs import (
     DEFAULT_RING_FIRST,
     DEFAULT_RING_SECOND,
@@ -116,10 +116,12 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
         )
     action = doc.get("action")
     if action is not None and action not in DIAL_ACTIONS:
-        raise SettingError(f"action must be one of {list(DIAL_ACTIONS)}, got {action!r}", "action")
+        raise SettingError(
+            f"action must be one of {list(DIAL_ACTIONS)}, got {shown_value(action)}", "action"
+        )
     leg = doc.get("leg")
     if leg not in (None, "first", "second"):
-        raise SettingError(f"leg must be 'first' or 'second', got {leg!r}", "leg")
+        raise SettingError(f"leg must be 'first' or 'second', got {shown_value(leg)}", "leg")
     if leg == "second" and action == "DIAL.CALLFLOW":
         raise SettingError(
             "leg 'second' never applies to DIAL.CALLFLOW, which dials one party", "leg"
@@ -165,7 +167,7 @@ def rule_from_dict(doc: Any, rule_id: str) -> Rule:
     if not isinstance(match, str) or _PATTERN.fullmatch(match) is None:
         raise SettingError(
             "match must be a number or glob pattern of 1 to 64 digits and "
-            f"* ? [ ] ! -, got {match!r}",
+            f"* ? [ ] ! -, got {shown_value(match)}",
             "match",
         )
     return Rule(rule_id, match, action, leg, sequence, weights, times, result, used)
@@ -176,7 +178,8 @@ def _weights(weights: Any) -> dict[str, float] | None:
         return None
     if not isinstance(weights, dict) or not weights or set(weights) - set(OUTCOMES):
         raise SettingError(
-            f"weights must map outcomes {list(OUTCOMES)} to numbers, got {weights!r}", "weights"
+            f"weights must map outcomes {list(OUTCOMES)} to numbers, got {shown_value(weights)}",
+            "weights",
         )
     out: dict[str, float] = {}
     for name, value in weights.items():
@@ -185,7 +188,9 @@ def _weights(weights: Any) -> dict[str, float] | None:
         except SettingError as exc:  # the field is the whole mapping, the message names the key
             raise SettingError(exc.message, "weights") from None
     if sum(out.values()) <= 0:
-        raise SettingError(f"weights must have a positive sum, got {weights!r}", "weights")
+        raise SettingError(
+            f"weights must have a positive sum, got {shown_value(weights)}", "weights"
+        )
     return out
 
 

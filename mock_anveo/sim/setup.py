@@ -17,16 +17,16 @@ from typing import Any, Literal
 from ..errors import SettingError
 from . import outbound
 from .accounts import (
-    ACCOUNT_FIELDS,
     DEFAULT_CALLFLOW,
     DOCS_CALLERID,
     Account,
     apply_fields,
     check_userkey,
 )
-from .bounds import bounded
+from .bounds import bounded, shown_value
 from .clock import parse_iso
 from .faults import FaultRule, fault_from_dict
+from .fields import ACCOUNT_FIELDS, PATCH_FIELDS, TENANT_FIELDS
 from .scenarios import Rule, rule_from_dict
 from .tenant import Tenant
 from .world import World
@@ -36,10 +36,6 @@ from .world import World
 EARLIEST, LATEST = 0.0, 221845392000.0
 MAX_RULES = 1000
 MAX_CLOCK_RATE = 1_000_000
-#: Every field a tenant document (POST /_mock/tenants) may hold.
-TENANT_FIELDS = (*ACCOUNT_FIELDS, "start", "clock_rate", "scenarios", "faults")
-#: Every field a change of tenant (PATCH) may hold.
-PATCH_FIELDS = (*(f for f in ACCOUNT_FIELDS if f != "userkey"), "clock_rate")
 #: Why the other tenant fields cannot be patched, and what to do instead.
 _NOT_PATCHABLE = {
     "userkey": "the userkey of a tenant cannot change",
@@ -72,7 +68,7 @@ def clock_rate(value: Any, name: str = "clock_rate") -> float:
 
 def _start(value: Any) -> float:
     if not isinstance(value, str):
-        raise SettingError(f"start must be an ISO-8601 moment, got {value!r}", "start")
+        raise SettingError(f"start must be an ISO-8601 moment, got {shown_value(value)}", "start")
     try:
         start = parse_iso(value)
     except (ValueError, OverflowError) as exc:
@@ -80,7 +76,7 @@ def _start(value: Any) -> float:
     if not EARLIEST <= start <= LATEST:
         raise SettingError(
             "start must be from 1970-01-01 to 9000-01-01 (so 60 days of calls "
-            f"still have a date), got {value!r}",
+            f"still have a date), got {shown_value(value)}",
             "start",
         )
     return start
@@ -222,7 +218,7 @@ def _rule_doc(doc: Any, kind: RuleKind) -> Any:
     if kind == "scenario" and "kind" in doc:
         if doc["kind"] != "scenario":
             raise SettingError(
-                f"a scenario rule's kind is 'scenario', got {doc['kind']!r} "
+                f"a scenario rule's kind is 'scenario', got {shown_value(doc['kind'])} "
                 "(fault kinds go to .../faults)",
                 "kind",
             )

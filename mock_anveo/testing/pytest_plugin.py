@@ -130,7 +130,7 @@ def anveo_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def _check_fields(fields: dict[str, Any], where: str) -> None:
     """Fail the test, clearly, on a keyword the tenant does not have (a typo such as
     ``acounts=``), instead of a raw TypeError from deep inside the controller."""
-    from ..sim.setup import TENANT_FIELDS  # noqa: PLC0415 - the core only when used
+    from ..sim.fields import TENANT_FIELDS  # noqa: PLC0415 - names only, not the core
 
     unknown = sorted(set(fields) - set(TENANT_FIELDS))
     if unknown:

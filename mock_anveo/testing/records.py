@@ -123,13 +123,15 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Clock:
-    """A tenant's virtual clock: now, speed (0 = frozen) and what is pending."""
+    """A tenant's virtual clock: now, speed (0 = frozen) and what is pending: call events
+    and notification attempts alike (``pending_deliveries`` of them are attempts)."""
 
     now: datetime
     rate: float
     pending_events: int
     next_event_at: datetime | None
     events_fired: int = 0
+    pending_deliveries: int = 0
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Clock:
@@ -140,6 +142,7 @@ class Clock:
             int(doc.get("pending_events", 0)),
             _time(doc.get("next_event_at")),
             int(doc.get("events_fired", 0)),
+            int(doc.get("pending_deliveries", 0)),
         )
 
 

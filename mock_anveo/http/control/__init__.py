@@ -42,6 +42,20 @@ _READS_QUERY: frozenset[Handler] = frozenset(
 )
 
 
+#: The handlers that read a body (and the rules' create handlers); every other one refuses one.
+_READS_BODY: frozenset[Handler] = frozenset(
+    {
+        tenants.create_tenant,
+        tenants.patch_tenant,
+        clock.patch_clock,
+        clock.advance_clock,
+        system.put_snapshot,
+        notify.sms_inbound,
+        notify.capture,  # the sink keeps whatever a notification carries
+    }
+)
+
+
 def make_control_app() -> web.Application:
     """The control API as a sub-application, to be mounted at ``/_mock/``."""
     app = web.Application()
@@ -78,9 +92,11 @@ def make_control_app() -> web.Application:
         ("GET", "/sinks/{name}", notify.read_sink),
         ("DELETE", "/sinks/{name}", notify.clear_sink),
     ]
+    bodies = set(_READS_BODY)
     for kind in ("scenario", "fault"):
         handlers = rules.routes(kind)
         path = f"{t}/{kind}s"
+        bodies.add(handlers["create"])
         table += [
             ("GET", path, handlers["list"]),
             ("POST", path, handlers["create"]),
@@ -88,11 +104,14 @@ def make_control_app() -> web.Application:
             ("DELETE", path + "/{rule_id}", handlers["delete_one"]),
         ]
     for method, path, handler in table:
-        wrapped = guarded(handler, takes_query=handler in _READS_QUERY)
+        wrapped = guarded(
+            handler, takes_query=handler in _READS_QUERY, takes_body=handler in bodies
+        )
         app.router.add_route(method, path, wrapped)
         if method == "GET":
             app.router.add_route("HEAD", path, wrapped)
     # Last: only what nothing else matched.
-    app.router.add_route("*", "", guarded(no_route))
-    app.router.add_route("*", "/{tail:.*}", guarded(no_route))
+    # A body there is beside the point: the answer is 404 or 405.
+    app.router.add_route("*", "", guarded(no_route, takes_body=True))
+    app.router.add_route("*", "/{tail:.*}", guarded(no_route, takes_body=True))
     return app

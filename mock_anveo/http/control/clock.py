@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ...errors import SettingError
 from ...sim import setup
-from ...sim.bounds import bounded
+from ...sim.bounds import bounded, shown_value
 from ...sim.clock import ClockError, iso, parse_iso
 from ...sim.tenant import Tenant
 from ..base import WORLD
@@ -70,7 +70,7 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         tenant.advance(bounded(doc["seconds"], "seconds", 0, MAX_ADVANCE, whole=False))
     elif target == "to":
         if not isinstance(doc["to"], str):
-            raise SettingError(f"to must be an ISO-8601 moment, got {doc['to']!r}", "to")
+            raise SettingError(f"to must be an ISO-8601 moment, got {shown_value(doc['to'])}", "to")
         try:
             moment = parse_iso(doc["to"])
         except (ValueError, OverflowError) as exc:
@@ -80,21 +80,21 @@ def _advance(tenant: Tenant, target: str, doc: dict[str, Any]) -> None:
         tenant.advance_to(moment)
     else:
         if doc["until_idle"] is not True:
-            raise SettingError(f"until_idle must be true, got {doc['until_idle']!r}", "until_idle")
-        limit = bounded(
-            doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE, whole=False
-        )
-        start = tenant.clock.now()
-        tenant.run_until_idle(limit)
-        due = tenant.scheduler.next_due()
-        if due is not None:
-            _not_idle(tenant, limit, start, due)
+            raise SettingError(
+                f"until_idle must be true, got {shown_value(doc['until_idle'])}", "until_idle"
+            )
+        tenant.run_until_idle(_idle_limit(doc))
+
+
+def _idle_limit(doc: dict[str, Any]) -> float:
+    return bounded(doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE, whole=False)
 
 
 def _not_idle(tenant: Tenant, limit: float, start: float, due: float) -> None:
     """The 409 of an ``until_idle`` that hit its cap. The events up to the cap have fired and
-    stay fired (clients may have seen them); the answer says so rather than claiming idle."""
-    pending, now = len(tenant.scheduler), iso(tenant.clock.now())
+    stay fired (clients may have seen them); the answer says so rather than claiming idle.
+    Pending delivery attempts count as events: the clock still has them to drive."""
+    pending, now = tenant.pending_events(), iso(tenant.clock.now())
     raise Refused(
         409,
         f"not idle after max_seconds={_number(limit)}: the clock moved from "
@@ -126,6 +126,8 @@ async def advance_clock(request: web.Request) -> web.Response:
             raise SettingError(str(exc), target) from None
         finally:  # the attempts due in the window moved over (also up to a 409's cap)
             sent = await _deliver(request.config_dict[DELIVERY], tenant, start, target, doc)
+        if target == "until_idle" and (due := tenant.next_event_due()) is not None:
+            _not_idle(tenant, _idle_limit(doc), start, due)
     view = clock_view(tenant)
     view["events_fired"] = tenant.scheduler.fired - before
     view["deliveries"] = sent
@@ -140,9 +142,7 @@ async def _deliver(
     sent = await drain(options, tenant, tenant.clock.now())
     if target != "until_idle" or doc.get("until_idle") is not True:
         return sent
-    horizon = start + bounded(
-        doc.get("max_seconds", IDLE_HORIZON), "max_seconds", 0, MAX_ADVANCE, whole=False
-    )
+    horizon = start + _idle_limit(doc)
     while (due := tenant.outbox.next_due()) is not None and due <= horizon:
         tenant.advance_to(max(due, tenant.clock.now()))
         sent += await drain(options, tenant, tenant.clock.now())

@@ -58,9 +58,10 @@ def _status(exc: SettingError) -> int:
     return 404 if isinstance(exc, Missing) else 400
 
 
-def guarded(handler: Handler, *, takes_query: bool = False) -> Handler:
+def guarded(handler: Handler, *, takes_query: bool = False, takes_body: bool = False) -> Handler:
     """Token check and error rendering around one control handler; a handler that does not
-    read the query string (not ``takes_query``) refuses one rather than ignore it.
+    read the query string (not ``takes_query``) or the body (not ``takes_body``) refuses one
+    rather than ignore it.
 
     A wrapper per route rather than a middleware: any middleware on a sub-application makes
     aiohttp run the middleware chain for every request of the whole server, the Anveo doors'
@@ -87,6 +88,8 @@ def guarded(handler: Handler, *, takes_query: bool = False) -> Handler:
                 key,
             )
         try:
+            if not takes_body:
+                await _no_body(request)
             return await handler(request)
         except ControlError as exc:
             return refusal(exc.status, exc.message, exc.field, **getattr(exc, "extra", {}))
@@ -111,6 +114,20 @@ def guarded(handler: Handler, *, takes_query: bool = False) -> Handler:
             return refusal(500, f"internal error in mock-anveo: {exc!r}")
 
     return guard
+
+
+async def _no_body(request: web.Request) -> None:
+    """Refuse a body on a request that reads none (say, a reset given the fields it should
+    apply), so nothing the caller meant is silently dropped; ``{}`` says nothing and passes."""
+    if not request.body_exists:
+        return
+    raw = (await request.read()).strip()
+    if raw and raw != b"{}":
+        raise ControlError(
+            400,
+            f"{request.method} {request.path} takes no body, got {len(raw)} bytes "
+            "(nothing was changed; the control API is described at /_mock/openapi.json)",
+        )
 
 
 class _NonFinite:

@@ -188,7 +188,9 @@ function drawClock() {
   const next = clock.next_event_at ? shortTime(clock.next_event_at) : "";
   const sameDay = next && next.slice(0, 10) === now.slice(0, 10);
   $("#clock").textContent = `virtual ${shortTime(now)} · rate ${clock.rate} · ` +
-    `${clock.pending_events} pending` + (next ? ` · next ${sameDay ? next.slice(11) : next}` : "");
+    `${clock.pending_events} pending` +
+    (clock.pending_deliveries ? ` (${clock.pending_deliveries} deliveries)` : "") +
+    (next ? ` · next ${sameDay ? next.slice(11) : next}` : "");
 }
 setInterval(() => { if (state.clock && state.clock.rate > 0) drawClock(); }, 1000);
 function advance(what) {

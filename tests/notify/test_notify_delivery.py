@@ -3,34 +3,19 @@ minutes apart with one NOTIFICATIONID, cancelled after 5 failures; unsafe URLs a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 
-from mock_anveo.http.server import RunningServer, start
+from mock_anveo.http.server import start
 from mock_anveo.sim.world import World
 
-from .notify_helpers import ThreadReceiver, aiohttp_receiver, control, control_raw, dial
+from ..notify_helpers import ThreadReceiver, aiohttp_receiver, control, control_raw, dial
 
 CDR_FIELDS = {
     "NOTIFICATIONID", "NOTIFICATIONTYPE", "EVENTTIME", "ATTEMPT", "STATUS", "PHONENUMBER",
     "DESTPHONENUMBER", "CALLERID", "DIALTIME", "ANSWERTIME", "ENDTIME", "DURATION", "FEE",
     "LEG1FEE", "LEG2FEE", "SOURCE", "ACTION", "RESPONSEID", "BILLINGCODE", "MEMO", "RECORDID",
 }  # fmt: skip
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RunningServer]:
-    running = await start(World())
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def _tenant(session: aiohttp.ClientSession, base: str, url: str) -> str:

@@ -3,30 +3,9 @@ the built-in sink."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import aiohttp
-import pytest
-
-from mock_anveo.http.server import RunningServer, start
-from mock_anveo.sim.world import World
-
-from .notify_helpers import aiohttp_receiver, control, control_raw
+from ..notify_helpers import aiohttp_receiver, control, control_raw
 
 NASTY = "Tom & Jerry = 100% #1 + more 😀 ünïcode / ?x=y"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RunningServer]:
-    running = await start(World())
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
 
 
 async def test_inbound_sms_reaches_the_receiver_query_intact(server, session) -> None:
@@ -101,3 +80,30 @@ async def test_sink_can_answer_an_error_status(server, session) -> None:
     assert [g["form"]["ATTEMPT"] for g in got] == ["1", "2", "3", "4", "5"]
     (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
     assert message["state"] == "cancelled"
+
+
+async def test_a_forward_is_retried_like_a_notification(server, session) -> None:
+    async with aiohttp_receiver([500, 502, 200]) as receiver:
+        template = receiver.url + "/sms?m=$[message]$"
+        doc = {"numbers": [{"number": "12155550123", "sms_url": template}]}
+        key = (await control(session, server.url, "POST", "/tenants", doc))["userkey"]
+        sent = {"from": "4915112345678", "to": "12155550123", "message": NASTY}
+        out = await control(session, server.url, "POST", f"/tenants/{key}/sms/inbound", sent)
+        assert out["message"]["state"] == "pending" and len(receiver.got) == 1
+        advance = f"/tenants/{key}/clock/advance"
+        await control(session, server.url, "POST", advance, {"seconds": 299})
+        assert len(receiver.got) == 1  # not before +5 virtual minutes
+        await control(session, server.url, "POST", advance, {"seconds": 301})
+        assert [g["query"]["m"] for g in receiver.got] == [NASTY] * 3  # same URL each time
+        (message,) = await control(session, server.url, "GET", f"/tenants/{key}/notifications")
+    assert message["state"] == "delivered"
+    assert [a["status"] for a in message["attempts"]] == [500, 502, 200]
+    assert [a["at"][11:19] for a in message["attempts"]] == ["00:00:00", "00:05:00", "00:10:00"]
+
+
+async def test_the_markers_sink_shorthand_elsewhere_says_what_to_write(server, session) -> None:
+    status, error = await control_raw(
+        session, server.url, "POST", "/tenants", {"notification_url": "sink"}
+    )
+    assert status == 400 and error["field"] == "notification_url"
+    assert "/_mock/sink/NAME" in error["error"] and "marker" in error["error"]

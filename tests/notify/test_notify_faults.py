@@ -3,28 +3,9 @@ out of order, as fault rules on the tenant's outgoing messages (virtual time thr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
-import pytest
 
-from mock_anveo.http.server import RunningServer, start
-from mock_anveo.sim.world import World
-
-from .notify_helpers import aiohttp_receiver, control, control_raw, dial
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[RunningServer]:
-    running = await start(World())
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+from ..notify_helpers import aiohttp_receiver, control, control_raw, dial
 
 
 async def _tenant(session: aiohttp.ClientSession, base: str, url: str, fault: dict) -> str:
