@@ -152,18 +152,15 @@ async def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""
     world = World(_settings(args), monotonic=time.monotonic, wallclock=time.time)
     state: StateFile | None = args.state_file
+    # Said after the banner: scripts read the first stdout line as the listening URL.
+    state_lines: list[str] = []
     if state is not None:
         restored = state.restore(world)
-        _note(args, "state", [f"mock-anveo: {restored}"], path=str(state.path))
+        state_lines.append(f"mock-anveo: {restored}")
         if args.config is not None and restored.startswith("restored"):
-            _note(
-                args,
-                "state",
-                [
-                    f"mock-anveo: --state-file {state.path} exists, so its tenants replace the "
-                    "accounts of --config (delete the file to start from --config)"
-                ],
-                path=str(state.path),
+            state_lines.append(
+                f"mock-anveo: --state-file {state.path} exists, so its tenants replace the "
+                "accounts of --config (delete the file to start from --config)"
             )
     options = ServerOptions(
         max_body=args.max_body,
@@ -212,6 +209,8 @@ async def serve(args: argparse.Namespace) -> int:
         dashboard=f"{url}/_mock/ui/",
         userkeys=list(world.tenants),
     )
+    for line in state_lines:
+        _note(args, "state", [line], path=str(state.path) if state is not None else "")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -208,8 +208,9 @@ def test_serve_log_format_json_makes_every_line_one_object_banner_included(tmp_p
     out = _run(tmp_path, "--log-format", "json", "--state-file", str(state))
     events = [json.loads(line) for line in out.splitlines()]  # every line: no plain text
     kinds = [e["type"] for e in events]
-    assert kinds[:2] == ["state", "listening"] and kinds[-2:] == ["stopping", "state"]
-    listening = events[1]
+    # The banner first: a script reading one line gets the URL; the state file's line follows.
+    assert kinds[:2] == ["listening", "state"] and kinds[-2:] == ["stopping", "state"]
+    listening = events[0]
     assert listening["url"].startswith("http://127.0.0.1:")
     assert listening["dashboard"] == listening["url"] + "/_mock/ui/"
     assert listening["userkeys"] == [KEY] and "listening on" in listening["message"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -109,7 +110,7 @@ def _get(url: str) -> Any:
 def test_a_call_appears_live_ends_after_a_day_and_draws_its_timeline(browser, server):
     page, problems = _open(browser)
     page.goto(server.url + "/")  # a browser asking for HTML at / lands on the dashboard
-    assert page.url.endswith("/_mock/ui/")
+    assert page.url.split("#")[0].endswith("/_mock/ui/")
     expect(page.locator("#live")).to_have_attribute("data-state", "live")
     page.get_by_role("link", name="Calls").click()
     expect(page.locator("#calls")).to_contain_text("no calls yet")
@@ -348,3 +349,108 @@ def test_the_dashboard_survives_a_server_restart(browser):
     finally:
         second.stop()
     # Connection-refused errors while the server is down are the browser's own console lines.
+
+
+def test_long_urls_and_values_wrap_or_fold_and_no_page_is_wider_than_a_phone(browser, server):
+    # An SMS of 4096 emoji makes a forward URL of ~49,000 characters; an ordinary URL must
+    # fit at 360 px too. Both forwards go to the sink, with the message in the URL.
+    sink = f"{server.url}/_mock/sink/ui?from=$[from]$&text=$[message]$"
+    number = "12155550177"
+    _post_json(
+        server.url + "/_mock/tenants",
+        {"userkey": "longui", "balance": "10", "numbers": [{"number": number, "sms_url": sink}]},
+    )
+    memo = [("MEMO", "m" * 1024)]  # one word: nothing to break it at
+    call = xml_request("DIAL.CONNECT", [*CONNECT[:3], *memo], userkey="longui")
+    requestid = Reply(_post(server.url + "/api/v3.asp", call)).values["REQUESTID"]
+    inbound = f"{server.url}/_mock/tenants/longui/sms/inbound"
+    _post_json(inbound, {"from": "12125551234", "to": number, "message": "short"})
+    _post_json(inbound, {"from": "12125551234", "to": number, "message": "\U0001f600" * 4096})
+    _post_json(f"{server.url}/_mock/tenants/longui/clock/advance", {"seconds": 60})
+    notes = _get(f"{server.url}/_mock/tenants/longui/notifications")
+    huge = max((n["url"] for n in notes), key=len)
+    assert len(huge) > 40_000
+    page, problems = _open(browser, 360, 700)
+    page.goto(server.url + "/_mock/ui/#/sms")
+    page.select_option("#tenant", "longui")
+    forwards = page.locator("#notifications details")
+    expect(forwards).to_have_count(2)
+    for name in ("sms", "journal", "tenants", "calls", f"call/{requestid}", "controls"):
+        page.goto(f"{server.url}/_mock/ui/#/{name}")
+        expect(page.locator("#main h2")).to_be_visible()
+        if name == "sms":
+            expect(forwards).to_have_count(2)
+            forwards.first.locator("summary").click()  # the huge one's body: URL wrapped
+            forwards.last.locator("summary").click()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"#/{name} is {width} px wide in a 360 px window"
+    page.goto(f"{server.url}/_mock/ui/#/sms")
+    folded = forwards.first.locator("summary .long")
+    expect(folded).to_have_attribute("title", huge)  # the whole value, a hover away
+    expect(forwards.first.locator(".body pre").first).to_have_text(huge)
+    folded.get_by_role("button").click()  # shows it all, wrapped, without toggling the entry
+    expect(forwards.first.locator("summary .note-url")).to_have_text(huge)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(full_page=True, timeout=10_000)  # finishes: the page is not miles wide
+    assert problems == []
+
+
+def _patch_json(url: str, doc: Any) -> Any:
+    body = json.dumps(doc).encode()
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="PATCH")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())
+
+
+def test_fields_follow_the_server_and_the_chosen_tenant_survives_reset_and_reload(browser, server):
+    number = "12155550188"
+    _post_json(
+        server.url + "/_mock/tenants", {"userkey": "keep-me", "numbers": [{"number": number}]}
+    )
+    _post_json(server.url + "/_mock/tenants", {"userkey": "bare"})
+    clock = f"{server.url}/_mock/tenants/keep-me/clock"
+    page, problems = _open(browser)
+    page.goto(server.url + "/_mock/ui/#/controls")
+    page.select_option("#tenant", "keep-me")
+    expect(page.locator("#sms-to")).to_have_value(number)
+    moment, rate = page.locator("#advance-to"), page.locator("#clock-rate")
+    _post_json(clock + "/advance", {"seconds": 3600})  # from outside: the fields follow
+    expect(moment).to_have_value(re.compile(r"^2026-01-01T01:00"))
+    _patch_json(clock, {"rate": 2})
+    expect(rate).to_have_value("2")
+    rate.fill("5")  # being edited: an outside change does not overwrite it
+    _patch_json(clock, {"rate": 3})
+    expect(page.locator("#clock")).to_contain_text("rate 3")
+    expect(rate).to_have_value("5")
+    page.get_by_role("button", name="Set rate").click()
+    expect(page.locator("#clock")).to_contain_text("rate 5")
+    _patch_json(clock, {"rate": 0})  # the stranger's case: the box kept its old value
+    expect(page.locator("#clock")).to_contain_text("rate 0")
+    expect(rate).to_have_value("0")
+
+    page.get_by_role("button", name="Reset this tenant").click()
+    page.get_by_role("button", name="Click again to reset").click()
+    expect(page.locator("#notice")).to_contain_text("tenant reset")
+    expect(page.locator("#tenant")).to_have_value("keep-me")
+    assert "tenant=keep-me" in page.url
+    page.reload()
+    expect(page.locator("#tenant")).to_have_value("keep-me")
+    expect(page.locator("#sms-to")).to_have_value(number)
+    fresh, more = _open(browser)  # a new browser context: only the link knows the tenant
+    fresh.goto(page.url)
+    expect(fresh.locator("#tenant")).to_have_value("keep-me")
+    expect(fresh.locator("#sms-to")).to_have_value(number)
+    page.get_by_role("button", name="Send inbound SMS").click()  # the number has no sms_url
+    expect(page.locator("#notice")).to_contain_text(f"not forwarded: number {number} has no")
+
+    page.select_option("#tenant", "bare")
+    expect(page.locator("#sms-no-numbers")).to_contain_text("owns no numbers")
+    expect(page.locator("#sms-to")).to_have_value("")
+    page.get_by_role("button", name="Send inbound SMS").click()
+    expect(page.locator("#notice .error")).to_contain_text("To (one of the account's numbers)")
+    expect(page.locator("#sms-to")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#inbound-form .why")).to_be_visible()  # beside the field as well
+    page.fill("#sms-to", "12125550000")
+    expect(page.locator("#inbound-form .why")).to_have_count(0)
+    assert problems == [] and more == []

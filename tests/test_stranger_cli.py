@@ -66,3 +66,32 @@ def test_the_start_says_when_the_state_file_replaces_the_config(tmp_path: Path) 
         assert not url_file.exists()
     assert "replace the accounts of --config" in out
     assert out.count("--state-file") == 1
+
+
+@pytest.mark.slow
+def test_the_first_line_is_the_url_and_json_mode_prints_only_json(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    config = str(ROOT / "examples" / "accounts.toml")
+    # First run, JSON: "no state file" and "saved" are objects like the rest.
+    proc, url_file = _launch(
+        tmp_path, "--state-file", str(state), "--log-format", "json", stdout=subprocess.PIPE
+    )
+    url = url_file.read_text().strip()
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=20)[0].decode()
+    assert proc.returncode == 0
+    events = [json.loads(line) for line in out.splitlines()]  # each line one object
+    assert events[0]["type"] == "listening" and events[0]["url"] == url
+    states = [e["message"] for e in events if e["type"] == "state"]
+    assert len(states) == 2, states
+    assert "no state file" in states[0] and "saved" in states[1]
+    # Second run, text, restoring over --config: the URL line still comes first.
+    proc, url_file = _launch(
+        tmp_path, "--state-file", str(state), "--config", config, stdout=subprocess.PIPE
+    )
+    url = url_file.read_text().strip()
+    proc.send_signal(signal.SIGTERM)
+    lines = proc.communicate(timeout=20)[0].decode().splitlines()
+    assert proc.returncode == 0
+    assert lines[0].startswith("mock-anveo ") and lines[0].endswith(f"listening on {url}")
+    assert any(line.startswith("mock-anveo: restored ") for line in lines[1:])

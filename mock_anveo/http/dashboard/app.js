@@ -6,7 +6,8 @@ const TOKEN_KEY = "mock-anveo-token";
 const TENANT_KEY = "mock-anveo-tenant";
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || "",
-  tenant: localStorage.getItem(TENANT_KEY) || "",
+  // The hash names the tenant (a reload or a copied link keeps it); this tab's choice next.
+  tenant: sessionStorage.getItem(TENANT_KEY) || localStorage.getItem(TENANT_KEY) || "",
   tenants: [],
   features: { notifications: false, inbound: false },
   page: null,
@@ -45,6 +46,32 @@ function notice(text, isError) {
   clearTimeout(notice.timer);
   if (text && !isError) notice.timer = setTimeout(() => box.replaceChildren(), 4000);
 }
+/* A field that shows server state (the rate, the virtual now, a number) follows live updates,
+   unless the user is editing it: focused, or changed since it last showed the server's value. */
+function mirror(input, value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  const edited = document.activeElement === input || ("shown" in input.dataset && input.value !== input.dataset.shown);
+  if (edited && "shown" in input.dataset) return;
+  input.value = text;
+  input.dataset.shown = input.value; // read back: the browser may normalise (datetime-local)
+}
+const mirrored = (input) => { input.dataset.shown = input.value; };
+// The browser's own bubble for an empty required field is easy to miss: say it in the notice.
+document.addEventListener("invalid", (event) => {
+  const field = event.target;
+  const label = field.closest("label");
+  const name = label ? label.firstChild.textContent.trim() : field.id;
+  const why = field.validationMessage || "required";
+  field.setAttribute("aria-invalid", "true");
+  // Beside the field too: the notice may be scrolled out of sight.
+  if (label && !label.querySelector(".why")) label.append(h("span", { class: "why" }, why));
+  notice(`${name}: ${why}`, true);
+}, true);
+document.addEventListener("input", (event) => {
+  event.target.removeAttribute("aria-invalid");
+  const why = event.target.closest && event.target.closest("label") && event.target.closest("label").querySelector(".why");
+  if (why) why.remove();
+});
 function table(headers, rows, empty) {
   if (!rows.length) return h("p", { class: "empty" }, empty || "nothing yet");
   return h("div", { class: "scroll" },
@@ -59,6 +86,20 @@ function money(text) {
   const parts = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(text));
   if (!parts) return String(text);
   return `${parts[1]}${parts[2]}.${(parts[3] || "").padEnd(2, "0")}`;
+}
+/* A value too long to show whole (a forward URL of an SMS of 4096 emoji is ~49,000
+   characters): its start, the whole in the title, and a button that shows it all, wrapped. */
+function long(value, limit) {
+  const text = value === null || value === undefined ? "" : String(value);
+  const max = limit || 160;
+  if (text.length <= max) return text;
+  const box = h("span", { class: "long", title: text });
+  const more = h("button", { type: "button", class: "show-all", onclick: (ev) => {
+    ev.preventDefault(); // inside a <summary>: show the value, do not toggle the entry
+    box.replaceChildren(text);
+  } }, `show all ${text.length} characters`);
+  box.append(text.slice(0, max) + "…", more);
+  return box;
 }
 const shortTime = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "");
 const enc = encodeURIComponent;
@@ -89,12 +130,12 @@ async function api(method, path, body) {
   if (!response.ok) throw new Refused(response.status, data);
   return data;
 }
-/* Run one control: on success say ``done``; on a refusal say what was tried and the
+/* Run one control: on success say ``done`` (or what ``done(result)`` says); on a refusal say what was tried and the
    server's own reason (it names the field). */
 async function act(done, fn, trying) {
   try {
     const result = await fn();
-    notice(done);
+    notice(typeof done === "function" ? done(result) : done);
     await refresh();
     return result;
   } catch (error) {
@@ -257,7 +298,7 @@ pages.calls = () => {
       h("td", { class: "mono" }, h("a", { href: `#/call/${enc(c.requestid)}` }, c.requestid.slice(0, 12) + (c.requestid.length > 12 ? "…" : ""))),
       h("td", {}, c.action), h("td", {}, h("span", { class: `badge ${c.status}` }, c.status)), h("td", {}, c.reason || ""),
       h("td", { class: "mono" }, (c.legs[0] || {}).number || ""), h("td", { class: "mono" }, (c.legs[1] || {}).number || ""),
-      h("td", {}, c.delay_minutes ?? ""), h("td", {}, c.billingcode || ""), h("td", { class: "wrap" }, c.memo || ""),
+      h("td", {}, c.delay_minutes ?? ""), h("td", {}, c.billingcode || ""), h("td", { class: "wrap" }, long(c.memo)),
       h("td", { class: "money" }, money(c.charge)), h("td", { class: "mono" }, shortTime(c.created_at))));
     box.replaceChildren(table(["REQUESTID", "action", "status", "reason", "number", "destination", "DELAY",
       "BILLINGCODE", "MEMO", "charge", "created"], rows, calls.length ? "no call matches the filters" : "no calls yet: place one through the API"));
@@ -341,7 +382,7 @@ pages.call = (requestid) => {
     const facts = [["status", h("span", { class: `badge ${call.status}` }, call.status)], ["reason", call.reason || "—"],
       ["action", call.action], ["phase", call.phase], ["created", shortTime(call.created_at)],
       ["next event", shortTime(call.next_event_at) || "—"], ["DELAY (minutes)", call.delay_minutes ?? "—"],
-      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo || "—"], ["charge", money(call.charge)],
+      ["BILLINGCODE", call.billingcode || "—"], ["MEMO", call.memo ? long(call.memo, 400) : "—"], ["charge", money(call.charge)],
       ["result", call.result || "—"], ["test", String(call.test)]];
     const legend = h("div", { class: "legend" }, ["queued", "ringing", "talking"].map((k) => h("span", {}, h("i", { class: `swatch-${k}` }), k)),
       h("span", {}, "axis compressed: long waits are shortened, every change is labelled"));
@@ -446,8 +487,8 @@ function entryView(e, open) {
   const summary = h("summary", {}, h("span", { class: "mono" }, `#${e.seq}`), h("span", { class: "mono" }, shortTime(e.virtual_time)),
     e.door ? h("span", {}, e.door) : "", h("strong", {}, e.action || ""),
     e.error_code && !fault ? h("span", { class: "code" }, e.error_code) : "",
-    fault ? h("span", { class: "faultname" }, `fault: ${e.detail}`) : "",
-    e.kind === "transition" ? h("span", {}, e.detail) : "");
+    fault ? h("span", { class: "faultname" }, "fault: ", long(e.detail)) : "",
+    e.kind === "transition" ? h("span", {}, long(e.detail)) : "");
   details.append(summary);
   if (e.kind === "exchange") {
     const curlBox = h("div", { class: "curl" });
@@ -464,41 +505,54 @@ function entryView(e, open) {
 pages.sms = () => {
   const smsBox = h("div", { id: "sms" });
   const noteBox = h("div", { id: "notifications" });
+  const open = new Set(); // a live update redraws the list: opened messages stay open
   main().replaceChildren(h("h2", {}, "SMS and notifications"), h("h3", {}, "SMS"), smsBox, h("h3", {}, "Notifications and SMS forwards"), noteBox);
   return { async update() {
     if (!state.tenant) return;
     const sms = await api("GET", tpath("/sms"));
     const columns = [...new Set(sms.flatMap((m) => Object.keys(m)))];
-    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c] ?? "")))), "no SMS yet"));
+    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : long(typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c]))))), "no SMS yet"));
     let items = [];
     if (state.features.notifications) {
       try { items = await api("GET", tpath("/notifications")); } catch (error) { if (error.status !== 404) throw error; }
     }
-    noteBox.replaceChildren(items.length ? h("div", { class: "entries" }, items.slice().reverse().map(noteView))
+    noteBox.replaceChildren(items.length ? h("div", { class: "entries" }, items.slice().reverse().map((n) => noteView(n, open)))
       : h("p", { class: "empty" }, "no notifications"));
   } };
 };
-function noteView(n) {
+function noteView(n, open) {
   const attempts = n.attempts || [];
   const failed = attempts.some((a) => a.error || (a.status && a.status >= 300));
-  return h("details", { class: failed ? "error" : "ok" },
+  const details = h("details", { class: failed ? "error" : "ok", open: open.has(n.id) });
+  details.addEventListener("toggle", () => (details.open ? open.add(n.id) : open.delete(n.id)));
+  details.append(
     h("summary", {}, h("strong", {}, n.type || n.kind || "message"), h("span", {}, n.state || ""),
       n.type === "FORWARD" && n.fields ? h("span", {}, `SMS from ${n.fields.from} to ${n.fields.to}`) : "",
-      h("span", { class: "mono" }, n.url || ""),
+      h("span", { class: "mono note-url" }, long(n.url, 120)),
       h("span", {}, `${attempts.length} attempt(s)`)),
     h("div", { class: "body" },
+      n.url ? h("div", { class: "curl" }, h("h3", {}, "URL"), h("pre", { class: "mono" }, n.url)) : "",
       h("div", {}, h("h3", {}, "Fields"), h("pre", { class: "mono" }, JSON.stringify(n.fields || {}, null, 2))),
       h("div", {}, h("h3", {}, "Attempts"),
         table(["#", "at", "outcome"], attempts.map((a, i) => h("tr", {}, h("td", {}, a.attempt ?? i + 1),
           h("td", { class: "mono" }, shortTime(a.at)), h("td", {}, a.error || `HTTP ${a.status}`))), "not attempted yet"),
         n.next_attempt_at ? h("p", { class: "empty" }, `next attempt at ${shortTime(n.next_attempt_at)}`) : "")));
+  return details;
 }
 
 pages.controls = () => {
   const rules = h("div", { id: "rules" });
   // Starts at the tenant's virtual now, so the field shows what a moment looks like.
-  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1", value: state.clock ? state.clock.now.slice(0, 19) : null });
-  const rate = h("input", { id: "clock-rate", type: "number", min: "0", step: "any", value: state.clock ? state.clock.rate : 0 });
+  const moment = h("input", { id: "advance-to", type: "datetime-local", step: "1" });
+  const rate = h("input", { id: "clock-rate", type: "number", min: "0", step: "any" });
+  const smsTo = h("input", { id: "sms-to", required: true });
+  const noNumbers = h("p", { class: "error", id: "sms-no-numbers", hidden: true }, "This tenant owns no numbers, so no SMS can arrive for it: create a tenant with numbers.");
+  const follow = () => {
+    mirror(moment, state.clock ? state.clock.now.slice(0, 19) : "");
+    mirror(rate, state.clock ? state.clock.rate : 0);
+    mirror(smsTo, firstNumber());
+    noNumbers.hidden = !state.features.inbound || !state.tenant || firstNumber() !== "";
+  };
   const ruleKind = h("select", { id: "rule-kind" }, h("option", { value: "scenario" }, "scenario"), h("option", { value: "fault" }, "fault"));
   const ruleText = h("textarea", { id: "rule-json", "aria-label": "Rule as JSON" }, '{"match": "*", "outcome": "busy"}');
   const examples = { scenario: '{"match": "*", "outcome": "busy"}', fault: '{"kind": "html", "action": "DIAL.CONNECT", "times": 1}' };
@@ -507,11 +561,11 @@ pages.controls = () => {
   let resetArmed = false;
   const sections = [
     h("section", { class: "card" }, h("h3", {}, "Clock"),
-      h("form", { onsubmit: (ev) => { ev.preventDefault(); if (moment.value) advance(new Date(moment.value + "Z").toISOString()); } },
+      h("form", { onsubmit: (ev) => { ev.preventDefault(); mirrored(moment); if (moment.value) advance(new Date(moment.value + "Z").toISOString()); } },
         h("label", {}, "Advance to (UTC)", moment), h("button", { type: "submit" }, "Advance to moment")),
       h("p", {}, ["+1 min", 60, "+1 h", 3600, "+1 day", 86400].reduce((acc, v, i, all) => (i % 2 ? acc : [...acc, h("button", { type: "button", onclick: () => advance(all[i + 1]) }, v), " "]), []),
         h("button", { type: "button", onclick: () => advance("idle") }, "until idle")),
-      h("form", { onsubmit: (ev) => { ev.preventDefault(); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) }), "setting the rate"); } },
+      h("form", { onsubmit: (ev) => { ev.preventDefault(); mirrored(rate); act(`rate set to ${rate.value}`, () => api("PATCH", tpath("/clock"), { rate: Number(rate.value) }), "setting the rate"); } },
         h("label", {}, "Rate (0 freezes)", rate), h("button", { type: "submit" }, "Set rate"))),
     h("section", { class: "card" }, h("h3", {}, "Add a rule"),
       h("form", { onsubmit: (ev) => {
@@ -522,10 +576,11 @@ pages.controls = () => {
       } }, h("label", {}, "Kind", ruleKind), ruleText, h("button", { type: "submit" }, "Add rule"))),
     h("section", { class: "card" }, h("h3", {}, "Make an SMS arrive"),
       state.features.inbound ? "" : h("p", { class: "empty" }, "This server has no inbound SMS endpoint yet (it arrives with issue 12)."),
+      noNumbers,
       h("form", { id: "inbound-form", onsubmit: (ev) => {
         ev.preventDefault();
-        act("SMS arrived", () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
-      } }, field("sms-from", "From", { value: "12125551234", required: true }), field("sms-to", "To (one of the account's numbers)", { required: true, value: firstNumber() }),
+        act((r) => (r && r.forwarded === false ? `SMS arrived, not forwarded: ${r.reason}` : "SMS arrived"), () => api("POST", tpath("/sms/inbound"), { from: $("#sms-from").value, to: $("#sms-to").value, message: $("#sms-message").value }), "making an SMS arrive");
+      } }, field("sms-from", "From", { value: "12125551234", required: true }), h("label", {}, "To (one of the account's numbers)", smsTo),
       field("sms-message", "Message", { value: "Hello from the dashboard", required: true }), h("button", { type: "submit", disabled: !state.features.inbound }, "Send inbound SMS"))),
     h("section", { class: "card" }, h("h3", {}, "Tenants"),
       h("form", { onsubmit: (ev) => {
@@ -543,7 +598,9 @@ pages.controls = () => {
       } }, "Reset this tenant"))),
   ];
   main().replaceChildren(h("h2", {}, "Controls"), h("div", { class: "cards" }, sections), h("h3", {}, "Rules"), rules);
+  follow();
   return { async update() {
+    follow();
     if (!state.tenant) return;
     const [scenarios, faults] = await Promise.all([api("GET", tpath("/scenarios")), api("GET", tpath("/faults"))]);
     const row = (r) => h("tr", {}, h("td", {}, r.rule), h("td", { class: "mono" }, r.id),
@@ -559,16 +616,28 @@ function firstNumber() {
   return numbers.length ? numbers[0].number || "" : "";
 }
 
-function choose(userkey) {
+function remember(userkey) {
   state.tenant = userkey;
+  sessionStorage.setItem(TENANT_KEY, userkey);
   localStorage.setItem(TENANT_KEY, userkey);
+}
+function choose(userkey) {
+  remember(userkey);
+  history.replaceState(null, "", `#/${parseHash().path || "tenants"}?tenant=${enc(userkey)}`);
   route();
+}
+/* "#/page/arg?tenant=KEY": the page, its argument and the tenant. */
+function parseHash() {
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name, arg] = path.split("/").map(decodeURIComponent);
+  return { name, arg, path, tenant: new URLSearchParams(query || "").get("tenant") };
 }
 
 /* ---- routing ---- */
 async function route() {
   if (!state.ready) return;
-  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const { name, arg, path, tenant } = parseHash();
+  if (tenant) remember(tenant);
   const page = pages[name] ? name : "tenants";
   for (const link of document.querySelectorAll("nav a")) {
     const current = link.getAttribute("href") === `#/${page === "call" ? "calls" : page}`;
@@ -580,6 +649,9 @@ async function route() {
     loaded = false;
     if (error.status === 401) return;
     notice(`could not read the control API: ${error.message}`, true);
+  }
+  if (loaded && state.tenant && tenant !== state.tenant) { // no hashchange: no second route
+    history.replaceState(null, "", `#/${path || page}?tenant=${enc(state.tenant)}`);
   }
   const shown = state.page = pages[page](arg);
   if (!loaded) return;
