@@ -205,3 +205,12 @@ def test_sink_in_the_accounts_file_shows_the_url_to_use(tmp_path: Path) -> None:
     path.write_text('[[account]]\nuserkey = "k"\nnotification_url = "sink"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="/_mock/sink/USERKEY"):
         load_accounts(path)
+
+
+def test_sink_as_an_sms_url_says_to_give_the_sinks_url_with_a_query() -> None:
+    with pytest.raises(SettingError) as refused:
+        outbound.check_template("sink", "numbers[0].sms_url")
+    assert refused.value.field == "numbers[0].sms_url"
+    assert "notification_url only" in str(refused.value) and "/_mock/sink/NAME?" in str(
+        refused.value
+    )

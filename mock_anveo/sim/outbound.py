@@ -56,6 +56,13 @@ def check_url(value: Any, name: str) -> str:
             "http://127.0.0.1:PORT/_mock/sink/USERKEY",
             name,
         )
+    if url == SINK:  # a template needs its query, so the shorthand is notification_url's only
+        raise SettingError(
+            f"{name} {SINK!r} is a shorthand of notification_url only: an SMS forward template "
+            "needs its own query, so give the sink's URL with it, e.g. "
+            "http://127.0.0.1:PORT/_mock/sink/NAME?from=$[from]$&text=$[message]$",
+            name,
+        )
     if not 0 < len(url) <= URL_MAX or not url.isprintable():
         raise SettingError(
             f"{name} must be an http:// or https:// URL of at most {URL_MAX} characters", name

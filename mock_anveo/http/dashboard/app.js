@@ -506,12 +506,12 @@ pages.sms = () => {
   const smsBox = h("div", { id: "sms" });
   const noteBox = h("div", { id: "notifications" });
   const open = new Set(); // a live update redraws the list: opened messages stay open
-  main().replaceChildren(h("h2", {}, "SMS and notifications"), h("h3", {}, "SMS"), smsBox, h("h3", {}, "Notifications and SMS forwards"), noteBox);
+  main().replaceChildren(h("h2", {}, "SMS and notifications"), h("h3", {}, "SMS sent (v1 door)"), smsBox, h("h3", {}, "Notifications and SMS forwards"), noteBox);
   return { async update() {
     if (!state.tenant) return;
     const sms = await api("GET", tpath("/sms"));
     const columns = [...new Set(sms.flatMap((m) => Object.keys(m)))];
-    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : long(typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c]))))), "no SMS yet"));
+    smsBox.replaceChildren(table(columns, sms.slice().reverse().map((m) => h("tr", {}, columns.map((c) => h("td", { class: c === "message" ? "wrap" : c === "fee" ? "money" : "" }, c === "fee" ? money(m[c]) : long(typeof m[c] === "object" && m[c] !== null ? JSON.stringify(m[c]) : m[c]))))), "no SMS sent yet (inbound SMS are listed with their forwards below)"));
     let items = [];
     if (state.features.notifications) {
       try { items = await api("GET", tpath("/notifications")); } catch (error) { if (error.status !== 404) throw error; }
