@@ -124,7 +124,8 @@ class Call:
 @dataclass(frozen=True, slots=True)
 class Clock:
     """A tenant's virtual clock: now, speed (0 = frozen) and what is pending: call events
-    and notification attempts alike (``pending_deliveries`` of them are attempts)."""
+    and notification attempts alike (``pending_deliveries`` of them are attempts).
+    ``events_fired`` counts what the ``advance`` that returned it fired (0 from ``clock()``)."""
 
     now: datetime
     rate: float
