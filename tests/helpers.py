@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -13,9 +14,12 @@ from mock_anveo.sim.accounts import DOCS_USERKEY
 from mock_anveo.wire.requests import ActionRequest, escape
 from mock_anveo.wire.xsd import RESPONSE_SCHEMA
 
+if TYPE_CHECKING:
+    from mock_anveo.wire.pipeline import Exchange
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 KEY = DOCS_USERKEY
-__all__ = ["FIXTURES", "KEY", "Reply", "escape", "v2_query", "xml_request"]
+__all__ = ["FIXTURES", "KEY", "Reply", "escape", "outcome", "v2_query", "xml_request"]
 
 
 def xml_request(
@@ -62,3 +66,16 @@ class Reply:
     def ok(self) -> bool:
         """True for a success (no ERROR element)."""
         return self.error is None and self.result != "ERROR"
+
+
+def outcome(exchange: Exchange, *, body: bool = True) -> tuple[object, ...]:
+    """What a pipeline made of a request: the refusal's code and words, the request and its
+    parameters, and (with ``body``) the reply's bytes, for comparing two paths."""
+    error = exchange.error
+    made = (
+        error.code if error else None,
+        error.message if error else None,
+        exchange.request,
+        exchange.params,
+    )
+    return (*made, exchange.body) if body else made

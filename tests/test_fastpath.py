@@ -11,10 +11,10 @@ from mock_anveo.sim.world import World
 from mock_anveo.testing import strategies
 from mock_anveo.wire import actions, plain, xmlparse
 from mock_anveo.wire import query as v2
-from mock_anveo.wire.pipeline import Exchange, Pipeline
+from mock_anveo.wire.pipeline import Pipeline
 from mock_anveo.wire.requests import ActionRequest
 
-from .helpers import xml_request
+from .helpers import outcome, xml_request
 
 CONNECT = xml_request(
     "DIAL.CONNECT",
@@ -195,17 +195,6 @@ requests = st.one_of(
 @given(requests)
 def test_the_plain_value_check_gives_the_schemas_verdict(request: ActionRequest) -> None:
     assert verdict(request, fast=True) == verdict(request, fast=False)
-
-
-def outcome(exchange: Exchange) -> tuple[object, ...]:
-    error = exchange.error
-    return (
-        error.code if error else None,
-        error.message if error else None,
-        exchange.request,
-        exchange.params,
-        exchange.body,
-    )
 
 
 @settings(max_examples=50)
