@@ -3,6 +3,7 @@ exactly the verdicts, requests and parameters of the full lxml and schema path."
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -205,3 +206,69 @@ def test_a_pipeline_with_the_fast_path_answers_as_one_without(sent: list[bytes])
     slow = Pipeline(World(), memo_limit=0, fast=False)
     for body in sent:
         assert outcome(fast.handle("v3", body)) == outcome(slow.handle("v3", body))
+
+
+def _getstatus(value: str, userkey: str = "k") -> bytes:
+    return (
+        f"<REQUEST><USERTOKEN><USERKEY>{userkey}</USERKEY></USERTOKEN>"
+        f'<ACTION NAME="DIAL.GETSTATUS"><PARAMETER NAME="REQUESTID">{value}</PARAMETER>'
+        "</ACTION></REQUEST>"
+    ).encode()
+
+
+#: Each branch of ``plain.parse``: the usual form, and what sends a body to ``_unusual`` or
+#: back to lxml (a NAME="VARIABLE" without VARIABLENAME, a value trimmed only after
+#: request.xsd's length bound, "]]>" and '>' in character data).
+EDGES = {
+    "usual": (_getstatus("ab" * 20), True),
+    "blanks around the value": (_getstatus(" \n\tab" + "ab" * 19 + " \n"), True),
+    "blanks inside the value": (_getstatus("ab ab"), True),
+    "an entity": (_getstatus("a&amp;b"), True),
+    "a '>' in the value": (_getstatus("a>b"), True),
+    "']]>' in the value": (_getstatus("a]]>b"), False),
+    "a '>' in the USERKEY": (_getstatus("ab" * 20, userkey="k>"), False),
+    "VARIABLE without VARIABLENAME": (
+        CONNECT.replace(b"</ACTION>", b'<PARAMETER NAME="VARIABLE">1</PARAMETER></ACTION>'),
+        False,
+    ),
+    "a 4,096-character value with blanks around": (_getstatus(" " + "a" * 4096 + " "), False),
+    "a 4,096-character value": (_getstatus("a" * 4096), True),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGES))
+def test_each_branch_of_the_fast_parser_agrees_with_the_full_one(name: str) -> None:
+    body, fast = EDGES[name]
+    found = plain.parse(body)
+    assert (found is not None) == fast
+    if found is not None:
+        assert full(body) == found
+
+
+def _connect(*extra: tuple[str, str]) -> ActionRequest:
+    return ActionRequest(
+        "k",
+        "DIAL.CONNECT",
+        (("PHONENUMBER", "12157010680"), ("DESTPHONENUMBER", "1215701068"), *extra),
+    )
+
+
+#: A value for each rule of the plain check that only the schema (or lxml) would refuse.
+VALUES = {
+    "DELAY above its range": _connect(("DELAY", "86401")),
+    "DELAY at its end": _connect(("DELAY", "86400")),
+    "DELAY of many digits": _connect(("DELAY", "0" * 20 + "1")),
+    "MAXCALLDURATION above its range": _connect(("MAXCALLDURATION", "99999")),
+    "a NUL in MEMO": _connect(("MEMO", "a\x00b")),
+    "a non-character in MEMO": _connect(("MEMO", "a\ufffeb")),
+    "a lone surrogate in MEMO": _connect(("MEMO", "a\ud800b")),
+    "a C1 control in MEMO (XML allows it)": _connect(("MEMO", "a\x85b")),
+    "private use in MEMO (XML allows it)": _connect(("MEMO", "a\ue000b")),
+    "MEMO one character too long": _connect(("MEMO", "m" * 1025)),
+    "an empty optional value": _connect(("MEMO", "")),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUES))
+def test_each_rule_of_the_plain_check_gives_the_schemas_verdict(name: str) -> None:
+    assert verdict(VALUES[name], fast=True) == verdict(VALUES[name], fast=False)
