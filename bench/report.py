@@ -211,18 +211,18 @@ def http_section(http: dict[str, Any], baseline: dict[str, Any] | None) -> str:
             "",
             "**What the targets' rows measure.** The first three send the same bodies again and "
             "again (the documented DIAL.CONNECT example; DIAL.GETSTATUS of up to 1,000 "
-            "REQUESTIDs), as a polling loop does. mock-anveo remembers accepted requests by "
-            "their exact bytes (`mock_anveo/wire/pipeline.py`, at most 4,096 bodies of up to "
-            "2 KiB; malformed or invalid ones are never kept), so a repeated body skips reading "
-            "and validation. The *every body unique* rows differ in real fields, as a test "
-            "suite's requests do: each DIAL.CONNECT dials its own PHONENUMBER with a MEMO "
-            "stamped with its number, and DIAL.GETSTATUS polls 5,000 calls dialled beforehand "
-            "(not timed), round robin, so nothing is remembered. A body in the usual layout "
-            "is read by `wire/plain.py` (one regular expression and string checks) and its "
-            "values checked by the contract's rules, without lxml or the schemas; any other "
-            "body, and every refusal, takes lxml and both schemas as before. Everything else "
-            "(tenant lookup, SIGNATURE check, the simulation, a fresh REQUESTID, the journal) "
-            "runs for every request.",
+            "REQUESTIDs), as a polling loop does. mock-anveo remembers accepted requests by their"
+            " exact bytes (`mock_anveo/wire/pipeline.py`, at most 4,096 bodies of up to 2 KiB, "
+            "from the second time each comes; malformed or invalid ones are never kept), so a "
+            "repeated body skips reading and validation. The *every body unique* rows differ in "
+            "real fields, as a test suite's requests do: each DIAL.CONNECT dials its own "
+            "PHONENUMBER with a MEMO stamped with its number, and DIAL.GETSTATUS polls 5,000 "
+            "calls dialled beforehand (not timed), round robin, so nothing is remembered. A body "
+            "in the usual layout is read by `wire/plain.py` (regular expressions for the envelope"
+            " and one split for the PARAMETERs) and its values checked by the contract's rules, "
+            "without lxml or the schemas; any other body, and every refusal, takes lxml and both "
+            "schemas as before. Everything else (tenant lookup, SIGNATURE check, the simulation, "
+            "a fresh REQUESTID, the journal) runs for every request.",
             "",
             table(headers, rows),
         ]

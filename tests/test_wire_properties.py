@@ -18,7 +18,7 @@ from mock_anveo.http.app import make_app
 from mock_anveo.sim.accounts import DOCS_CALLERID
 from mock_anveo.sim.world import World
 from mock_anveo.testing.valid import values
-from mock_anveo.wire import actions, pipeline, xsd
+from mock_anveo.wire import actions, pipeline, rules, xsd
 
 from .helpers import Reply, v2_query, xml_request
 
@@ -254,7 +254,7 @@ def test_schema_and_python_rules_agree(action_name, data):
         e for e in xsd.ACTIONS_SCHEMA.error_log if e.message.startswith(f"Element '{name}'")
     ]
     schema_ok = errors is True
-    python_ok = actions.problem(spec.params[name].kind, name, value) is None
+    python_ok = rules.problem(spec.params[name].kind, name, value) is None
     if schema_ok:  # a whole valid document: the Python rule must accept the value too
         assert python_ok, (name, value)
     else:  # missing required siblings make the document invalid: judge only this parameter

@@ -8,36 +8,18 @@ the two in step). Handlers are thin: coerce validated strings, call the simulati
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .. import contract
-from ..contract import VARIABLE_NAME, VARIABLE_VALUE, VARIABLES_MAX, Kind, Param
+from ..contract import VARIABLE_NAME, VARIABLE_VALUE, VARIABLES_MAX, Param
 from ..errors import AnveoError, Code, shown
 from ..sim.tenant import Tenant
+from . import rules
 from .requests import ActionRequest
+from .rules import Pairs, Params, problem
 from .xsd import ACTIONS_SCHEMA, build_canonical, last_error
-
-#: Each kind's rule compiled once (kinds are frozen, so they key a dict).
-_PATTERNS: dict[Kind, re.Pattern[str]] = {}
-
-
-def _pattern(kind: Kind) -> re.Pattern[str]:
-    pattern = _PATTERNS.get(kind)
-    if pattern is None:
-        pattern = _PATTERNS[kind] = kind.compiled()
-    return pattern
-
-
-def problem(kind: Kind, name: str, value: str) -> str | None:
-    """The message for a value of ``name`` that breaks ``kind``'s rule, or None when fine."""
-    ok = _pattern(kind).fullmatch(value) is not None
-    if ok and kind.low is not None and kind.high is not None:
-        ok = kind.low <= int(value) <= kind.high
-    return None if ok else f"{name} must be {kind.rule}, got {shown(value)}"
 
 
 class Reply(NamedTuple):
@@ -51,39 +33,7 @@ class Reply(NamedTuple):
     values: tuple[tuple[str, str], ...] = ()
 
 
-Params = dict[str, str]
-#: NAME/value pairs in the order they were sent (VARIABLEs).
-Pairs = tuple[tuple[str, str], ...]
 Handler = Callable[[Tenant, Params, Pairs], Reply]
-
-
-#: One parameter's rule for the fast check: its pattern (None: any text up to the length), the
-#: length bound, the range when it has both ends, and whether its values are free text (the
-#: only ones that may hold characters XML cannot carry: the patterns of the others are classes
-#: of ASCII letters and digits).
-Check = tuple[re.Pattern[str] | None, int, int | None, int | None, bool]
-_FREE = re.compile(r"\.|\\|\[\^")  # a pattern with any of these could match anything
-
-
-class Rules(NamedTuple):
-    """An action's parameter table as the fast check reads it."""
-
-    names: frozenset[str]
-    required: frozenset[str]
-    checks: dict[str, Check]
-
-
-def _rules(params: dict[str, Param]) -> Rules:
-    checks: dict[str, Check] = {}
-    for name, param in params.items():
-        kind = param.kind
-        low, high = (kind.low, kind.high) if kind.high is not None else (None, None)
-        free = kind.pattern is None or _FREE.search(kind.pattern) is not None
-        pattern = _pattern(kind) if kind.pattern is not None else None
-        longest = kind.max_length if kind.max_length is not None else sys.maxsize
-        checks[name] = (pattern, longest, low, high, free)
-    required = frozenset(name for name, param in params.items() if param.required)
-    return Rules(frozenset(params), required, checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +45,10 @@ class Action:
     handler: Handler
     variables: bool = False
     #: Made from ``params`` (so ``dataclasses.replace`` remakes it).
-    rules: Rules = field(init=False, repr=False, compare=False)
+    rules: rules.Rules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", _rules(self.params))
+        object.__setattr__(self, "rules", rules.rules_of(self.params))
 
 
 REGISTRY: dict[str, Action] = {}
@@ -122,7 +72,7 @@ def validate(request: ActionRequest, *, fast: bool = True) -> tuple[Action, Para
     cannot plainly accept (the reference the fast path is tested against)."""
     spec = REGISTRY.get(request.action)
     if fast and spec is not None and not request.variables:
-        plain = _plain(spec.rules, request.params)
+        plain = rules.plain(spec.rules, request.params)
         if plain is not None:
             return spec, plain
     if spec is None:
@@ -178,61 +128,20 @@ def validate(request: ActionRequest, *, fast: bool = True) -> tuple[Action, Para
     return spec, params
 
 
-#: What lxml will not put in a document (and so what only the schema path may judge).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-#: Longer numbers go to the schema: ``int`` of thousands of digits is slow, or refused.
-_DIGITS_MAX = 9
-
-
-def _within(digits: str, low: int, high: int) -> bool:
-    return len(digits) <= _DIGITS_MAX and low <= int(digits) <= high
-
-
-def _fits(check: Check, value: str) -> bool:
-    pattern, longest, low, high, free = check
-    if pattern is None:
-        if len(value) > longest:
-            return False
-    elif pattern.fullmatch(value) is None:
-        return False
-    # Printable text is all XML characters; the search only runs for the rest.
-    if free and not value.isprintable() and _NOT_XML.search(value):
-        return False
-    return low is None or high is None or _within(value, low, high)
-
-
-def _plain(rules: Rules, pairs: Pairs) -> Params | None:
-    """The parameters of a request without VARIABLEs when every one plainly passes (set
-    operations in C for the names, one rule per value); None on any doubt, never a refusal."""
-    params = dict(pairs)
-    if (
-        len(params) != len(pairs)
-        or "" in params.values()
-        or not params.keys() <= rules.names
-        or not params.keys() >= rules.required
-    ):
-        return None
-    checks = rules.checks
-    for name, value in params.items():
-        if not _fits(checks[name], value):
-            return None
-    return params
-
-
 def _plainly_valid(spec: Action, params: Params, variables: Pairs) -> bool:
     """Whether actions.xsd surely accepts these values, judged by the contract's own rules
     (the ones ``_explain`` words refusals with); False on any doubt, never a refusal."""
     checks = spec.rules.checks
-    if not all(_fits(checks[name], value) for name, value in params.items()):
+    if not all(rules.fits(checks[name], value) for name, value in params.items()):
         return False
     if variables:
         if len({name for name, _ in variables}) != len(variables):
             return False
-        name_rule, value_rule = _pattern(VARIABLE_NAME), _pattern(VARIABLE_VALUE)
+        name_rule, value_rule = rules.pattern_of(VARIABLE_NAME), rules.pattern_of(VARIABLE_VALUE)
         for name, value in variables:
             if name_rule.fullmatch(name) is None or value_rule.fullmatch(value) is None:
                 return False
-            if _NOT_XML.search(value):
+            if rules.NOT_XML.search(value):
                 return False
     return True
 
