@@ -216,6 +216,8 @@ def test_remote(anveo):
             json.dump(sorted(sys.modules), out)
 """
 PLAIN_TEST = "def test_plain():\n    pass\n"
+#: The off session's ``-p`` plugin: nothing, so both sessions pay pytest's ``-p`` look-up.
+EMPTY_PLUGIN = "bench_empty_plugin"
 #: What a remote session must not load (mock_anveo.sim.fields is only names).
 SERVER_MODULES = ("aiohttp", "lxml", "mock_anveo.http", "mock_anveo.wire", "mock_anveo.sim.")
 IMPORT_CHILD = """
@@ -236,9 +238,13 @@ def plugin_overhead(runs: int, *, as_is: bool = True) -> dict[str, Any]:
     load of the moment, so its difference moves less than a difference of medians).
 
     Plugin autoloading is off in both, so other installed plugins (pytest-aiohttp imports
-    aiohttp) cost neither side; the plugin is named with ``-p``. The difference includes the
-    tenant's create and delete round trips. Measured with a warm bytecode cache and with the
-    environment as it is (see ``start_times``; ``as_is=False`` skips those, for smoke runs).
+    aiohttp) cost neither side. The plugin is named with ``-p``, and the session without it
+    names an empty plugin with ``-p``: pytest looks every ``-p`` name up among the installed
+    entry points (it imports importlib.metadata and reads every distribution's metadata), as
+    an autoloading session does anyway, so that search is charged to neither side (until
+    2026-12-02 only the plugin's session made it). The difference includes the tenant's create
+    and delete round trips. Measured with a warm bytecode cache and with the environment as it
+    is (see ``start_times``; ``as_is=False`` skips those, for smoke runs).
     """
     with (
         tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp,
@@ -247,19 +253,21 @@ def plugin_overhead(runs: int, *, as_is: bool = True) -> dict[str, Any]:
         project = Path(tmp)
         (project / "test_remote.py").write_text(REMOTE_TEST, encoding="utf-8")
         (project / "test_plain.py").write_text(PLAIN_TEST, encoding="utf-8")
+        (project / f"{EMPTY_PLUGIN}.py").write_text('"""Nothing."""\n', encoding="utf-8")
         plain = {k: v for k, v in os.environ.items() if k != "MOCK_ANVEO_URL"}
         plain["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         cached = {k: v for k, v in plain.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cached["PYTHONPYCACHEPREFIX"] = str(project / "pyc")
         base = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         on = [*base, "-p", "mock_anveo.testing.pytest_plugin", "--anveo-url", server.url]
+        off = [*base, "-p", EMPTY_PLUGIN]
         sessions = {
             "on": (pinned([*on, "test_remote.py"], LOAD_CORE), cached),
-            "off": (pinned([*base, "test_plain.py"], LOAD_CORE), cached),
+            "off": (pinned([*off, "test_plain.py"], LOAD_CORE), cached),
         }
         if as_is:
             sessions["on_as_is"] = (pinned([*on, "test_remote.py"], LOAD_CORE), plain)
-            sessions["off_as_is"] = (pinned([*base, "test_plain.py"], LOAD_CORE), plain)
+            sessions["off_as_is"] = (pinned([*off, "test_plain.py"], LOAD_CORE), plain)
 
         def session(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
             """Wall and CPU seconds of one session (CPU: less moved by the neighbours)."""

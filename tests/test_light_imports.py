@@ -34,10 +34,22 @@ PUBLIC = (
 )
 
 
-def _heavy_loaded(code: str) -> list[str]:
+#: What the ``anveo`` fixture's own requests (create, delete) never need: the records and
+#: notices (built at the first answer that holds one), the errors module (the first refusal)
+#: and the idna codec (resolving a non-ASCII host).
+LAZY = (
+    "mock_anveo.testing.records",
+    "mock_anveo.testing.notices",
+    "mock_anveo.testing.sent",
+    "mock_anveo.errors",
+    "encodings.idna",
+)
+
+
+def _heavy_loaded(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     probe = (
         f"{code}\nimport sys, json\n"
-        f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({HEAVY!r}))))"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({heavy!r}))))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
@@ -54,6 +66,25 @@ def test_package_plugin_and_controller_import_no_server() -> None:
         "assert anveo.advance.__doc__"
     )
     assert _heavy_loaded(code) == []
+
+
+def test_the_plugin_and_controller_leave_records_and_errors_to_the_first_answer() -> None:
+    code = (
+        "import mock_anveo.testing.pytest_plugin, mock_anveo.testing.controller\n"
+        "anveo = mock_anveo.testing.controller.MockAnveo.remote('http://127.0.0.1:9')\n"
+        "assert anveo.clock.__doc__ and anveo.requests.__doc__"
+    )
+    assert _heavy_loaded(code, LAZY) == []
+    # The records the controller module names still resolve, to the classes of their homes.
+    code = (
+        "from mock_anveo.testing import controller, records, sent\n"
+        "assert controller.Call is records.Call and controller.Requests is sent.Requests\n"
+        "from mock_anveo.testing.controller import UnexpectedServerError, ServerError\n"
+        "assert 'Clock' in dir(controller)\n"
+        "try:\n    controller.Nope\nexcept AttributeError as e:\n    assert 'Nope' in str(e)\n"
+        "else:\n    raise SystemExit('no AttributeError')"
+    )
+    subprocess.run([sys.executable, "-c", code], timeout=60, check=True)
 
 
 def test_bare_import_loads_neither_the_controller_nor_the_errors() -> None:
@@ -160,6 +191,27 @@ def test_a_session_bound_to_a_remote_server_never_loads_the_server(
     # Neither the server nor the simulation core: the tenant is built by the remote server.
     assert _server_parts(loaded) == []
     assert "mock_anveo.testing.controller" in loaded  # the probe saw the fixture's imports
+    # balance() and requests() loaded what they answer with: the next test's probe sees them.
+    assert {"mock_anveo.testing.records", "mock_anveo.testing.sent"} <= set(loaded)
+
+
+@pytest.mark.slow
+def test_a_remote_session_that_only_uses_the_fixture_loads_no_record_or_error(
+    pytester: pytest.Pytester, remote_url: str
+) -> None:
+    # What every test of such a session pays: the tenant's create and delete need neither
+    # records (none is answered), the errors module (nothing is refused) nor idna.
+    result, loaded = _remote_session(
+        pytester,
+        remote_url,
+        """
+        def test_uses_the_fixture(anveo):
+            assert anveo.userkey
+        """,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(m for m in loaded if m.startswith(LAZY)) == []
+    assert "mock_anveo.testing.controller" in loaded
 
 
 @pytest.mark.slow

@@ -7,30 +7,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .answers import json_object, server_errors
 from .ops import Op
-from .records import ServerError
 from .spec import Money, Spec
 
 if TYPE_CHECKING:
     from ..http.app import ServerOptions
     from ..sim.world import Settings
+    from .records import ServerError
 
-__all__ = ["ControllerBase", "json_object", "server_errors"]
-
-
-def json_object(doc: Any) -> dict[str, Any]:
-    """A JSON object answer, as a dict of its own."""
-    return dict(doc)
-
-
-def server_errors(docs: Any) -> list[ServerError]:
-    """Records of the unexpected exceptions a server reported."""
-    return [
-        ServerError(
-            e.get("where", ""), e.get("error", ""), e.get("traceback", ""), e.get("userkey")
-        )
-        for e in docs or ()
-    ]
+__all__ = ["ControllerBase"]
 
 
 class ControllerBase:

@@ -10,48 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from .base import ControllerBase, json_object, server_errors
-from .notices import Notification, Notifications
-from .ops import Op, verb
-from .records import (
-    Call,
-    Clock,
-    JournalEntry,
-    ServerError,
-    Sms,
-    UnexpectedServerError,
-    iso_moment,
-)
-from .sent import Requests
+from . import answers
+from .base import ControllerBase
+from .ops import Op, iso_moment, verb
+
+if TYPE_CHECKING:
+    from .notices import Notification, Notifications
+    from .records import Call, Clock, JournalEntry, ServerError, Sms
+    from .sent import Requests
 
 __all__ = ["Controller"]
 
 _RULE_FOLDERS = {"scenario": "scenarios", "fault": "faults"}
-
-
-def _objects(doc: Any) -> list[dict[str, Any]]:
-    return [dict(d) for d in doc]
-
-
-def _none(_doc: Any) -> None:
-    return None
-
-
-def _entries(doc: Any) -> list[JournalEntry]:
-    return [JournalEntry.from_json(e) for e in doc["entries"]]
-
-
-def _forward(doc: Any) -> Notification | None:
-    return Notification.from_json(doc["message"]) if doc.get("forwarded") else None
-
-
-def _raise_errors(docs: Any) -> None:
-    found = server_errors(docs)
-    if found:
-        raise UnexpectedServerError(found)
 
 
 def _query(path: str, **given: Any) -> str:
@@ -66,7 +39,7 @@ class Controller(ControllerBase):
     @verb
     def tenant(self) -> Op[dict[str, Any]]:
         """The tenant as the control API shows it: account, money, clock, counters."""
-        return Op("GET", self._t, json_object)
+        return Op("GET", self._t, answers.json_object)
 
     @verb
     def balance(self) -> Op[Decimal]:
@@ -77,17 +50,17 @@ class Controller(ControllerBase):
     def set_account(self, /, **fields: Any) -> Op[dict[str, Any]]:
         """Change account fields (balance, verified_callerids, require_signature, ...)."""
         body = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
-        return Op("PATCH", self._t, json_object, body)
+        return Op("PATCH", self._t, answers.json_object, body)
 
     @verb
     def clock(self) -> Op[Clock]:
         """The tenant's virtual clock."""
-        return Op("GET", self._t + "/clock", Clock.from_json)
+        return Op("GET", self._t + "/clock", answers.clock)
 
     @verb
     def now(self) -> Op[datetime]:
         """The tenant's virtual time (UTC)."""
-        return Op("GET", self._t + "/clock", lambda d: Clock.from_json(d).now)
+        return Op("GET", self._t + "/clock", answers.now)
 
     @verb
     def advance(
@@ -110,7 +83,7 @@ class Controller(ControllerBase):
                 body["max_seconds"] = max_seconds
         if len(body) - ("max_seconds" in body) != 1:
             raise TypeError("advance() takes exactly one of seconds, to= or until_idle=True")
-        return Op("POST", self._t + "/clock/advance", Clock.from_json, body)
+        return Op("POST", self._t + "/clock/advance", answers.clock, body)
 
     @verb
     def calls(
@@ -122,30 +95,30 @@ class Controller(ControllerBase):
     ) -> Op[list[Call]]:
         """The tenant's calls, oldest first, optionally filtered."""
         path = _query(self._t + "/calls", status=status, action=action, billingcode=billingcode)
-        return Op("GET", path, lambda d: [Call.from_json(c) for c in d])
+        return Op("GET", path, answers.calls)
 
     @verb
     def call(self, requestid: str) -> Op[Call]:
         """One call by its REQUESTID (ControlError 404 when unknown)."""
-        return Op("GET", f"{self._t}/calls/{quote(requestid, safe='')}", Call.from_json)
+        return Op("GET", f"{self._t}/calls/{quote(requestid, safe='')}", answers.call)
 
     @verb
     def journal(
         self, action: str | None = None, *, kind: str | None = None
     ) -> Op[list[JournalEntry]]:
         """Journal entries (exchanges and call transitions), optionally by action and kind."""
-        return Op("GET", _query(self._t + "/journal", action=action, kind=kind), _entries)
+        return Op("GET", _query(self._t + "/journal", action=action, kind=kind), answers.entries)
 
     @verb
     def requests(self, action: str | None = None) -> Op[Requests]:
         """The API requests received (optionally of one action), as ``Requests``."""
         path = _query(self._t + "/journal", action=action, kind="exchange")
-        return Op("GET", path, lambda d: Requests(_entries(d)))
+        return Op("GET", path, answers.requests)
 
     @verb
     def sms(self) -> Op[list[Sms]]:
         """The SMS the tenant sent through the legacy v1 door, oldest first."""
-        return Op("GET", self._t + "/sms", lambda d: [Sms.from_json(s) for s in d])
+        return Op("GET", self._t + "/sms", answers.sms)
 
     @verb
     def notifications(
@@ -153,25 +126,25 @@ class Controller(ControllerBase):
     ) -> Op[Notifications]:
         """Outgoing messages (CALL, SMS, FORWARD), oldest first, as ``Notifications``."""
         path = _query(self._t + "/notifications", type=type, state=state)
-        return Op("GET", path, lambda d: Notifications(Notification.from_json(m) for m in d))
+        return Op("GET", path, answers.notifications)
 
     @verb
     def sms_inbound(self, sender: str, to: str, message: str) -> Op[Notification | None]:
         """An SMS from ``sender`` arrives on the account's number ``to``: its forward (None
         when the number has no ``sms_url``), its first attempt already made."""
         body = {"from": sender, "to": to, "message": message}
-        return Op("POST", self._t + "/sms/inbound", _forward, body)
+        return Op("POST", self._t + "/sms/inbound", answers.forward, body)
 
     @verb
     def sink(self) -> Op[list[dict[str, Any]]]:
         """What arrived at this tenant's built-in sink (``sink_url``), oldest first."""
-        return Op("GET", "/_mock/sinks/" + quote(self.userkey, safe=""), _objects)
+        return Op("GET", "/_mock/sinks/" + quote(self.userkey, safe=""), answers.objects)
 
     @verb
     def server_journal(self, *, limit: int | None = None) -> Op[list[JournalEntry]]:
         """The server's own journal: requests no tenant owns (unreadable, or an unknown
         USERKEY), where a request that never reached your tenant shows up."""
-        return Op("GET", _query("/_mock/journal", limit=limit), _entries)
+        return Op("GET", _query("/_mock/journal", limit=limit), answers.entries)
 
     @verb
     def scenario(
@@ -202,7 +175,7 @@ class Controller(ControllerBase):
             "weights": None if weights is None else dict(weights),
         }
         body = {k: v for k, v in doc.items() if v is not None}
-        return Op("POST", self._t + "/scenarios", json_object, body)
+        return Op("POST", self._t + "/scenarios", answers.json_object, body)
 
     @verb
     def fault(
@@ -230,17 +203,17 @@ class Controller(ControllerBase):
         }
         body: dict[str, Any] = {k: v for k, v in doc.items() if v is not None}
         body.update(kind=kind, times=times)  # times=None is sent: it means "every time"
-        return Op("POST", self._t + "/faults", json_object, body)
+        return Op("POST", self._t + "/faults", answers.json_object, body)
 
     @verb
     def scenarios(self) -> Op[list[dict[str, Any]]]:
         """The tenant's scenario rules, with their ``used`` counts."""
-        return Op("GET", self._t + "/scenarios", _objects)
+        return Op("GET", self._t + "/scenarios", answers.objects)
 
     @verb
     def faults(self) -> Op[list[dict[str, Any]]]:
         """The tenant's fault rules, with their ``seen`` and ``fired`` counts."""
-        return Op("GET", self._t + "/faults", _objects)
+        return Op("GET", self._t + "/faults", answers.objects)
 
     @verb
     def remove(self, rule: Mapping[str, Any] | str, *, kind: str | None = None) -> Op[None]:
@@ -256,19 +229,19 @@ class Controller(ControllerBase):
                 f"remove() needs the rule's kind, 'scenario' or 'fault', "
                 f"got {kind!r} for rule {rule_id!r}"
             )
-        return Op("DELETE", f"{self._t}/{folder}/{quote(rule_id, safe='')}", _none)
+        return Op("DELETE", f"{self._t}/{folder}/{quote(rule_id, safe='')}", answers.none)
 
     @verb
     def reset(self) -> Op[None]:
         """Back to the start: the same USERKEY, fresh account, clock, calls, journal and rules."""
-        return Op("POST", self._t + "/reset", _none)
+        return Op("POST", self._t + "/reset", answers.none)
 
     @verb
     def errors(self) -> Op[list[ServerError]]:
         """Unexpected exceptions the server recorded for this tenant (should be empty)."""
-        return Op("GET", self._t + "/errors", server_errors)
+        return Op("GET", self._t + "/errors", answers.server_errors)
 
     @verb
     def check_errors(self) -> Op[None]:
         """Raise UnexpectedServerError if the server recorded exceptions for this tenant."""
-        return Op("GET", self._t + "/errors", _raise_errors)
+        return Op("GET", self._t + "/errors", answers.raise_errors)
