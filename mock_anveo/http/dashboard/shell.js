@@ -199,8 +199,10 @@ function parseHash() {
 }
 
 /* ---- routing ---- */
+let routeGeneration = 0;
 async function route() {
   if (!state.ready) return;
+  const generation = ++routeGeneration;
   const { name, arg, path, tenant } = parseHash();
   if (tenant) remember(tenant);
   const page = pages[name] ? name : "tenants";
@@ -215,6 +217,8 @@ async function route() {
     if (error.status === 401) return;
     notice(`could not read the control API: ${error.message}`, true);
   }
+  // Left for another page while the tenants loaded: that page's route draws, not this one.
+  if (generation !== routeGeneration) return;
   if (loaded && state.tenant && tenant !== state.tenant) { // no hashchange: no second route
     history.replaceState(null, "", `#/${path || page}?tenant=${enc(state.tenant)}`);
   }
