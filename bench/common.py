@@ -16,9 +16,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -70,6 +71,17 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
         return 0.0
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+def per(amount: float, count: float, scale: float = 1.0) -> float:
+    """``amount / count * scale``: a rate or a cost per item, 0.0 for a run that counted
+    nothing (so a failed run reports zeros instead of raising ZeroDivisionError)."""
+    return amount / count * scale if count else 0.0
+
+
+def counted(reply: Mapping[str, Any], key: str) -> int:
+    """The count ``key`` of a load generator's or server's reply (0 when it is missing)."""
+    return int(reply.get(key, 0))
 
 
 def rss_bytes(pid: int, field: str = "VmRSS") -> int:

@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from .common import rss_bytes, run_server
+from .common import counted, per, rss_bytes, run_server
 from .loadgen import run_load
 
 ENDED_LIMIT = 20_000  # small enough to fill within a bounded run
@@ -72,7 +72,7 @@ def sample(
     half = [p for p in points if p[0] >= duration / 2]
     first_half_end = half[0][1] if half else idle
     end = points[-1][1] if points else idle
-    requests = int(result.get("requests", 0))
+    requests = counted(result, "requests")
     return {
         "label": label,
         "workload": workload,
@@ -85,7 +85,7 @@ def sample(
         "end_rss": end,
         "second_half_growth": end - first_half_end,
         "second_half_slope_mb_per_min": _slope(half) * 60 / 2**20,
-        "bytes_per_request": (end - idle) / requests if requests else 0.0,
+        "bytes_per_request": per(end - idle, requests),
         "samples": [(round(t, 2), r) for t, r in points],
     }
 

@@ -43,8 +43,10 @@ from .common import (
     PYTHON,
     ROOT,
     SERVER_CORE,
+    counted,
     cpu_seconds,
     emit,
+    per,
     pinned,
     rss_bytes,
     stop,
@@ -203,18 +205,18 @@ def measure(
         cpu = cpu_seconds(pid) - before_cpu
         peak = rss_bytes(pid, "VmHWM")
         received = int(_get_text(f"{receiver}/count")) - before_count
-    delivered = int(reply.get("deliveries", 0))
+    delivered = counted(reply, "deliveries")
     return {
         "n": n,
         "with_url": with_url,
         "burst": burst,
         "advance_s": wall,
         "server_cpu_s": cpu,
-        "events_fired": int(reply.get("events_fired", 0)),
+        "events_fired": counted(reply, "events_fired"),
         "deliveries": delivered,
         "received": received,
-        "msgs_per_s": delivered / wall if wall else 0.0,
-        "us_per_msg_cpu": cpu / delivered * 1e6 if delivered else 0.0,
+        "msgs_per_s": per(delivered, wall),
+        "us_per_msg_cpu": per(cpu, delivered, 1e6),
         "rss_before_advance": before_rss,
         "peak_rss": peak,
         "receiver": "separate process",

@@ -331,6 +331,40 @@ def test_an_sms_arrives_from_the_form_and_its_forward_shows_live_elsewhere(brows
     assert problems == [] and more == []
 
 
+def test_a_page_left_while_it_loads_does_not_come_back(browser, server):
+    # Each page first reads the tenants. Hold those reads: leave #/controls for #/sms before
+    # the first read ends, and let the reads end in the other order. The older navigation
+    # must not draw its page over the newer one, nor put its address back.
+    page, problems = _open(browser)
+    page.goto(server.url + "/_mock/ui/#/tenants")
+    expect(page.locator("#main h2")).to_have_text("Tenants")
+    # "live": the feed's first event has sent its own read of the tenants (in the same task),
+    # so every read held below is a navigation's.
+    expect(page.locator("#live")).to_have_text("live")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/_mock/tenants", hold)
+    for count, name in enumerate(("controls", "sms"), 1):
+        page.goto(f"{server.url}/_mock/ui/#/{name}")
+        for _ in range(500):  # the handler runs when Playwright next reads its events
+            if len(held) == count:
+                break
+            page.wait_for_timeout(10)
+    older, newer = held
+    newer.continue_()
+    expect(page.locator("#main h2")).to_have_text("SMS and notifications")
+    with page.expect_response(lambda response: response.request == older.request):
+        older.continue_()
+    # A task later the older navigation has run on: before the fix it had drawn Controls here.
+    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")
+    expect(page.locator("#main h2")).to_have_text("SMS and notifications")
+    assert page.evaluate("location.hash").startswith("#/sms")
+    assert problems == []
+
+
 def test_the_dashboard_survives_a_server_restart(browser):
     first = ThreadedServer(options=ServerOptions()).start()
     port = int(first.url.rsplit(":", 1)[1])

@@ -9,7 +9,7 @@ import pytest
 
 from mock_anveo import cli
 from mock_anveo.errors import SettingError
-from mock_anveo.sim import outbound
+from mock_anveo.sim import outbound, snapshot
 from mock_anveo.sim.accounts import load_accounts
 from mock_anveo.sim.world import Settings, World
 
@@ -94,3 +94,39 @@ def test_loopback_is_judged_by_the_text(host: str, loopback: bool) -> None:
 def test_fill_percent_encodes_every_reserved_character() -> None:
     url = outbound.fill("http://h/?m=$[message]$&f=$[from]$", "1", "2", "a&b=c#d+e f/😀%")
     assert url == "http://h/?m=a%26b%3Dc%23d%2Be%20f%2F%F0%9F%98%80%25&f=1"
+
+
+# ---- the "sink" shorthand: resolved by the callers, never by the URL validator ---------------
+@pytest.mark.parametrize("name", ["notification_url", "numbers[0].sms_url", "url"])
+def test_the_url_validator_treats_sink_like_any_url_without_a_scheme(name: str) -> None:
+    # One rule for every field: the shorthand is the caller's to resolve (with_sink) or to
+    # explain (check_template), so check_url does not look at the field's name.
+    with pytest.raises(SettingError) as caught:
+        outbound.check_url("sink", name)
+    assert caught.value.field == name
+    assert str(caught.value) == f"{name} must use http or https, got no scheme in 'sink'"
+
+
+def test_with_sink_resolves_with_a_server_and_refuses_without_one() -> None:
+    doc = {"notification_url": "sink", "balance": "1"}
+    resolved = outbound.with_sink(doc, "http://127.0.0.1:8080/", "k/1")
+    assert resolved == {
+        "notification_url": "http://127.0.0.1:8080/_mock/sink/k%2F1",
+        "balance": "1",
+    }
+    assert outbound.with_sink({"balance": "1"}, None, "k") == {"balance": "1"}
+    with pytest.raises(SettingError) as caught:  # a file or snapshot: no server URL to use
+        outbound.with_sink(doc, None, "k")
+    assert caught.value.field == "notification_url"
+    assert "understood by the control API" in str(caught.value)
+    assert "http://127.0.0.1:PORT/_mock/sink/USERKEY" in str(caught.value)
+
+
+def test_a_snapshot_with_a_sink_notification_url_says_what_to_write() -> None:
+    world = World()
+    doc = snapshot.snapshot(world)
+    doc["tenants"][0]["account"]["notification_url"] = "sink"
+    with pytest.raises(SettingError) as caught:
+        snapshot.restore(world, doc)
+    assert caught.value.field == "tenants[0].account.notification_url"
+    assert "/_mock/sink/USERKEY" in str(caught.value)

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import SettingError
 from .bounds import bounded, json_type, shown_value, string
 from .fields import ACCOUNT_FIELDS
-from .outbound import check_numbers, check_url, numbers_list
+from .outbound import check_numbers, check_url, numbers_list, with_sink
 
 #: The USERKEY of Anveo's own documentation examples (note the non-hex ``q``).
 DOCS_USERKEY = "df141891e2e883904b0b294dc5bq79c1c1c13f6d"
@@ -254,6 +254,7 @@ def load_accounts(path: Path) -> list[Account]:
                 raise SettingError(f"userkey {key} appears twice", "userkey")
             seen.add(key)
             rest = {k: v for k, v in table.items() if k != "userkey"}
+            rest = with_sink(rest, None, key)  # a file knows no server URL: refused
             accounts.append(apply_fields(Account(key), rest))
         except SettingError as exc:
             raise ValueError(f"config {path}, account #{index + 1}: {exc.message}") from exc

@@ -37,10 +37,18 @@ def sink_url(base: str, userkey: str) -> str:
 
 
 def with_sink(doc: dict[str, Any], base: str | None, userkey: str) -> dict[str, Any]:
-    """``doc`` with a ``notification_url`` of ``SINK`` spelt out as this tenant's sink URL
-    (unchanged without a ``base``: ``check_url`` then explains the shorthand)."""
-    if base is None or doc.get("notification_url") != SINK:
+    """``doc`` with a ``notification_url`` of ``SINK`` spelt out as this tenant's sink URL on
+    the server at ``base``; without a ``base`` (a file or snapshot) SettingError saying what
+    to write instead."""
+    if doc.get("notification_url") != SINK:
         return doc
+    if base is None:  # only the control API knows the server's URL
+        raise SettingError(
+            f"notification_url {SINK!r} (the built-in sink) is understood by the control API, "
+            "the controller and the pytest marker; here give its URL: "
+            "http://127.0.0.1:PORT/_mock/sink/USERKEY",
+            "notification_url",
+        )
     return {**doc, "notification_url": sink_url(base, userkey)}
 
 
@@ -48,21 +56,6 @@ def check_url(value: Any, name: str) -> str:
     """An http or https URL with a host and no credentials, at most 2048 characters;
     SettingError naming ``name`` otherwise."""
     url = string(value, name, "an http:// or https:// URL")
-    if url == SINK and name == "notification_url":  # the control API resolves it, knowing
-        # the server's URL; a file or snapshot cannot, so say what to write instead
-        raise SettingError(
-            f"{name} {SINK!r} (the built-in sink) is understood by the control API, the "
-            "controller and the pytest marker; here give its URL: "
-            "http://127.0.0.1:PORT/_mock/sink/USERKEY",
-            name,
-        )
-    if url == SINK:  # a template needs its query, so the shorthand is notification_url's only
-        raise SettingError(
-            f"{name} {SINK!r} is a shorthand of notification_url only: an SMS forward template "
-            "needs its own query, so give the sink's URL with it, e.g. "
-            "http://127.0.0.1:PORT/_mock/sink/NAME?from=$[from]$&text=$[message]$",
-            name,
-        )
     if not 0 < len(url) <= URL_MAX or not url.isprintable():
         raise SettingError(
             f"{name} must be an http:// or https:// URL of at most {URL_MAX} characters", name
@@ -91,6 +84,13 @@ def check_url(value: Any, name: str) -> str:
 def check_template(value: Any, name: str) -> str:
     """An SMS forward template: a URL (``check_url``) whose every ``$[`` starts one of the
     ``PLACEHOLDERS``, spelt exactly; SettingError naming ``name`` and the bad one otherwise."""
+    if value == SINK:  # a template needs its query, so the shorthand is notification_url's only
+        raise SettingError(
+            f"{name} {SINK!r} is a shorthand of notification_url only: an SMS forward template "
+            "needs its own query, so give the sink's URL with it, e.g. "
+            "http://127.0.0.1:PORT/_mock/sink/NAME?from=$[from]$&text=$[message]$",
+            name,
+        )
     url = check_url(value, name)
     valid = ", ".join(PLACEHOLDERS)
     for found in re.finditer(re.escape("$["), url):

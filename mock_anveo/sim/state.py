@@ -18,6 +18,7 @@ from .accounts import Account, apply_fields, check_userkey
 from .calls import Call, Phase
 from .document import Node, finite_json
 from .faults import FaultRule, fault_from_dict
+from .outbound import with_sink
 from .scenarios import Rule, rule_from_dict
 
 #: What a snapshot's integer counters may hold, and its retention limits.
@@ -72,7 +73,8 @@ def read_account(node: Node) -> Account:
     fields = dict(node.obj())
     userkey = node.build(lambda doc: check_userkey(doc.get("userkey")))
     fields.pop("userkey")
-    return node.build(lambda _: apply_fields(Account(userkey), fields))
+    # A snapshot knows no server URL, so with_sink refuses a "sink" saying what to write.
+    return node.build(lambda _: apply_fields(Account(userkey), with_sink(fields, None, userkey)))
 
 
 def read_charges(node: Node) -> OrderedDict[str, Decimal]:

@@ -3,6 +3,8 @@ the built-in sink."""
 
 from __future__ import annotations
 
+import pytest
+
 from ..notify_helpers import aiohttp_receiver, control, control_raw
 
 NASTY = "Tom & Jerry = 100% #1 + more 😀 ünïcode / ?x=y"
@@ -99,3 +101,34 @@ async def test_a_forward_is_retried_like_a_notification(server, session) -> None
     assert message["state"] == "delivered"
     assert [a["status"] for a in message["attempts"]] == [500, 502, 200]
     assert [a["at"][11:19] for a in message["attempts"]] == ["00:00:00", "00:05:00", "00:10:00"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/_mock/sink/a/b", "is not a sink URL, so nothing was captured"),
+        ("/_mock/sink/", "is not a sink URL, so nothing was captured"),
+        ("/_mock/sinks/a/b", "reads no sink"),
+    ],
+)
+async def test_a_sink_url_with_a_wrong_path_is_a_404_naming_the_path(
+    server, session, method: str, path: str, said: str
+) -> None:
+    # With a query, as a forward template's URL has one: the answer is about the path, not
+    # "takes no query parameters" (the query is fine on a sink).
+    url = server.url + path + "?from=12155550123&text=hi"
+    async with session.request(method, url, data=b"STATUS=DELIVERED") as response:
+        status, error = response.status, await response.json()
+    assert status == 404
+    assert error["error"].startswith(f"{method} {path} {said}: ")
+    assert "/_mock/sink/NAME" in error["error"] and "/_mock/sinks/NAME" in error["error"]
+    assert "query" not in error["error"]
+    assert await control(session, server.url, "GET", "/sinks/a") == []  # nothing captured
+
+
+async def test_an_unknown_control_path_with_a_query_is_a_404(server, session) -> None:
+    async with session.get(server.url + "/_mock/tenants/k/bogus?x=1") as response:
+        status, error = response.status, await response.json()
+    assert status == 404
+    assert error["error"].startswith("Not Found: GET /_mock/tenants/k/bogus")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...errors import ControlError
 from .. import events
 from ..base import Handler
 from . import clock, notify, records, rules, system, tenants
@@ -27,6 +28,16 @@ async def no_route(request: web.Request) -> web.Response:
             allowed |= methods
     if allowed:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
+    # A sink URL with extra segments (``/sink/a/b``) captures nothing: say how one is spelt.
+    spelling = (
+        f"a sink captures at {PREFIX}/sink/NAME and is read at {PREFIX}/sinks/NAME, NAME being "
+        "one path segment (no '/')"
+    )
+    where = f"{request.method} {request.path}"
+    if request.path.startswith(f"{PREFIX}/sink/"):
+        raise ControlError(404, f"{where} is not a sink URL, so nothing was captured: {spelling}")
+    if request.path.startswith(f"{PREFIX}/sinks/"):
+        raise ControlError(404, f"{where} reads no sink: {spelling}")
     raise web.HTTPNotFound
 
 
@@ -111,7 +122,8 @@ def make_control_app() -> web.Application:
         if method == "GET":
             app.router.add_route("HEAD", path, wrapped)
     # Last: only what nothing else matched.
-    # A body there is beside the point: the answer is 404 or 405.
-    app.router.add_route("*", "", guarded(no_route, takes_body=True))
-    app.router.add_route("*", "/{tail:.*}", guarded(no_route, takes_body=True))
+    # A body or a query there is beside the point: the answer is 404 or 405, naming the path.
+    unmatched = guarded(no_route, takes_query=True, takes_body=True)
+    app.router.add_route("*", "", unmatched)
+    app.router.add_route("*", "/{tail:.*}", unmatched)
     return app

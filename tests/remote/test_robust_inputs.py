@@ -17,11 +17,10 @@ from hypothesis import strategies as st
 
 from mock_anveo import MockAnveo
 from mock_anveo.errors import ControlError, SettingError
-from mock_anveo.http.server import ThreadedServer
 from mock_anveo.sim import outbound
 from mock_anveo.sim.accounts import load_accounts
 
-from .helpers import xml_request
+from ..helpers import xml_request
 
 NUMBER = "12155550123"
 BAD_TEMPLATES = [
@@ -30,13 +29,6 @@ BAD_TEMPLATES = [
     ("http://127.0.0.1/sms?m=$[ message ]$", "unknown placeholder '$[ message ]$'"),
     ("http://127.0.0.1/sms?f=$[from", "malformed placeholder starting '$[from'"),
 ]
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    server = ThreadedServer().start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture

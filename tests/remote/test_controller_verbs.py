@@ -14,21 +14,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mock_anveo.http.server import ThreadedServer
 from mock_anveo.testing.controller import AsyncMockAnveo, MockAnveo
 from mock_anveo.testing.ops import verb
 from mock_anveo.testing.verbs import Controller
 
-from .helpers import xml_request
+from ..helpers import xml_request
 
 FIRST, SECOND = "12157010680", "12125551234"
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    server = ThreadedServer().start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture
@@ -195,6 +187,6 @@ def test_both_faces_share_every_verb_and_the_readme_lists_them() -> None:
         assert "self" not in inspect.signature(getattr(sync, name)).parameters
         assert inspect.iscoroutinefunction(getattr(awaited, name)), name
         assert not inspect.iscoroutinefunction(getattr(sync, name)), name
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("| verb | does |") : readme.index("`assert_called_with(PHONE")]
     assert [n for n in names if f"`{n}(" not in table] == []

@@ -15,14 +15,7 @@ from mock_anveo.http.server import ThreadedServer
 from mock_anveo.testing.controller import MockAnveo, UnexpectedServerError
 from mock_anveo.wire import actions
 
-from .helpers import xml_request
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    server = ThreadedServer().start()
-    yield server.url
-    server.stop()
+from ..helpers import xml_request
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 
 from mock_anveo.errors import ControlError
 from mock_anveo.http.app import ServerOptions
-from mock_anveo.http.server import ThreadedServer
 from mock_anveo.sim.world import Settings
 from mock_anveo.testing.controller import (
     AsyncMockAnveo,
@@ -22,7 +21,7 @@ from mock_anveo.testing.controller import (
     Requests,
 )
 
-from .helpers import xml_request
+from ..helpers import xml_request
 
 FIRST, SECOND = "12157010680", "12125551234"  # ordinary numbers: answer after 4 s and 6 s
 
@@ -40,13 +39,6 @@ def dial(
     )
     with urllib.request.urlopen(anveo.api_url, body) as reply:
         return reply.read().decode()
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    server = ThreadedServer().start()
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture
