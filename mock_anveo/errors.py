@@ -25,6 +25,7 @@ class Code(StrEnum):
     EMPTY_BODY = "EMPTY_BODY"
     BODY_TOO_LARGE = "BODY_TOO_LARGE"
     READ_TIMEOUT = "READ_TIMEOUT"
+    BAD_ENCODING = "BAD_ENCODING"
     MALFORMED_XML = "MALFORMED_XML"
     FORBIDDEN_XML = "FORBIDDEN_XML"
     ENVELOPE = "ENVELOPE"
@@ -59,6 +60,8 @@ CATALOGUE: dict[Code, str] = {
     Code.EMPTY_BODY: "The POST body was empty.",
     Code.BODY_TOO_LARGE: "The body exceeded the server's --max-body bound.",
     Code.READ_TIMEOUT: "The client did not send its whole body within the read timeout.",
+    Code.BAD_ENCODING: "The body could not be decoded: it is not what its Content-Encoding "
+    "(gzip, deflate) says, or its chunked framing is malformed.",
     Code.MALFORMED_XML: "The body is not well-formed XML (the parser's message and position "
     "follow).",
     Code.FORBIDDEN_XML: "DTDs, entities and processing instructions are refused.",

@@ -16,7 +16,7 @@ from aiohttp import web
 from ..errors import AnveoError, Code
 from ..sim.world import World
 from ..wire import pipeline, textdoor
-from . import control, events, inject, ui
+from . import body, control, events, inject, ui
 from .base import (
     EXCHANGE,
     INTERNAL_ERRORS,
@@ -40,8 +40,8 @@ TEXT_DOOR = "/api/v1.asp"
 _XML_HEADERS = {"Content-Type": f"{XML_TYPE}; charset=utf-8"}
 
 
-def _xml(body: bytes) -> web.Response:
-    return web.Response(body=body, headers=_XML_HEADERS)  # copied, so sharing is safe
+def _xml(envelope: bytes) -> web.Response:
+    return web.Response(body=envelope, headers=_XML_HEADERS)  # copied, so sharing is safe
 
 
 class XmlDoor:
@@ -86,36 +86,32 @@ def api_door(
     xml_door = XmlDoor(world)
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        query = request.rel_url.raw_query_string if door == "v2" else None
+        raw = b"" if query is None else exact(query)  # any refusal goes to the query's tenant
         if options.shutting_down:
-            return _refusal(
-                request,
-                AnveoError(Code.SHUTTING_DOWN, "the server is shutting down"),
-                world,
-                door,
-                b"",
-            )
-        raw = b""
+            error = AnveoError(Code.SHUTTING_DOWN, "the server is shutting down")
+            return _refusal(request, error, world, door, raw)
         exchange: pipeline.Exchange | None = None
         try:
             check_headers(request)
-            query: str | None = None
-            if door == "v2":
+            if query is not None:
                 if request.method not in ("GET", "POST", "HEAD"):
                     raise AnveoError(
                         Code.METHOD_NOT_ALLOWED,
                         f"{request.method} is not accepted on /api/v2.asp; use GET",
                     )
-                query = request.rel_url.raw_query_string
                 if len(query) > QUERY_MAX:
                     raise AnveoError(
                         Code.BAD_QUERY,
                         f"the query string is {len(query)} bytes; "
                         f"this server takes at most {QUERY_MAX}",
                     )
-                query = await with_form(request, options, query)
-                raw = exact(query)
+                form = await with_form(request, options, query)
+                if form is not query:
+                    query, raw = form, exact(form)
             else:
                 if request.method != "POST":
+                    raw = await body.received_body(request, options)  # only to find its tenant
                     raise AnveoError(
                         Code.METHOD_NOT_ALLOWED,
                         f"{request.method} is not accepted on {path}: POST a "
@@ -134,17 +130,16 @@ def api_door(
             pipeline.record(world, exchange)
             return _xml(exchange.body)
         except AnveoError as error:
+            raw = body.arrived(request, query, raw)
             return await close_if_stalled(request, _refusal(request, error, world, door, raw))
         except Exception as exc:  # noqa: BLE001 - a bug must still produce an envelope, not a 500
+            internal = AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}")
+            reply = _refusal(request, internal, world, door, raw)
+            owner = request[EXCHANGE].tenant  # the refusal's, also when the key is in the query
             userkey = exchange.request.userkey if exchange and exchange.request else None
+            userkey = userkey or (owner.account.userkey if owner is not None else None)
             note_internal_error(request, exc, f"{request.method} {request.path}", userkey)
-            return _refusal(
-                request,
-                AnveoError(Code.INTERNAL, f"internal error in mock-anveo: {exc!r}"),
-                world,
-                door,
-                raw,
-            )
+            return reply
 
     return handle
 
@@ -232,6 +227,9 @@ def text_door(world: World, options: ServerOptions) -> Handler:
             if fault is not None:
                 return await inject.perform(request, door, exchange, fault)
         except AnveoError as refused:
+            if body.RECEIVED in request:  # a refused form: the fields that arrived may name the key
+                query = body.received_form(request, request.rel_url.raw_query_string)
+                exchange = request[EXCHANGE] = TextExchange(world, query)
             door.refuse(exchange, refused)
         except Exception as exc:  # noqa: BLE001 - a bug must still answer 200, and be recorded
             note_internal_error(request, exc, f"{request.method} {request.path}", None)
