@@ -356,6 +356,15 @@ async def test_an_oversized_form_goes_to_the_tenant_its_whole_fields_name(
     assert await _last_code(client) == "BODY_TOO_LARGE"
 
 
+async def test_an_oversized_text_door_form_goes_to_the_tenant_its_fields_name(
+    client: TestClient,
+) -> None:
+    form = f"apikey={KEY}&action=sms&message=".encode() + b"x" * 70_000
+    response = await client.post("/api/v1.asp", data=form, headers=FORM)
+    assert (await response.text()).startswith("result=error^error=the body is 70")
+    assert await _last_code(client) == "BODY_TOO_LARGE"
+
+
 async def test_a_field_cut_short_is_not_read_as_a_key() -> None:
     """A stalled form ending in ``userkey=`` and the start of a key: that start must not pick
     the tenant whose whole key it happens to be."""
