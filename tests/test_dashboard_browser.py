@@ -9,11 +9,13 @@ where a missing browser fails them: ``.ci/run`` installs it first.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import re
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -143,6 +145,31 @@ def test_a_call_appears_live_ends_after_a_day_and_draws_its_timeline(browser, se
     entry.get_by_role("button", name="Copy as curl").click()
     expect(entry.locator(".curl-text")).to_contain_text("curl -sS -X POST")
     expect(entry.locator("pre").first).to_contain_text("<USERKEY>")
+    assert problems == []
+
+
+def test_copy_as_curl_resends_a_body_that_is_not_utf8_byte_for_byte(browser, server):
+    """The copied command once carried the journal's UTF-8 text of an ISO-8859-1 body, which
+    the server then read by the body's declaration as other characters (``cafÃ©``)."""
+    declaration = '<?xml version="1.0" encoding="ISO-8859-1"?>'
+    text = xml_request("DIAL.CONNECT", [*CONNECT[:2], ("MEMO", "café")]).decode()
+    body = (declaration + text.split("?>", 1)[1]).encode("latin-1")
+    assert Reply(_post(server.url + "/api/v3.asp", body)).ok
+    page, problems = _open(browser)
+    page.goto(server.url + "/_mock/ui/#/journal")
+    entry = page.locator("#journal details.ok").first
+    entry.locator("summary").click()
+    expect(entry.locator("pre").first).to_contain_text('<PARAMETER NAME="MEMO">café</PARAMETER>')
+    entry.get_by_role("button", name="Copy as curl").click()
+    command = entry.locator(".curl-text").inner_text()
+    assert "base64 -d" in command, command
+    subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command], check=True, capture_output=True, timeout=30
+    )
+    journal = _get(f"{server.url}/_mock/tenants/{KEY}/journal?kind=exchange")
+    assert [base64.b64decode(e["request_base64"]) for e in journal["entries"]] == [body, body]
+    memos = {call["memo"] for call in _get(f"{server.url}/_mock/tenants/{KEY}/calls")}
+    assert memos == {"café"}
     assert problems == []
 
 

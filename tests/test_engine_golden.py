@@ -44,7 +44,9 @@ NUMBERS = [
 # the clock view's new pending_deliveries field (always 0 here: no notification URL) and
 # because a rule's JSON leaves out an empty ``sequence`` (weighted rules); each alone was
 # checked to reproduce fdbad35c... when undone.
-FINGERPRINT = "b6f847fcbe7295b4e7c160ffb106ff37f44f3933f6ee9f6234595c1d55b16f30"
+# Changed again only by the journal entries' new ``request_base64`` field (null throughout
+# these stories): with it stripped, the previous b6f847fc... is reproduced exactly.
+FINGERPRINT = "73ce4b2e203ab57e87e2e4320133929670a6bd06f7f9dc9aca7bc9f1b9ba18c4"
 
 
 def story(seed: int, steps: int = 200) -> list[str]:

@@ -35,9 +35,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.http_exceptions import BadHttpMessage
 
 from mock_anveo.http.app import ServerOptions
-from mock_anveo.http.server import RunningServer, start
+from mock_anveo.http.console import CLIENT_TEXT_MAX
+from mock_anveo.http.server import RunningServer, protocol_error_text, start
 from mock_anveo.sim.accounts import DOCS_USERKEY
 
 from .helpers import Reply, escape, v2_query
@@ -754,6 +756,38 @@ async def test_malformed_http_logs_no_traceback(rig: Rig, caplog: pytest.LogCapt
     )
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.WARNING]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+
+#: Requests whose llhttp description spans several lines: the offending bytes (here a whole
+#: body, with a control character in it) and a caret under them, each on a line of its own.
+_BODY = request("DIAL.CONNECT", CONNECT).replace(b"<ACTION", b"\x1b[31m<ACTION")
+SPLIT_DESCRIPTIONS = {
+    "http10-body-without-length": b"POST /apicall.asp HTTP/1.0\r\nConnection: Close\r\n\r\n"
+    + _BODY,
+    "content-length-shorter-than-the-body": b"POST /api/v3.asp HTTP/1.1\r\nHost: x\r\n"
+    b"Connection: close\r\nContent-Length: 20\r\n\r\n" + _BODY,
+}
+
+
+@pytest.mark.parametrize("data", list(SPLIT_DESCRIPTIONS.values()), ids=list(SPLIT_DESCRIPTIONS))
+async def test_a_malformed_request_is_one_short_printable_log_line(
+    rig: Rig, caplog: pytest.LogCaptureFixture, data: bytes
+) -> None:
+    """A tester saw aiohttp's multi-line description (the whole body, then a caret line) under
+    the "refused malformed HTTP request" warning documented as one line."""
+    caplog.set_level(logging.WARNING, logger="mock_anveo.server")
+    await raw_exchange(rig.url, data, until_eof=True)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "mock_anveo.server"]
+    assert line.startswith("refused malformed HTTP request: ")
+    assert "\n" not in line and line.isprintable(), line
+    assert len(line) <= len("refused malformed HTTP request: ") + CLIENT_TEXT_MAX, line
+    assert line.endswith("..."), line  # the body does not fit: it is cut, and says so
+
+
+def test_a_protocol_error_text_keeps_the_words_and_drops_the_caret() -> None:
+    exc = BadHttpMessage("Data after `Connection: close`:\n\n  b'<R\x07>'\n      ^")
+    assert protocol_error_text(exc) == "Data after `Connection: close`: b'<R?>'"
+    assert protocol_error_text(BadHttpMessage("")) == "BadHttpMessage"
 
 
 # ---- bounds on the request line and the headers ---------------------------------------------

@@ -76,7 +76,9 @@ def _start(tmp_path: Path, serve_args: list[str]) -> tuple[subprocess.Popen[str]
 def test_shell_examples_run_against_the_readme_server(tmp_path):
     ((_, run),) = blocks("run")
     serve = run.strip().split(" && ")[-1].split()
-    assert serve == [".venv/bin/mock-anveo", "serve"]
+    # A frozen clock: the quickstart's advance lands on the moment it promises however long
+    # a reader takes between its commands (its expect= pins that moment to the millisecond).
+    assert serve == [".venv/bin/mock-anveo", "serve", "--clock", "manual"]
     proc, url = _start(tmp_path, [*_mock_anveo_command(), *serve[1:]])
     bin_dir = str(Path(_mock_anveo_command()[0]).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}

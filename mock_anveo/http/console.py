@@ -30,6 +30,8 @@ _PHASE_WORDS = {
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOURS = {"ok": "32", "error": "31", "fault": "35", "call": "36", "dim": "2"}
+#: How much of a client's free text (a malformed request's bytes, say) one line shows.
+CLIENT_TEXT_MAX = 200
 
 
 def short_key(userkey: str | None) -> str:
@@ -44,6 +46,15 @@ def _printable(text: str) -> str:
     """``text`` with control characters shown as ``?``: a client's bytes (an unknown key or
     action) must not move the cursor or recolour a developer's terminal."""
     return _CONTROL.sub("?", text)
+
+
+def one_line(text: str, limit: int = CLIENT_TEXT_MAX) -> str:
+    """``text`` fit for one console line: its lines joined by a space (blank ones dropped),
+    cut to ``limit`` characters ending in ``...``, control characters shown as ``?``."""
+    joined = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    if len(joined) > limit:
+        joined = joined[: limit - 3] + "..."
+    return _printable(joined)
 
 
 def exchange_event(

@@ -18,6 +18,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from ..sim.world import World
 from .app import make_app
 from .base import OPTIONS, WORLD, ServerOptions
+from .console import one_line
 
 LOOPBACK = "127.0.0.1"
 #: Longest request line aiohttp parses (its default is 8190); longer queries than the v2 door's
@@ -29,6 +30,14 @@ MAX_HEADERS = 256
 MAX_FIELD = 16_384
 
 
+def protocol_error_text(exc: HttpProcessingError) -> str:
+    """aiohttp's description of a malformed request as one line: its parser writes the
+    offending bytes and a caret under them on lines of their own, which a log line cannot
+    hold (the caret means nothing once the bytes are joined and shortened)."""
+    lines = [line for line in (exc.message or "").splitlines() if line.strip() != "^"]
+    return one_line("\n".join(lines)) or type(exc).__name__
+
+
 class _OneLineProtocolErrors(logging.Filter):
     """Malformed HTTP from a client is the client's problem: log one line, not a traceback."""
 
@@ -36,7 +45,7 @@ class _OneLineProtocolErrors(logging.Filter):
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, HttpProcessingError):
             record.msg = "refused malformed HTTP request: %s"
-            record.args = (exc.message or type(exc).__name__,)
+            record.args = (protocol_error_text(exc),)
             record.exc_info = None
             record.exc_text = None
             record.levelno, record.levelname = logging.WARNING, "WARNING"

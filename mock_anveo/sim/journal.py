@@ -6,6 +6,10 @@ when full (counted in ``dropped``), and tuples of atoms keep the garbage collect
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
+import re
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +19,24 @@ from .document import MOMENT_MAX, MOMENT_MIN, Node, finite_json
 
 #: Bytes of a raw request kept per entry; the rest is cut and marked.
 RAW_LIMIT = 4096
+#: The longest base64 of RAW_LIMIT bytes, as a snapshot may carry it.
+BASE64_LIMIT = (RAW_LIMIT + 2) // 3 * 4
+#: First bytes that name a document's encoding: byte-order marks, UTF-32's first (its
+#: little-endian mark starts with UTF-16's), then UTF-16 without one. A UTF-8 mark needs no
+#: entry: such a body is read as UTF-8 anyway.
+_SIGNATURES = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00?\x00", "utf-16-le"),  # UTF-16 without a mark, by how "<?" is spelt (XML 1.0 F.1)
+    (b"\x00<\x00?", "utf-16-be"),
+)
+#: The encoding an XML declaration names, read from bytes in an ASCII-compatible encoding.
+_DECLARED = re.compile(
+    rb"""\A[ \t\r\n]*<\?xml[ \t\r\n][^>]{0,200}?\bencoding[ \t\r\n]*=[ \t\r\n]*"""
+    rb"""["']([A-Za-z][A-Za-z0-9._-]{0,39})["']"""
+)
 #: Bounds a snapshot's journal is read with: counters, the limit, a reply or detail's length.
 COUNT_MAX, LIMIT_MAX, TEXT_LIMIT = 2**63 - 1, 2**62, 65536
 KINDS = ("exchange", "transition")
@@ -135,6 +157,11 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         params = {"requestid": requestid, "from": before, "to": after, "note": note}
         response = code = ""
         detail = f"{requestid} {before}->{after} {note}".rstrip()
+    packed: str | None = None
+    try:  # nearly every body, and every query string: UTF-8, no look at a declaration
+        request = raw.decode("utf-8") if raw else None
+    except UnicodeDecodeError:
+        request, packed = _not_utf8(raw)
     return {
         "seq": seq,
         "kind": kind,
@@ -143,22 +170,63 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "door": door or None,
         "action": action or None,
         "params": params.to_dict() if hasattr(params, "to_dict") else params,
-        "request": raw.decode("utf-8", "replace") if raw else None,
+        "request": request,
+        "request_base64": packed,
         "response": response or None,
         "error_code": code or None,
         "detail": detail or None,
     }
 
 
+def _not_utf8(raw: bytes) -> tuple[str, str]:
+    """A raw request that is not UTF-8 as text (read by its BOM or declaration), and its exact
+    bytes in base64: the text alone could not resend them as they came."""
+    return raw.decode(_encoding_of(raw), "replace"), base64.b64encode(raw).decode("ascii")
+
+
+def _encoding_of(raw: bytes) -> str:
+    """How to read bytes that are not UTF-8, as an XML parser would: by their byte-order mark,
+    else by their declaration's encoding when Python knows it, else as UTF-8 (what cannot be
+    read becomes U+FFFD; the bytes stay in ``request_base64``)."""
+    for mark, name in _SIGNATURES:
+        if raw.startswith(mark):
+            return name
+    declared = _DECLARED.match(raw)
+    if declared is not None:
+        name = declared.group(1).decode("ascii")
+        try:  # a declaration read as ASCII can only name an ASCII-compatible text encoding
+            if b"<?xml".decode(name) == "<?xml":
+                return name
+        except (LookupError, UnicodeError, ValueError):
+            pass  # unknown to Python, not a text encoding (hex), or not ASCII-compatible
+    return "utf-8"
+
+
+def _raw_of(node: Node) -> bytes:
+    """The raw bytes of an entry read from a snapshot: ``request_base64`` when given (the
+    exact bytes), else the text of ``request`` in UTF-8."""
+    raw = node.get("request")
+    request = "" if raw.is_null() else raw.text(RAW_LIMIT)
+    packed = node.get("request_base64")
+    if not packed.is_null():
+        rule = f"the base64 of at most {RAW_LIMIT} bytes"
+        try:
+            exact = base64.b64decode(packed.text(BASE64_LIMIT, rule=rule), validate=True)
+        except binascii.Error:
+            raise packed.fail(rule) from None
+        if len(exact) > RAW_LIMIT:
+            raise packed.fail(rule)
+        return exact
+    try:
+        return request.encode("utf-8")
+    except UnicodeEncodeError:
+        raise raw.fail("text that UTF-8 can encode (no lone surrogates)") from None
+
+
 def _read_entry(node: Node) -> Entry:
     """Inverse of ``entry_to_dict`` (restoring a snapshot); raises SettingError naming the
     bad field."""
-    raw = node.get("request")
-    request = "" if raw.is_null() else raw.text(RAW_LIMIT)
-    try:
-        raw_bytes = request.encode("utf-8")
-    except UnicodeEncodeError:
-        raise raw.fail("text that UTF-8 can encode (no lone surrogates)") from None
+    raw_bytes = _raw_of(node)
     return (
         node["seq"].whole(1, COUNT_MAX),
         node["kind"].choice(KINDS),

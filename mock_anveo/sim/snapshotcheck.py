@@ -82,6 +82,7 @@ _ENTRY = frozenset(
         "action",
         "params",
         "request",
+        "request_base64",
         "response",
         "error_code",
         "detail",

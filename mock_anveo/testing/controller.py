@@ -13,10 +13,10 @@ as a dict. A refused control request raises ``mock_anveo.errors.ControlError``.
 from __future__ import annotations
 
 import contextlib
-import importlib
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from .. import lazy
 from .ops import AsyncRunner, Op, SyncRunner
 from .transport import AsyncTransport, Connection, connection, forget
 from .verbs import Controller
@@ -64,17 +64,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __package__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy.exports(__name__, _HOMES, __all__)
 
 
 def _unexpected(errors: list[ServerError]) -> UnexpectedServerError:

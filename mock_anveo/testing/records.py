@@ -10,6 +10,7 @@ and delete tenants should not pay.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -176,6 +177,16 @@ class JournalEntry:
     response: str | None
     error_code: str | None
     detail: str | None
+    #: The request's exact bytes in base64 when they are not UTF-8 (``request`` is then read
+    #: by the body's BOM or XML declaration); None otherwise.
+    request_base64: str | None = None
+
+    @property
+    def request_bytes(self) -> bytes | None:
+        """The request exactly as the server received it (its first 4096 bytes)."""
+        if self.request_base64 is not None:
+            return base64.b64decode(self.request_base64)
+        return None if self.request is None else self.request.encode("utf-8")
 
     @property
     def result(self) -> str | None:
@@ -220,6 +231,7 @@ class JournalEntry:
             doc.get("response"),
             doc.get("error_code"),
             doc.get("detail"),
+            doc.get("request_base64"),
         )
 
 

@@ -91,7 +91,8 @@ def parse(body: bytes) -> ActionRequest | None:
 
 
 def _unusual(userkey: str, action: str, inner: str) -> ActionRequest | None:
-    """``parse`` for PARAMETERs with entities, VARIABLENAME, '>' or blanks around values."""
+    """``parse`` for PARAMETERs with entities, VARIABLENAME or a ">" in a value, and for bodies
+    whose values could exceed request.xsd's bound before trimming."""
     if "]]>" in inner:  # may not appear in character data
         return None
     parts = _ANY.split(inner)  # [blanks, NAME, VARIABLENAME, value, blanks, ...]

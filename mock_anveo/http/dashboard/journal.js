@@ -35,11 +35,23 @@ function prettyQuery(text) {
 }
 const DOOR_PATHS = { v3: ["POST", "/api/v3.asp"], apicall: ["POST", "/apicall.asp"], v2: ["GET", "/api/v2.asp"], v1: ["GET", "/api/v1.asp"] };
 const quote = (text) => `'${String(text).replace(/'/g, `'\\''`)}'`;
+/* A request that was not UTF-8 (UTF-16, ISO-8859-1...) is resent from its exact bytes
+   (request_base64): its text, pasted into a shell, would go out as UTF-8 under a declaration
+   naming another encoding. */
+const percentEncoded = (binary) => [...binary].map((c) => {
+  const n = c.charCodeAt(0);
+  return n > 0x20 && n < 0x7f ? c : "%" + n.toString(16).toUpperCase().padStart(2, "0");
+}).join("");
 function curlOf(entry) {
   const [method, path] = DOOR_PATHS[entry.door] || ["POST", "/api/v3.asp"];
   const url = location.origin + path;
-  if (method === "GET") return `curl -sS ${quote(url + "?" + (entry.request || ""))}`;
-  return `curl -sS -X POST -H 'Content-Type: application/xml' --data-binary ${quote(entry.request || "")} ${quote(url)}`;
+  if (method === "GET") {
+    const query = entry.request_base64 ? percentEncoded(atob(entry.request_base64)) : entry.request || "";
+    return `curl -sS ${quote(url + "?" + query)}`;
+  }
+  const xml = "curl -sS -X POST -H 'Content-Type: application/xml' --data-binary";
+  if (entry.request_base64) return `printf %s ${quote(entry.request_base64)} | base64 -d | ${xml} @- ${quote(url)}`;
+  return `${xml} ${quote(entry.request || "")} ${quote(url)}`;
 }
 async function copyText(text, where) {
   where.replaceChildren(h("pre", { class: "mono curl-text" }, text));
