@@ -98,6 +98,17 @@ async def test_bad_gzip_on_an_xml_door_is_a_refusal(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+async def test_plain_xml_labelled_deflate_is_a_refusal_naming_deflate(client: TestClient) -> None:
+    response = await client.post(
+        "/api/v3.asp", data=BALANCE, headers={"Content-Encoding": "deflate"}
+    )
+    reply = Reply(await response.read())
+    assert (
+        reply.error == "the body is not valid deflate data, though its Content-Encoding is deflate"
+    )
+    await _no_internal_errors(client)
+
+
 async def test_a_gzip_body_cut_short_is_judged_by_what_it_decodes_to(client: TestClient) -> None:
     """aiohttp does not notice a gzip stream that stops early (docs/compatibility.md): the
     part that decoded is the body, here a document cut in the middle."""
