@@ -9,6 +9,7 @@ in ``request_base64`` (also through snapshots), so the dashboard can resend them
 from __future__ import annotations
 
 import base64
+import encodings.aliases
 import json
 from collections.abc import AsyncIterator
 
@@ -94,6 +95,22 @@ def test_bytes_no_encoding_explains_read_as_utf8_and_are_kept(declaration: str):
     entry = _journaled(raw)
     assert entry["request"] == _document(declaration, "caf\ufffd")
     assert base64.b64decode(str(entry["request_base64"])) == raw
+
+
+#: Every codec name Python knows, whatever it does: a declaration may name any of them.
+CODECS = sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "idna"})
+
+
+@given(st.binary(max_size=64))
+def test_whatever_codec_a_declaration_names_the_entry_reads(tail: bytes):
+    """A codec that refuses the "replace" handler (idna) or is no text encoding at all must
+    not break the journal's reading of the entry (the control API and the console read it):
+    every name, with bytes that are not UTF-8 after the declaration."""
+    for name in CODECS:
+        raw = f'<?xml version="1.0" encoding="{name}"?><REQUEST>'.encode() + b"\xff" + tail
+        entry = _journaled(raw)
+        assert isinstance(entry["request"], str), name
+        assert base64.b64decode(str(entry["request_base64"])) == raw, name
 
 
 @given(st.binary(max_size=RAW_LIMIT))

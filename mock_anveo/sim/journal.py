@@ -181,7 +181,11 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
 def _not_utf8(raw: bytes) -> tuple[str, str]:
     """A raw request that is not UTF-8 as text (read by its BOM or declaration), and its exact
     bytes in base64: the text alone could not resend them as they came."""
-    return raw.decode(_encoding_of(raw), "replace"), base64.b64encode(raw).decode("ascii")
+    packed = base64.b64encode(raw).decode("ascii")
+    try:
+        return raw.decode(_encoding_of(raw), "replace"), packed
+    except (UnicodeError, ValueError):  # a codec without "replace" (idna): read as UTF-8
+        return raw.decode("utf-8", "replace"), packed
 
 
 def _encoding_of(raw: bytes) -> str:
